@@ -1,0 +1,428 @@
+/*
+ * splitnet: head-copy paravirtual NIC, PCI/QOM glue
+ *
+ * The transmit path copies only the head of each frame out of a header
+ * pool the driver registered once, and passes the payload to the net layer
+ * by reference.  See docs/specs/splitnet.rst.
+ *
+ * Copyright (c) 2026 The splitnet authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "hw/pci/msix.h"
+#include "hw/pci/pci_device.h"
+#include "hw/qdev-properties.h"
+#include "migration/vmstate.h"
+#include "qapi/error.h"
+#include "qapi/visitor.h"
+#include "qemu/module.h"
+#include "qom/object.h"
+#include "system/system.h"
+#include "splitnet_core.h"
+#include "trace.h"
+
+#define TYPE_SPLITNET "splitnet"
+OBJECT_DECLARE_SIMPLE_TYPE(SplitnetState, SPLITNET)
+
+#define SPLITNET_MSIX_BAR_SIZE  0x1000
+
+struct SplitnetState {
+    PCIDevice parent_obj;
+
+    MemoryRegion mmio;
+    NICState *nic;
+    NICConf conf;
+
+    SplitnetCore core;
+};
+
+static uint64_t splitnet_mmio_read(void *opaque, hwaddr addr, unsigned size)
+{
+    SplitnetState *s = opaque;
+
+    return splitnet_core_read(&s->core, addr, size);
+}
+
+static void splitnet_mmio_write(void *opaque, hwaddr addr, uint64_t val,
+                                unsigned size)
+{
+    SplitnetState *s = opaque;
+
+    splitnet_core_write(&s->core, addr, val, size);
+}
+
+static const MemoryRegionOps splitnet_mmio_ops = {
+    .read = splitnet_mmio_read,
+    .write = splitnet_mmio_write,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+    .valid = {
+        .min_access_size = 4,
+        .max_access_size = 8,
+    },
+    .impl = {
+        .min_access_size = 4,
+        .max_access_size = 8,
+    },
+};
+
+static bool splitnet_nc_can_receive(NetClientState *nc)
+{
+    SplitnetState *s = qemu_get_nic_opaque(nc);
+
+    return splitnet_core_can_receive(&s->core);
+}
+
+static ssize_t splitnet_nc_receive_iov(NetClientState *nc,
+                                       const struct iovec *iov, int iovcnt)
+{
+    SplitnetState *s = qemu_get_nic_opaque(nc);
+
+    return splitnet_core_receive(&s->core, iov, iovcnt);
+}
+
+static ssize_t splitnet_nc_receive(NetClientState *nc, const uint8_t *buf,
+                                   size_t size)
+{
+    const struct iovec iov = {
+        .iov_base = (uint8_t *)buf,
+        .iov_len = size,
+    };
+
+    return splitnet_nc_receive_iov(nc, &iov, 1);
+}
+
+static void splitnet_nc_sent(NetClientState *nc, ssize_t ret)
+{
+    SplitnetState *s = qemu_get_nic_opaque(nc);
+
+    splitnet_core_tx_sent(&s->core);
+}
+
+static void splitnet_nc_link_status_changed(NetClientState *nc)
+{
+    SplitnetState *s = qemu_get_nic_opaque(nc);
+
+    splitnet_core_set_link_status(&s->core);
+}
+
+static NetClientInfo splitnet_net_info = {
+    .type = NET_CLIENT_DRIVER_NIC,
+    .size = sizeof(NICState),
+    .can_receive = splitnet_nc_can_receive,
+    .receive = splitnet_nc_receive,
+    .receive_iov = splitnet_nc_receive_iov,
+    .link_status_changed = splitnet_nc_link_status_changed,
+};
+
+static bool splitnet_check_props(SplitnetCore *core, Error **errp)
+{
+    if (!is_power_of_2(core->max_ring_size) ||
+        core->max_ring_size < SPLITNET_RING_SIZE_MIN ||
+        core->max_ring_size > SPLITNET_MAX_RING_LIMIT) {
+        error_setg(errp, "max-ring-size must be a power of 2 from %u to %u",
+                   SPLITNET_RING_SIZE_MIN, SPLITNET_MAX_RING_LIMIT);
+        return false;
+    }
+    if (!is_power_of_2(core->slot_size) ||
+        core->slot_size < SPLITNET_TX_SLOT_MIN ||
+        core->slot_size > SPLITNET_TX_SLOT_MAX) {
+        error_setg(errp, "hdr-slot-size must be a power of 2 from %u to %u",
+                   SPLITNET_TX_SLOT_MIN, SPLITNET_TX_SLOT_MAX);
+        return false;
+    }
+    if (core->tx_copybreak > SPLITNET_COPYBREAK_MAX) {
+        error_setg(errp, "tx-copybreak must be at most %u",
+                   SPLITNET_COPYBREAK_MAX);
+        return false;
+    }
+    if (core->intr_delay_us > SPLITNET_INTR_DELAY_MAX) {
+        error_setg(errp, "intr-delay-us must be at most %u",
+                   SPLITNET_INTR_DELAY_MAX);
+        return false;
+    }
+    if (core->max_mtu < SPLITNET_MIN_MTU || core->max_mtu > SPLITNET_MAX_MTU_LIMIT) {
+        error_setg(errp, "max-mtu must be from %u to %u",
+                   SPLITNET_MIN_MTU, SPLITNET_MAX_MTU_LIMIT);
+        return false;
+    }
+    return true;
+}
+
+static void splitnet_init_msix(SplitnetState *s, Error **errp)
+{
+    PCIDevice *pci = PCI_DEVICE(s);
+    int i;
+
+    if (msix_init_exclusive_bar(pci, SPLITNET_NUM_VECTORS, SPLITNET_BAR_MSIX,
+                                errp) < 0) {
+        return;
+    }
+    for (i = 0; i < SPLITNET_NUM_VECTORS; i++) {
+        msix_vector_use(pci, i);
+    }
+}
+
+static void splitnet_realize(PCIDevice *pci, Error **errp)
+{
+    SplitnetState *s = SPLITNET(pci);
+    DeviceState *dev = DEVICE(pci);
+    Error *err = NULL;
+
+    if (!splitnet_check_props(&s->core, errp)) {
+        return;
+    }
+
+    pci->config[PCI_INTERRUPT_PIN] = 1;
+    pci_set_word(pci->config + PCI_SUBSYSTEM_VENDOR_ID,
+                 PCI_SUBVENDOR_ID_REDHAT_QUMRANET);
+    pci_set_word(pci->config + PCI_SUBSYSTEM_ID, PCI_SUBDEVICE_ID_QEMU);
+
+    memory_region_init_io(&s->mmio, OBJECT(s), &splitnet_mmio_ops, s,
+                          "splitnet-mmio", SPLITNET_REGS_SIZE);
+    pci_register_bar(pci, SPLITNET_BAR_REGS, PCI_BASE_ADDRESS_SPACE_MEMORY,
+                     &s->mmio);
+
+    splitnet_init_msix(s, &err);
+    if (err) {
+        error_propagate(errp, err);
+        return;
+    }
+
+    qemu_macaddr_default_if_unset(&s->conf.macaddr);
+    s->core.perm_mac = s->conf.macaddr;
+    s->nic = qemu_new_nic(&splitnet_net_info, &s->conf,
+                          object_get_typename(OBJECT(s)), dev->id,
+                          &dev->mem_reentrancy_guard, s);
+    qemu_format_nic_info_str(qemu_get_queue(s->nic), s->conf.macaddr.a);
+
+    splitnet_core_realize(&s->core, pci, s->nic, splitnet_nc_sent);
+}
+
+static void splitnet_exit(PCIDevice *pci)
+{
+    SplitnetState *s = SPLITNET(pci);
+
+    splitnet_core_unrealize(&s->core);
+    qemu_del_nic(s->nic);
+    msix_uninit_exclusive_bar(pci);
+}
+
+static void splitnet_reset_hold(Object *obj, ResetType type)
+{
+    SplitnetState *s = SPLITNET(obj);
+
+    splitnet_core_reset(&s->core);
+}
+
+static int splitnet_post_load(void *opaque, int version_id)
+{
+    SplitnetState *s = opaque;
+
+    splitnet_core_post_load(&s->core);
+    return 0;
+}
+
+static const VMStateDescription vmstate_splitnet_queue = {
+    .name = "splitnet/queue",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT64(ring_base, SplitnetQueue),
+        VMSTATE_UINT64(pool_base, SplitnetQueue),
+        VMSTATE_UINT32(ring_size, SplitnetQueue),
+        VMSTATE_UINT32(vector, SplitnetQueue),
+        VMSTATE_UINT32(enabled, SplitnetQueue),
+        VMSTATE_UINT32(intr_delay_us, SplitnetQueue),
+        VMSTATE_UINT32(cons, SplitnetQueue),
+        VMSTATE_UINT32(prod, SplitnetQueue),
+        VMSTATE_INT64(last_intr_ns, SplitnetQueue),
+        VMSTATE_BOOL(intr_pending, SplitnetQueue),
+        VMSTATE_TIMER_PTR(intr_timer, SplitnetQueue),
+        VMSTATE_UINT64_ARRAY(stats, SplitnetQueue, SPLITNET_NUM_STATS),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
+/*
+ * A frame the net layer held for a busy peer is not migrated: its
+ * descriptors are still ahead of cons, so the destination sends it again.
+ */
+static const VMStateDescription vmstate_splitnet_txq = {
+    .name = "splitnet/txq",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_STRUCT(q, SplitnetTxQueue, 1, vmstate_splitnet_queue,
+                       SplitnetQueue),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
+static const VMStateDescription vmstate_splitnet_rxq = {
+    .name = "splitnet/rxq",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_STRUCT(q, SplitnetRxQueue, 1, vmstate_splitnet_queue,
+                       SplitnetQueue),
+        VMSTATE_BOOL(waiting, SplitnetRxQueue),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
+static const VMStateDescription vmstate_splitnet = {
+    .name = "splitnet",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .post_load = splitnet_post_load,
+    .fields = (const VMStateField[]) {
+        VMSTATE_PCI_DEVICE(parent_obj, SplitnetState),
+        VMSTATE_MSIX(parent_obj, SplitnetState),
+        VMSTATE_UINT64(core.drv_features, SplitnetState),
+        VMSTATE_UINT64(core.status_base, SplitnetState),
+        VMSTATE_UINT64(core.mc_hash, SplitnetState),
+        VMSTATE_UINT32(core.ctrl, SplitnetState),
+        VMSTATE_UINT32(core.error, SplitnetState),
+        VMSTATE_UINT32(core.error_queue, SplitnetState),
+        VMSTATE_UINT32(core.mtu, SplitnetState),
+        VMSTATE_UINT32(core.rx_filter, SplitnetState),
+        VMSTATE_UINT32(core.config_vector, SplitnetState),
+        VMSTATE_UINT32(core.isr, SplitnetState),
+        VMSTATE_UINT32(core.intr_mask, SplitnetState),
+        VMSTATE_UINT8_ARRAY(core.mac, SplitnetState, ETH_ALEN),
+        VMSTATE_STRUCT_ARRAY(core.txq, SplitnetState, SPLITNET_QUEUE_PAIRS,
+                             1, vmstate_splitnet_txq, SplitnetTxQueue),
+        VMSTATE_STRUCT_ARRAY(core.rxq, SplitnetState, SPLITNET_QUEUE_PAIRS,
+                             1, vmstate_splitnet_rxq, SplitnetRxQueue),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
+static const char *const splitnet_tx_stat_names[SPLITNET_NUM_STATS] = {
+    "frames", "bytes", "errors", "doorbells", "interrupts", "xlate-rebuilds",
+    "head-bytes", "payload-ref-bytes", "payload-copy-bytes", "stalls",
+};
+
+static const char *const splitnet_rx_stat_names[SPLITNET_NUM_STATS] = {
+    "frames", "bytes", "errors", "doorbells", "interrupts", "xlate-rebuilds",
+    "no-buffer", "filtered", "oversize", NULL,
+};
+
+static bool splitnet_visit_queue(Visitor *v, const char *name,
+                                 SplitnetQueue *q,
+                                 const char *const *names, Error **errp)
+{
+    bool ok;
+    int i;
+
+    if (!visit_start_struct(v, name, NULL, 0, errp)) {
+        return false;
+    }
+    ok = true;
+    for (i = 0; ok && i < SPLITNET_NUM_STATS && names[i]; i++) {
+        ok = visit_type_uint64(v, names[i], &q->stats[i], errp);
+    }
+    ok = ok && visit_check_struct(v, errp);
+    visit_end_struct(v, NULL);
+    return ok;
+}
+
+/* qom-get DEV stats: {"tx0": {"frames": ...}, "rx0": {...}, ...} */
+static void splitnet_get_stats(Object *obj, Visitor *v, const char *name,
+                               void *opaque, Error **errp)
+{
+    SplitnetState *s = SPLITNET(obj);
+    bool ok;
+    int i;
+
+    if (!visit_start_struct(v, name, NULL, 0, errp)) {
+        return;
+    }
+    ok = true;
+    for (i = 0; ok && i < SPLITNET_QUEUE_PAIRS; i++) {
+        g_autofree char *tx = g_strdup_printf("tx%d", i);
+        g_autofree char *rx = g_strdup_printf("rx%d", i);
+
+        ok = splitnet_visit_queue(v, tx, &s->core.txq[i].q,
+                                  splitnet_tx_stat_names, errp) &&
+             splitnet_visit_queue(v, rx, &s->core.rxq[i].q,
+                                  splitnet_rx_stat_names, errp);
+    }
+    ok = ok && visit_check_struct(v, errp);
+    visit_end_struct(v, NULL);
+}
+
+static void splitnet_instance_init(Object *obj)
+{
+    SplitnetState *s = SPLITNET(obj);
+
+    device_add_bootindex_property(obj, &s->conf.bootindex, "bootindex",
+                                  "/ethernet-phy@0", DEVICE(obj));
+    object_property_add(obj, "stats", "SplitnetStats", splitnet_get_stats,
+                        NULL, NULL, NULL);
+}
+
+static const Property splitnet_properties[] = {
+    DEFINE_NIC_PROPERTIES(SplitnetState, conf),
+    DEFINE_PROP_UINT32("max-ring-size", SplitnetState, core.max_ring_size,
+                       1024),
+    DEFINE_PROP_UINT32("hdr-slot-size", SplitnetState, core.slot_size, 128),
+    DEFINE_PROP_UINT32("tx-copybreak", SplitnetState, core.tx_copybreak, 64),
+    DEFINE_PROP_UINT32("tx-burst", SplitnetState, core.tx_burst, 64),
+    DEFINE_PROP_UINT32("intr-delay-us", SplitnetState, core.intr_delay_us, 0),
+    DEFINE_PROP_UINT32("max-mtu", SplitnetState, core.max_mtu, 9000),
+};
+
+static void splitnet_class_init(ObjectClass *klass, void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(klass);
+    PCIDeviceClass *pc = PCI_DEVICE_CLASS(klass);
+    ResettableClass *rc = RESETTABLE_CLASS(klass);
+
+    pc->realize = splitnet_realize;
+    pc->exit = splitnet_exit;
+    pc->vendor_id = SPLITNET_PCI_VENDOR_ID;
+    pc->device_id = SPLITNET_PCI_DEVICE_ID;
+    pc->revision = SPLITNET_PCI_REVISION;
+    pc->class_id = PCI_CLASS_NETWORK_ETHERNET;
+
+    rc->phases.hold = splitnet_reset_hold;
+
+    dc->desc = "splitnet head-copy paravirtual NIC";
+    dc->vmsd = &vmstate_splitnet;
+    device_class_set_props(dc, splitnet_properties);
+    object_class_property_set_description(klass, "max-ring-size",
+        "Largest ring, in descriptors, the driver may configure");
+    object_class_property_set_description(klass, "hdr-slot-size",
+        "Bytes per TX header pool slot: the largest head copied per frame");
+    object_class_property_set_description(klass, "tx-copybreak",
+        "Payload fragments shorter than this are copied, not mapped");
+    object_class_property_set_description(klass, "tx-burst",
+        "Frames sent in the doorbell write before deferring to a bottom half");
+    object_class_property_set_description(klass, "intr-delay-us",
+        "Reset value of the queues' interrupt moderation delay (us)");
+    object_class_property_set_description(klass, "max-mtu",
+        "Largest MTU the driver may set");
+    set_bit(DEVICE_CATEGORY_NETWORK, dc->categories);
+}
+
+static const TypeInfo splitnet_info = {
+    .name = TYPE_SPLITNET,
+    .parent = TYPE_PCI_DEVICE,
+    .instance_size = sizeof(SplitnetState),
+    .instance_init = splitnet_instance_init,
+    .class_init = splitnet_class_init,
+    .interfaces = (InterfaceInfo[]) {
+        { INTERFACE_CONVENTIONAL_PCI_DEVICE },
+        { }
+    },
+};
+
+static void splitnet_register_types(void)
+{
+    type_register_static(&splitnet_info);
+}
+
+type_init(splitnet_register_types)

@@ -1,0 +1,798 @@
+/*
+ * splitnet: head-copy paravirtual NIC, register file and interrupts
+ *
+ * Copyright (c) 2026 The splitnet authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "hw/pci/msix.h"
+#include "hw/registerfields.h"
+#include "qemu/log.h"
+#include "splitnet_core.h"
+#include "trace.h"
+
+REG32(MAGIC, SPLITNET_REG_MAGIC)
+REG32(VERSION, SPLITNET_REG_VERSION)
+REG64(DEV_FEATURES, SPLITNET_REG_DEV_FEATURES)
+REG64(DRV_FEATURES, SPLITNET_REG_DRV_FEATURES)
+REG32(CTRL, SPLITNET_REG_CTRL)
+    FIELD(CTRL, RESET, 0, 1)
+    FIELD(CTRL, DRIVER_OK, 1, 1)
+REG32(STATUS, SPLITNET_REG_STATUS)
+    FIELD(STATUS, LINK_UP, 0, 1)
+    FIELD(STATUS, DRIVER_OK, 1, 1)
+    FIELD(STATUS, ERROR, 2, 1)
+REG32(ERROR, SPLITNET_REG_ERROR)
+REG32(ERROR_QUEUE, SPLITNET_REG_ERROR_QUEUE)
+REG32(MAC_LO, SPLITNET_REG_MAC_LO)
+REG32(MAC_HI, SPLITNET_REG_MAC_HI)
+REG32(MTU, SPLITNET_REG_MTU)
+REG32(MAX_MTU, SPLITNET_REG_MAX_MTU)
+REG32(MAX_QUEUE_PAIRS, SPLITNET_REG_MAX_QUEUE_PAIRS)
+REG32(MAX_RING_SIZE, SPLITNET_REG_MAX_RING_SIZE)
+REG32(TX_SLOT_SIZE, SPLITNET_REG_TX_SLOT_SIZE)
+REG32(NUM_VECTORS, SPLITNET_REG_NUM_VECTORS)
+REG64(STATUS_BASE, SPLITNET_REG_STATUS_BASE)
+REG32(RX_FILTER, SPLITNET_REG_RX_FILTER)
+    FIELD(RX_FILTER, ALL, 0, 5)
+REG32(CONFIG_VECTOR, SPLITNET_REG_CONFIG_VECTOR)
+REG64(MC_HASH, SPLITNET_REG_MC_HASH)
+REG32(ISR, SPLITNET_REG_ISR)
+REG32(INTR_MASK, SPLITNET_REG_INTR_MASK)
+
+/* Queue register block, relative to SPLITNET_QUEUE_REGS(q). */
+REG64(Q_RING_BASE, SPLITNET_Q_RING_BASE)
+REG64(Q_POOL_BASE, SPLITNET_Q_POOL_BASE)
+REG32(Q_RING_SIZE, SPLITNET_Q_RING_SIZE)
+REG32(Q_VECTOR, SPLITNET_Q_VECTOR)
+REG32(Q_ENABLE, SPLITNET_Q_ENABLE)
+REG32(Q_INTR_DELAY, SPLITNET_Q_INTR_DELAY)
+REG32(Q_DOORBELL, SPLITNET_Q_DOORBELL)
+
+QEMU_BUILD_BUG_ON(R_CTRL_RESET_MASK != SPLITNET_CTRL_RESET);
+QEMU_BUILD_BUG_ON(R_CTRL_DRIVER_OK_MASK != SPLITNET_CTRL_DRIVER_OK);
+QEMU_BUILD_BUG_ON(R_STATUS_LINK_UP_MASK != SPLITNET_STATUS_LINK_UP);
+QEMU_BUILD_BUG_ON(R_STATUS_DRIVER_OK_MASK != SPLITNET_STATUS_DRIVER_OK);
+QEMU_BUILD_BUG_ON(R_STATUS_ERROR_MASK != SPLITNET_STATUS_ERROR);
+QEMU_BUILD_BUG_ON(R_RX_FILTER_ALL_MASK != (SPLITNET_RX_FILTER_PROMISC << 1) - 1);
+QEMU_BUILD_BUG_ON(sizeof(struct splitnet_tx_desc) != SPLITNET_TX_DESC_SIZE);
+QEMU_BUILD_BUG_ON(sizeof(struct splitnet_rx_desc) != SPLITNET_RX_DESC_SIZE);
+QEMU_BUILD_BUG_ON(sizeof(struct splitnet_queue_status) !=
+                  SPLITNET_STATUS_ENTRY_SIZE);
+QEMU_BUILD_BUG_ON(SPLITNET_QUEUE_REGS(SPLITNET_NUM_QUEUES) >
+                  SPLITNET_REGS_SIZE);
+QEMU_BUILD_BUG_ON(SPLITNET_Q_STAT(SPLITNET_NUM_STATS) >
+                  SPLITNET_QUEUE_REGS_STRIDE);
+
+#define SPLITNET_DEV_FEATURES   SPLITNET_F_EVENT_IDX
+
+SplitnetQueue *splitnet_queue(SplitnetCore *core, unsigned q)
+{
+    return SPLITNET_QUEUE_IS_RX(q) ? &core->rxq[q / 2].q : &core->txq[q / 2].q;
+}
+
+bool splitnet_event_idx(SplitnetCore *core)
+{
+    return core->drv_features & SPLITNET_F_EVENT_IDX;
+}
+
+bool splitnet_queue_ready(SplitnetQueue *q)
+{
+    return q->enabled && !q->core->error && splitnet_xlate_ensure(q);
+}
+
+static bool splitnet_any_queue_enabled(SplitnetCore *core)
+{
+    unsigned i;
+
+    for (i = 0; i < SPLITNET_NUM_QUEUES; i++) {
+        if (splitnet_queue(core, i)->enabled) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Interrupts */
+
+void splitnet_update_intx(SplitnetCore *core)
+{
+    bool level = !msix_enabled(core->pci) && (core->isr & ~core->intr_mask);
+
+    pci_set_irq(core->pci, level);
+}
+
+static void splitnet_raise(SplitnetCore *core, uint32_t vector, uint32_t cause)
+{
+    if (msix_enabled(core->pci)) {
+        if (vector < SPLITNET_NUM_VECTORS) {
+            msix_notify(core->pci, vector);
+        }
+        return;
+    }
+    core->isr |= cause;
+    splitnet_update_intx(core);
+}
+
+void splitnet_config_interrupt(SplitnetCore *core)
+{
+    trace_splitnet_config_interrupt(core->config_vector);
+    splitnet_raise(core, core->config_vector, SPLITNET_ISR_CONFIG);
+}
+
+void splitnet_queue_fire(SplitnetQueue *q)
+{
+    q->intr_pending = false;
+    q->last_intr_ns = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+    q->stats[SPLITNET_STAT_INTERRUPTS]++;
+    trace_splitnet_queue_interrupt(q->index, q->vector, q->cons);
+    splitnet_raise(q->core, q->vector, SPLITNET_ISR_QUEUE(q->index));
+}
+
+static void splitnet_intr_timer(void *opaque)
+{
+    SplitnetQueue *q = opaque;
+
+    if (q->intr_pending) {
+        splitnet_queue_fire(q);
+    }
+}
+
+/* Interrupt moderation: no two interrupts closer than intr_delay_us. */
+static void splitnet_queue_notify(SplitnetQueue *q)
+{
+    int64_t due = q->last_intr_ns + (int64_t)q->intr_delay_us * SCALE_US;
+
+    if (q->intr_delay_us && q->last_intr_ns &&
+        qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) < due) {
+        if (!q->intr_pending) {
+            q->intr_pending = true;
+            timer_mod(q->intr_timer, due);
+        }
+        return;
+    }
+    timer_del(q->intr_timer);
+    splitnet_queue_fire(q);
+}
+
+/* The event-index rule of docs/specs/splitnet.rst, "Notification". */
+static bool splitnet_need_event(uint32_t event, uint32_t new, uint32_t old)
+{
+    return (uint32_t)(new - event - 1) < (uint32_t)(new - old);
+}
+
+static uint32_t splitnet_status_ld(SplitnetQueue *q, hwaddr off, bool *ok)
+{
+    MemTxResult res;
+    uint32_t val;
+
+    val = address_space_ldl_le_cached(&q->status_cache, off,
+                                      MEMTXATTRS_UNSPECIFIED, &res);
+    if (res != MEMTX_OK) {
+        splitnet_set_error(q->core, SPLITNET_ERR_DMA, q->index);
+        *ok = false;
+    }
+    return val;
+}
+
+static bool splitnet_status_st(SplitnetQueue *q, hwaddr off, uint32_t val)
+{
+    MemTxResult res;
+
+    address_space_stl_le_cached(&q->status_cache, off, val,
+                                MEMTXATTRS_UNSPECIFIED, &res);
+    if (res != MEMTX_OK) {
+        splitnet_set_error(q->core, SPLITNET_ERR_DMA, q->index);
+        return false;
+    }
+    return true;
+}
+
+/*
+ * Read the driver's producer index.  Returns false, after entering the
+ * error state, when it cannot be read or is impossible.
+ */
+bool splitnet_refresh_prod(SplitnetQueue *q)
+{
+    bool ok = true;
+    uint32_t prod;
+
+    prod = splitnet_status_ld(q, offsetof(struct splitnet_queue_status, prod),
+                              &ok);
+    if (!ok) {
+        return false;
+    }
+    if (prod - q->cons > q->ring_size) {
+        SPLITNET_GUEST_ERR(splitnet_err_prod_index,
+                           "queue %u prod %u cons %u ring %u",
+                           q->index, prod, q->cons, q->ring_size);
+        splitnet_set_error(q->core, SPLITNET_ERR_PROD_INDEX, q->index);
+        return false;
+    }
+    /* Descriptors are read after prod, as the driver wrote them before. */
+    smp_rmb();
+    q->prod = prod;
+    return true;
+}
+
+/* Ask for a doorbell once the driver moves prod past what we have seen. */
+void splitnet_arm_doorbell(SplitnetQueue *q)
+{
+    if (!splitnet_event_idx(q->core)) {
+        return;
+    }
+    if (splitnet_status_st(q, offsetof(struct splitnet_queue_status,
+                                       doorbell_event), q->prod)) {
+        smp_mb();
+    }
+}
+
+/* Publish cons and interrupt the driver if it asked for it. */
+void splitnet_queue_publish(SplitnetQueue *q, uint32_t old_cons)
+{
+    bool ok = true;
+    uint32_t event;
+
+    if (q->cons == old_cons) {
+        return;
+    }
+    /* Data and write-back fields become visible before cons does. */
+    smp_wmb();
+    if (!splitnet_status_st(q, offsetof(struct splitnet_queue_status, cons),
+                            q->cons)) {
+        return;
+    }
+    smp_mb();
+    if (splitnet_event_idx(q->core)) {
+        event = splitnet_status_ld(q, offsetof(struct splitnet_queue_status,
+                                               intr_event), &ok);
+        if (!ok || !splitnet_need_event(event, q->cons, old_cons)) {
+            return;
+        }
+    }
+    splitnet_queue_notify(q);
+}
+
+void splitnet_set_error(SplitnetCore *core, uint32_t err, uint32_t queue)
+{
+    if (core->error) {
+        return;
+    }
+    trace_splitnet_error(err, queue);
+    core->error = err;
+    core->error_queue = queue;
+    splitnet_config_interrupt(core);
+}
+
+void splitnet_core_set_link_status(SplitnetCore *core)
+{
+    trace_splitnet_link(!qemu_get_queue(core->nic)->link_down);
+    splitnet_config_interrupt(core);
+}
+
+/* Register access helpers */
+
+static uint64_t splitnet_reg64_read(uint64_t reg, hwaddr off, unsigned size)
+{
+    return size == 8 ? reg : extract64(reg, (off & 4) * 8, 32);
+}
+
+static uint64_t splitnet_reg64_write(uint64_t reg, hwaddr off, unsigned size,
+                                     uint64_t val)
+{
+    return size == 8 ? val : deposit64(reg, (off & 4) * 8, 32, val);
+}
+
+static bool splitnet_is_reg64(hwaddr addr)
+{
+    switch (addr & ~(hwaddr)7) {
+    case A_DEV_FEATURES:
+    case A_DRV_FEATURES:
+    case A_STATUS_BASE:
+    case A_MC_HASH:
+        return true;
+    }
+    return false;
+}
+
+static bool splitnet_q_is_reg64(hwaddr off)
+{
+    return off < A_Q_RING_SIZE || off >= SPLITNET_Q_STATS;
+}
+
+static uint32_t splitnet_status_reg(SplitnetCore *core)
+{
+    uint32_t val = 0;
+
+    val = FIELD_DP32(val, STATUS, LINK_UP,
+                     !qemu_get_queue(core->nic)->link_down);
+    val = FIELD_DP32(val, STATUS, DRIVER_OK,
+                     FIELD_EX32(core->ctrl, CTRL, DRIVER_OK));
+    return FIELD_DP32(val, STATUS, ERROR, core->error != SPLITNET_ERR_NONE);
+}
+
+static uint64_t splitnet_global_read(SplitnetCore *core, hwaddr addr,
+                                     unsigned size)
+{
+    uint32_t val;
+
+    switch (addr & ~(hwaddr)7) {
+    case A_DEV_FEATURES:
+        return splitnet_reg64_read(SPLITNET_DEV_FEATURES, addr, size);
+    case A_DRV_FEATURES:
+        return splitnet_reg64_read(core->drv_features, addr, size);
+    case A_STATUS_BASE:
+        return splitnet_reg64_read(core->status_base, addr, size);
+    case A_MC_HASH:
+        return splitnet_reg64_read(core->mc_hash, addr, size);
+    }
+
+    switch (addr) {
+    case A_MAGIC:
+        return SPLITNET_MAGIC;
+    case A_VERSION:
+        return SPLITNET_VERSION;
+    case A_CTRL:
+        return core->ctrl;
+    case A_STATUS:
+        return splitnet_status_reg(core);
+    case A_ERROR:
+        return core->error;
+    case A_ERROR_QUEUE:
+        return core->error_queue;
+    case A_MAC_LO:
+        return ldl_le_p(core->mac);
+    case A_MAC_HI:
+        return lduw_le_p(core->mac + 4);
+    case A_MTU:
+        return core->mtu;
+    case A_MAX_MTU:
+        return core->max_mtu;
+    case A_MAX_QUEUE_PAIRS:
+        return SPLITNET_QUEUE_PAIRS;
+    case A_MAX_RING_SIZE:
+        return core->max_ring_size;
+    case A_TX_SLOT_SIZE:
+        return core->slot_size;
+    case A_NUM_VECTORS:
+        return SPLITNET_NUM_VECTORS;
+    case A_RX_FILTER:
+        return core->rx_filter;
+    case A_CONFIG_VECTOR:
+        return core->config_vector;
+    case A_ISR:
+        val = core->isr;
+        core->isr = 0;
+        splitnet_update_intx(core);
+        return val;
+    case A_INTR_MASK:
+        return core->intr_mask;
+    }
+    SPLITNET_GUEST_ERR(splitnet_err_reg_read, "offset 0x%" HWADDR_PRIx,
+                       addr);
+    return 0;
+}
+
+static uint64_t splitnet_queue_read(SplitnetQueue *q, hwaddr off,
+                                    unsigned size)
+{
+    if (off >= SPLITNET_Q_STATS && off < SPLITNET_Q_STAT(SPLITNET_NUM_STATS)) {
+        return splitnet_reg64_read(q->stats[(off - SPLITNET_Q_STATS) / 8],
+                                   off, size);
+    }
+    switch (off & ~(hwaddr)7) {
+    case A_Q_RING_BASE:
+        return splitnet_reg64_read(q->ring_base, off, size);
+    case A_Q_POOL_BASE:
+        return splitnet_reg64_read(q->pool_base, off, size);
+    }
+    switch (off) {
+    case A_Q_RING_SIZE:
+        return q->ring_size;
+    case A_Q_VECTOR:
+        return q->vector;
+    case A_Q_ENABLE:
+        return q->enabled;
+    case A_Q_INTR_DELAY:
+        return q->intr_delay_us;
+    case A_Q_DOORBELL:
+        return 0;
+    }
+    SPLITNET_GUEST_ERR(splitnet_err_reg_read, "offset 0x%" HWADDR_PRIx,
+                       SPLITNET_QUEUE_REGS(q->index) + off);
+    return 0;
+}
+
+/* Which queue an address belongs to, or -1; *off is set within its block. */
+static int splitnet_decode_queue(hwaddr addr, hwaddr *off)
+{
+    if (addr < SPLITNET_QUEUE_REGS_BASE) {
+        return -1;
+    }
+    *off = (addr - SPLITNET_QUEUE_REGS_BASE) % SPLITNET_QUEUE_REGS_STRIDE;
+    return (addr - SPLITNET_QUEUE_REGS_BASE) / SPLITNET_QUEUE_REGS_STRIDE;
+}
+
+static bool splitnet_check_size(hwaddr addr, unsigned size, bool reg64)
+{
+    if ((size == 8 && !reg64) || (addr & (size - 1))) {
+        SPLITNET_GUEST_ERR(splitnet_err_access, "offset 0x%" HWADDR_PRIx
+                           " size %u", addr, size);
+        return false;
+    }
+    return true;
+}
+
+uint64_t splitnet_core_read(SplitnetCore *core, hwaddr addr, unsigned size)
+{
+    uint64_t val = 0;
+    hwaddr off;
+    int q = splitnet_decode_queue(addr, &off);
+
+    if (q < 0) {
+        if (splitnet_check_size(addr, size, splitnet_is_reg64(addr))) {
+            val = splitnet_global_read(core, addr, size);
+        }
+    } else if (q < SPLITNET_NUM_QUEUES &&
+               splitnet_check_size(addr, size, splitnet_q_is_reg64(off))) {
+        val = splitnet_queue_read(splitnet_queue(core, q), off, size);
+    }
+    trace_splitnet_mmio_read(addr, val, size);
+    return val;
+}
+
+/* Writes */
+
+static void splitnet_mac_write(SplitnetCore *core, hwaddr addr, uint32_t val)
+{
+    if (addr == A_MAC_LO) {
+        stl_le_p(core->mac, val);
+    } else {
+        stw_le_p(core->mac + 4, val);
+    }
+    qemu_format_nic_info_str(qemu_get_queue(core->nic), core->mac);
+}
+
+static void splitnet_ctrl_write(SplitnetCore *core, uint32_t val)
+{
+    bool was_ok = FIELD_EX32(core->ctrl, CTRL, DRIVER_OK);
+
+    if (FIELD_EX32(val, CTRL, RESET)) {
+        splitnet_core_reset(core);
+        return;
+    }
+    core->ctrl = FIELD_DP32(0, CTRL, DRIVER_OK,
+                            FIELD_EX32(val, CTRL, DRIVER_OK));
+    if (!was_ok && FIELD_EX32(core->ctrl, CTRL, DRIVER_OK)) {
+        qemu_flush_queued_packets(qemu_get_queue(core->nic));
+    }
+}
+
+static void splitnet_features_write(SplitnetCore *core, hwaddr addr,
+                                    unsigned size, uint64_t val)
+{
+    uint64_t feat = splitnet_reg64_write(core->drv_features, addr, size, val);
+
+    if (splitnet_any_queue_enabled(core)) {
+        SPLITNET_GUEST_ERR(splitnet_err_busy, "offset 0x%" HWADDR_PRIx
+                           " written while a queue is enabled", addr);
+        return;
+    }
+    if (feat & ~SPLITNET_DEV_FEATURES) {
+        SPLITNET_GUEST_ERR(splitnet_err_features, "unoffered 0x%" PRIx64,
+                           feat & ~(uint64_t)SPLITNET_DEV_FEATURES);
+    }
+    core->drv_features = feat & SPLITNET_DEV_FEATURES;
+}
+
+static void splitnet_global_write64(SplitnetCore *core, hwaddr addr,
+                                    unsigned size, uint64_t val)
+{
+    switch (addr & ~(hwaddr)7) {
+    case A_DRV_FEATURES:
+        splitnet_features_write(core, addr, size, val);
+        return;
+    case A_STATUS_BASE:
+        if (splitnet_any_queue_enabled(core)) {
+            SPLITNET_GUEST_ERR(splitnet_err_busy, "offset 0x%" HWADDR_PRIx
+                               " written while a queue is enabled", addr);
+            return;
+        }
+        core->status_base = splitnet_reg64_write(core->status_base, addr, size,
+                                                 val);
+        return;
+    case A_MC_HASH:
+        core->mc_hash = splitnet_reg64_write(core->mc_hash, addr, size, val);
+        return;
+    }
+    SPLITNET_GUEST_ERR(splitnet_err_reg_write, "offset 0x%" HWADDR_PRIx,
+                       addr);
+}
+
+static void splitnet_global_write(SplitnetCore *core, hwaddr addr,
+                                  unsigned size, uint64_t val)
+{
+    if (splitnet_is_reg64(addr)) {
+        splitnet_global_write64(core, addr, size, val);
+        return;
+    }
+    switch (addr) {
+    case A_CTRL:
+        splitnet_ctrl_write(core, val);
+        return;
+    case A_MAC_LO:
+    case A_MAC_HI:
+        splitnet_mac_write(core, addr, val);
+        return;
+    case A_MTU:
+        if (val < SPLITNET_MIN_MTU || val > core->max_mtu) {
+            SPLITNET_GUEST_ERR(splitnet_err_mtu, "MTU %" PRIu64, val);
+            return;
+        }
+        core->mtu = val;
+        return;
+    case A_RX_FILTER:
+        core->rx_filter = FIELD_EX32(val, RX_FILTER, ALL);
+        qemu_flush_queued_packets(qemu_get_queue(core->nic));
+        return;
+    case A_CONFIG_VECTOR:
+        core->config_vector = (uint16_t)val;
+        return;
+    case A_INTR_MASK:
+        core->intr_mask = val;
+        splitnet_update_intx(core);
+        return;
+    }
+    SPLITNET_GUEST_ERR(splitnet_err_reg_write, "offset 0x%" HWADDR_PRIx,
+                       addr);
+}
+
+static bool splitnet_queue_config_valid(SplitnetQueue *q)
+{
+    SplitnetCore *core = q->core;
+    bool tx = !SPLITNET_QUEUE_IS_RX(q->index);
+
+    if (!is_power_of_2(q->ring_size) || q->ring_size < SPLITNET_RING_SIZE_MIN ||
+        q->ring_size > core->max_ring_size ||
+        !core->status_base || (core->status_base % SPLITNET_STATUS_ALIGN) ||
+        (q->ring_base % SPLITNET_RING_ALIGN) ||
+        (tx && (q->pool_base % SPLITNET_RING_ALIGN))) {
+        SPLITNET_GUEST_ERR(splitnet_err_ring_config,
+                           "queue %u ring 0x%" PRIx64 " size %u pool 0x%"
+                           PRIx64 " status 0x%" PRIx64, q->index,
+                           q->ring_base, q->ring_size, q->pool_base,
+                           core->status_base);
+        return false;
+    }
+    return true;
+}
+
+static void splitnet_queue_enable(SplitnetQueue *q, bool on)
+{
+    SplitnetCore *core = q->core;
+
+    if (!on) {
+        q->enabled = 0;
+        splitnet_xlate_drop(q);
+        if (!SPLITNET_QUEUE_IS_RX(q->index)) {
+            splitnet_tx_reset(&core->txq[q->index / 2]);
+        }
+        return;
+    }
+    if (q->enabled || core->error) {
+        return;
+    }
+    if (!splitnet_queue_config_valid(q)) {
+        splitnet_set_error(core, SPLITNET_ERR_RING_CONFIG, q->index);
+        return;
+    }
+    q->cons = 0;
+    q->prod = 0;
+    if (!splitnet_xlate_queue(q)) {
+        return;
+    }
+    q->enabled = 1;
+    if (splitnet_status_st(q, offsetof(struct splitnet_queue_status, cons), 0)) {
+        splitnet_status_st(q, offsetof(struct splitnet_queue_status,
+                                       doorbell_event), 0);
+    }
+    if (SPLITNET_QUEUE_IS_RX(q->index)) {
+        qemu_flush_queued_packets(qemu_get_queue(core->nic));
+    }
+}
+
+static void splitnet_doorbell(SplitnetQueue *q, uint32_t val)
+{
+    SplitnetCore *core = q->core;
+
+    q->stats[SPLITNET_STAT_DOORBELLS]++;
+    trace_splitnet_doorbell(q->index, val);
+    if (!q->enabled) {
+        q->stats[SPLITNET_STAT_ERRORS]++;
+        SPLITNET_GUEST_ERR(splitnet_err_doorbell_disabled, "queue %u",
+                           q->index);
+        return;
+    }
+    if (SPLITNET_QUEUE_IS_RX(q->index)) {
+        splitnet_rx_doorbell(&core->rxq[q->index / 2]);
+    } else {
+        splitnet_tx_doorbell(&core->txq[q->index / 2]);
+    }
+}
+
+static void splitnet_queue_write(SplitnetQueue *q, hwaddr off, unsigned size,
+                                 uint64_t val)
+{
+    if (off == A_Q_DOORBELL) {
+        splitnet_doorbell(q, val);
+        return;
+    }
+    if (off == A_Q_INTR_DELAY) {
+        q->intr_delay_us = MIN(val, SPLITNET_INTR_DELAY_MAX);
+        return;
+    }
+    if (off == A_Q_ENABLE) {
+        splitnet_queue_enable(q, val & 1);
+        return;
+    }
+    if (q->enabled) {
+        SPLITNET_GUEST_ERR(splitnet_err_busy, "offset 0x%" HWADDR_PRIx
+                           " written while a queue is enabled",
+                           SPLITNET_QUEUE_REGS(q->index) + off);
+        return;
+    }
+    switch (off & ~(hwaddr)7) {
+    case A_Q_RING_BASE:
+        q->ring_base = splitnet_reg64_write(q->ring_base, off, size, val);
+        return;
+    case A_Q_POOL_BASE:
+        q->pool_base = splitnet_reg64_write(q->pool_base, off, size, val);
+        return;
+    }
+    switch (off) {
+    case A_Q_RING_SIZE:
+        q->ring_size = val;
+        return;
+    case A_Q_VECTOR:
+        q->vector = (uint16_t)val;
+        return;
+    }
+    SPLITNET_GUEST_ERR(splitnet_err_reg_write, "offset 0x%" HWADDR_PRIx,
+                       SPLITNET_QUEUE_REGS(q->index) + off);
+}
+
+void splitnet_core_write(SplitnetCore *core, hwaddr addr, uint64_t val,
+                         unsigned size)
+{
+    hwaddr off;
+    int q = splitnet_decode_queue(addr, &off);
+
+    trace_splitnet_mmio_write(addr, val, size);
+    if (q < 0) {
+        if (splitnet_check_size(addr, size, splitnet_is_reg64(addr))) {
+            splitnet_global_write(core, addr, size, val);
+        }
+    } else if (q >= SPLITNET_NUM_QUEUES) {
+        SPLITNET_GUEST_ERR(splitnet_err_reg_write, "offset 0x%" HWADDR_PRIx,
+                           addr);
+    } else if (splitnet_check_size(addr, size, splitnet_q_is_reg64(off))) {
+        splitnet_queue_write(splitnet_queue(core, q), off, size, val);
+    }
+}
+
+/* Lifecycle */
+
+static void splitnet_queue_reset(SplitnetQueue *q)
+{
+    SplitnetCore *core = q->core;
+
+    q->enabled = 0;
+    splitnet_xlate_drop(q);
+    q->ring_base = 0;
+    q->pool_base = 0;
+    q->ring_size = 0;
+    q->vector = SPLITNET_NO_VECTOR;
+    q->intr_delay_us = core->intr_delay_us;
+    q->cons = 0;
+    q->prod = 0;
+    timer_del(q->intr_timer);
+    q->intr_pending = false;
+    q->last_intr_ns = 0;
+    memset(q->stats, 0, sizeof(q->stats));
+}
+
+void splitnet_core_reset(SplitnetCore *core)
+{
+    unsigned i;
+
+    trace_splitnet_reset();
+    for (i = 0; i < SPLITNET_NUM_QUEUES; i++) {
+        splitnet_queue_reset(splitnet_queue(core, i));
+    }
+    for (i = 0; i < SPLITNET_QUEUE_PAIRS; i++) {
+        splitnet_tx_reset(&core->txq[i]);
+        core->rxq[i].waiting = false;
+    }
+    core->drv_features = 0;
+    core->status_base = 0;
+    core->mc_hash = 0;
+    core->ctrl = 0;
+    core->error = SPLITNET_ERR_NONE;
+    core->error_queue = 0;
+    core->mtu = MIN(ETH_MTU, core->max_mtu);
+    core->rx_filter = SPLITNET_RX_FILTER_UNICAST | SPLITNET_RX_FILTER_BROADCAST;
+    core->config_vector = SPLITNET_NO_VECTOR;
+    core->isr = 0;
+    core->intr_mask = 0;
+    memcpy(core->mac, core->perm_mac.a, ETH_ALEN);
+    qemu_format_nic_info_str(qemu_get_queue(core->nic), core->mac);
+    splitnet_update_intx(core);
+}
+
+static void splitnet_queue_init(SplitnetCore *core, SplitnetQueue *q,
+                                unsigned index)
+{
+    q->core = core;
+    q->index = index;
+    q->intr_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, splitnet_intr_timer, q);
+}
+
+void splitnet_core_realize(SplitnetCore *core, PCIDevice *pci, NICState *nic,
+                           NetPacketSent *sent_cb)
+{
+    unsigned i;
+
+    core->pci = pci;
+    core->nic = nic;
+    core->sent_cb = sent_cb;
+    for (i = 0; i < SPLITNET_NUM_QUEUES; i++) {
+        splitnet_queue_init(core, splitnet_queue(core, i), i);
+    }
+    for (i = 0; i < SPLITNET_QUEUE_PAIRS; i++) {
+        splitnet_tx_init(&core->txq[i], DEVICE(pci));
+    }
+    splitnet_xlate_init(core);
+    splitnet_core_reset(core);
+}
+
+void splitnet_core_unrealize(SplitnetCore *core)
+{
+    unsigned i;
+
+    splitnet_xlate_cleanup(core);
+    for (i = 0; i < SPLITNET_QUEUE_PAIRS; i++) {
+        splitnet_tx_cleanup(&core->txq[i]);
+    }
+    for (i = 0; i < SPLITNET_NUM_QUEUES; i++) {
+        timer_free(splitnet_queue(core, i)->intr_timer);
+    }
+}
+
+void splitnet_core_post_load(SplitnetCore *core)
+{
+    unsigned i;
+
+    for (i = 0; i < SPLITNET_QUEUE_PAIRS; i++) {
+        splitnet_tx_kick(&core->txq[i]);
+    }
+    qemu_flush_queued_packets(qemu_get_queue(core->nic));
+    splitnet_update_intx(core);
+}
+
+void splitnet_core_tx_sent(SplitnetCore *core)
+{
+    splitnet_tx_sent(&core->txq[0]);
+}
+
+bool splitnet_core_can_receive(SplitnetCore *core)
+{
+    return splitnet_rx_can_receive(&core->rxq[0]);
+}
+
+ssize_t splitnet_core_receive(SplitnetCore *core, const struct iovec *iov,
+                              int iovcnt)
+{
+    return splitnet_rx_receive(&core->rxq[0], iov, iovcnt);
+}

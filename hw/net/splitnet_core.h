@@ -1,0 +1,195 @@
+/*
+ * splitnet: head-copy paravirtual NIC, device core
+ *
+ * The PCI/QOM glue (splitnet.c) owns the PCI function and the net client;
+ * everything the guest sees through registers and rings lives here.
+ *
+ * Copyright (c) 2026 The splitnet authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef HW_NET_SPLITNET_CORE_H
+#define HW_NET_SPLITNET_CORE_H
+
+#include "exec/memory.h"
+#include "hw/pci/pci_device.h"
+#include "net/eth.h"
+#include "net/net.h"
+#include "qemu/timer.h"
+#include "standard-headers/linux/splitnet.h"
+
+/* Queue pairs this model implements (MAX_QUEUE_PAIRS). */
+#define SPLITNET_QUEUE_PAIRS    1
+#define SPLITNET_NUM_QUEUES     (2 * SPLITNET_QUEUE_PAIRS)
+#define SPLITNET_NUM_VECTORS    (1 + SPLITNET_NUM_QUEUES)
+
+#define SPLITNET_MAX_RING_LIMIT 4096
+#define SPLITNET_COPYBREAK_MAX  SPLITNET_TX_SLOT_MAX
+#define SPLITNET_INTR_DELAY_MAX 1000000
+#define SPLITNET_MIN_MTU        68
+/* Ethernet header plus one VLAN tag on top of the MTU. */
+#define SPLITNET_FRAME_OVERHEAD 18
+#define SPLITNET_MAX_MTU_LIMIT  (UINT16_MAX - SPLITNET_FRAME_OVERHEAD)
+
+/*
+ * A fragment maps as one piece unless it crosses a RAM block boundary;
+ * allow one split per fragment and give up (guest error) beyond that.
+ */
+#define SPLITNET_TX_MAX_IOV     (1 + 2 * SPLITNET_TX_MAX_FRAGS)
+
+typedef struct SplitnetCore SplitnetCore;
+
+typedef struct SplitnetQueue {
+    SplitnetCore *core;
+    uint32_t index;
+
+    /* Configuration written by the guest. */
+    uint64_t ring_base;
+    uint64_t pool_base;
+    uint32_t ring_size;
+    uint32_t vector;
+    uint32_t enabled;
+    uint32_t intr_delay_us;
+
+    /* Free-running indices: what the device consumed, what it last saw. */
+    uint32_t cons;
+    uint32_t prod;
+
+    /* Translations made at enable time, kept until the memory map moves. */
+    MemoryRegionCache ring_cache;
+    MemoryRegionCache pool_cache;
+    MemoryRegionCache status_cache;
+    bool xlate_valid;
+
+    QEMUTimer *intr_timer;
+    int64_t last_intr_ns;
+    bool intr_pending;
+
+    uint64_t stats[SPLITNET_NUM_STATS];
+} SplitnetQueue;
+
+typedef struct SplitnetTxQueue {
+    SplitnetQueue q;
+    QEMUBH *bh;
+    bool bh_pending;
+    /* The net layer holds our last frame until its peer drains. */
+    bool stalled;
+    uint32_t stalled_descs;
+
+    /*
+     * Per-frame scratch kept here, not on the stack: QEMU builds with
+     * -ftrivial-auto-var-init=zero and would clear it for every frame.
+     */
+    uint8_t head[SPLITNET_TX_SLOT_MAX];
+    struct iovec iov[SPLITNET_TX_MAX_IOV];
+    bool iov_mapped[SPLITNET_TX_MAX_IOV];
+    unsigned niov;
+    uint8_t copy_buf[SPLITNET_TX_MAX_FRAGS * SPLITNET_COPYBREAK_MAX];
+    size_t copy_used;
+} SplitnetTxQueue;
+
+typedef struct SplitnetRxQueue {
+    SplitnetQueue q;
+    bool waiting;       /* a frame waits for buffers */
+} SplitnetRxQueue;
+
+struct SplitnetCore {
+    PCIDevice *pci;
+    NICState *nic;
+    NetPacketSent *sent_cb;
+
+    /* Properties. */
+    uint32_t max_ring_size;
+    uint32_t slot_size;
+    uint32_t tx_copybreak;
+    uint32_t tx_burst;
+    uint32_t intr_delay_us;
+    uint32_t max_mtu;
+    MACAddr perm_mac;
+
+    /* Registers. */
+    uint64_t drv_features;
+    uint64_t status_base;
+    uint64_t mc_hash;
+    uint32_t ctrl;
+    uint32_t error;
+    uint32_t error_queue;
+    uint32_t mtu;
+    uint32_t rx_filter;
+    uint32_t config_vector;
+    uint32_t isr;
+    uint32_t intr_mask;
+    uint8_t mac[ETH_ALEN];
+
+    MemoryListener listener;
+    bool map_changed;
+
+    SplitnetTxQueue txq[SPLITNET_QUEUE_PAIRS];
+    SplitnetRxQueue rxq[SPLITNET_QUEUE_PAIRS];
+};
+
+/* Entry points for the glue. */
+void splitnet_core_realize(SplitnetCore *core, PCIDevice *pci, NICState *nic,
+                           NetPacketSent *sent_cb);
+void splitnet_core_unrealize(SplitnetCore *core);
+void splitnet_core_reset(SplitnetCore *core);
+uint64_t splitnet_core_read(SplitnetCore *core, hwaddr addr, unsigned size);
+void splitnet_core_write(SplitnetCore *core, hwaddr addr, uint64_t val,
+                         unsigned size);
+void splitnet_core_set_link_status(SplitnetCore *core);
+void splitnet_core_post_load(SplitnetCore *core);
+void splitnet_core_tx_sent(SplitnetCore *core);
+bool splitnet_core_can_receive(SplitnetCore *core);
+ssize_t splitnet_core_receive(SplitnetCore *core, const struct iovec *iov,
+                              int iovcnt);
+
+/* Shared by the core's files. */
+SplitnetQueue *splitnet_queue(SplitnetCore *core, unsigned q);
+bool splitnet_event_idx(SplitnetCore *core);
+bool splitnet_queue_ready(SplitnetQueue *q);
+void splitnet_set_error(SplitnetCore *core, uint32_t err, uint32_t queue);
+void splitnet_queue_publish(SplitnetQueue *q, uint32_t old_cons);
+void splitnet_queue_fire(SplitnetQueue *q);
+void splitnet_config_interrupt(SplitnetCore *core);
+void splitnet_update_intx(SplitnetCore *core);
+bool splitnet_refresh_prod(SplitnetQueue *q);
+void splitnet_arm_doorbell(SplitnetQueue *q);
+
+/* splitnet_xlate.c: translations made once. */
+void splitnet_xlate_init(SplitnetCore *core);
+void splitnet_xlate_cleanup(SplitnetCore *core);
+bool splitnet_xlate_queue(SplitnetQueue *q);
+void splitnet_xlate_drop(SplitnetQueue *q);
+bool splitnet_xlate_ensure(SplitnetQueue *q);
+void *splitnet_map_guest(SplitnetQueue *q, dma_addr_t addr, dma_addr_t *len,
+                         DMADirection dir);
+void splitnet_unmap_guest(SplitnetQueue *q, void *ptr, dma_addr_t len,
+                          DMADirection dir, dma_addr_t access_len);
+
+/* splitnet_tx.c */
+void splitnet_tx_init(SplitnetTxQueue *txq, DeviceState *dev);
+void splitnet_tx_cleanup(SplitnetTxQueue *txq);
+void splitnet_tx_reset(SplitnetTxQueue *txq);
+void splitnet_tx_doorbell(SplitnetTxQueue *txq);
+void splitnet_tx_kick(SplitnetTxQueue *txq);
+void splitnet_tx_sent(SplitnetTxQueue *txq);
+
+/* splitnet_rx.c */
+void splitnet_rx_doorbell(SplitnetRxQueue *rxq);
+bool splitnet_rx_can_receive(SplitnetRxQueue *rxq);
+ssize_t splitnet_rx_receive(SplitnetRxQueue *rxq, const struct iovec *iov,
+                            int iovcnt);
+
+/*
+ * Undefined guest behaviour: a trace point and a LOG_GUEST_ERROR line, as
+ * hw/nvme does.
+ */
+#define SPLITNET_GUEST_ERR(trace, fmt, ...) \
+    do { \
+        (trace_##trace)(__VA_ARGS__); \
+        qemu_log_mask(LOG_GUEST_ERROR, #trace \
+                      " in %s: " fmt "\n", __func__, ## __VA_ARGS__); \
+    } while (0)
+
+#endif

@@ -1,0 +1,247 @@
+/*
+ * splitnet: head-copy paravirtual NIC, receive
+ *
+ * Frames that pass the filter are written into consecutive driver-posted
+ * buffers; when too few are posted the net layer holds the frame until the
+ * driver posts more and rings the RX doorbell.
+ *
+ * Copyright (c) 2026 The splitnet authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/iov.h"
+#include "qemu/log.h"
+#include "splitnet_core.h"
+#include "trace.h"
+
+/* The device-written half of an RX descriptor. */
+typedef struct SplitnetRxWriteback {
+    uint16_t len;
+    uint16_t flags;
+    uint16_t vlan_tci;
+    uint16_t csum;
+    uint32_t hash;
+    uint32_t reserved2;
+} SplitnetRxWriteback;
+
+#define SPLITNET_RXD_WB_OFFSET  offsetof(struct splitnet_rx_desc, len)
+QEMU_BUILD_BUG_ON(SPLITNET_RXD_WB_OFFSET + sizeof(SplitnetRxWriteback) !=
+                  SPLITNET_RX_DESC_SIZE);
+
+static bool splitnet_rx_accept(SplitnetCore *core, const uint8_t *dst)
+{
+    uint32_t f = core->rx_filter;
+    unsigned bit;
+
+    if (f & SPLITNET_RX_FILTER_PROMISC) {
+        return true;
+    }
+    if (is_broadcast_ether_addr(dst)) {
+        return f & SPLITNET_RX_FILTER_BROADCAST;
+    }
+    if (is_multicast_ether_addr(dst)) {
+        bit = net_crc32(dst, ETH_ALEN) >> SPLITNET_MC_HASH_SHIFT;
+        return (f & SPLITNET_RX_FILTER_ALLMULTI) ||
+               ((f & SPLITNET_RX_FILTER_MULTICAST) &&
+                (core->mc_hash & (1ULL << bit)));
+    }
+    return (f & SPLITNET_RX_FILTER_UNICAST) &&
+           !memcmp(dst, core->mac, ETH_ALEN);
+}
+
+static bool splitnet_rx_read_desc(SplitnetQueue *q, uint32_t idx,
+                                  uint64_t *addr, uint16_t *buf_len)
+{
+    hwaddr off = (hwaddr)(idx & (q->ring_size - 1)) * SPLITNET_RX_DESC_SIZE;
+    struct splitnet_rx_desc d;
+
+    if (address_space_read_cached(&q->ring_cache, off, &d,
+                                  SPLITNET_RXD_WB_OFFSET) != MEMTX_OK) {
+        splitnet_set_error(q->core, SPLITNET_ERR_DMA, q->index);
+        return false;
+    }
+    *addr = le64_to_cpu(d.addr);
+    *buf_len = le16_to_cpu(d.buf_len);
+    return true;
+}
+
+static bool splitnet_rx_writeback(SplitnetQueue *q, uint32_t idx,
+                                  uint16_t len, uint16_t flags)
+{
+    hwaddr off = (hwaddr)(idx & (q->ring_size - 1)) * SPLITNET_RX_DESC_SIZE;
+    SplitnetRxWriteback wb = {
+        .len = cpu_to_le16(len),
+        .flags = cpu_to_le16(flags),
+    };
+
+    if (address_space_write_cached(&q->ring_cache,
+                                   off + SPLITNET_RXD_WB_OFFSET, &wb,
+                                   sizeof(wb)) != MEMTX_OK) {
+        splitnet_set_error(q->core, SPLITNET_ERR_DMA, q->index);
+        return false;
+    }
+    return true;
+}
+
+/*
+ * How many of the available buffers the frame needs: 0 when they are too
+ * few, UINT32_MAX when the ring failed.
+ */
+static uint32_t splitnet_rx_buffers_needed(SplitnetQueue *q, size_t size)
+{
+    uint32_t avail = q->prod - q->cons;
+    uint64_t addr;
+    uint16_t len;
+    size_t room = 0;
+    uint32_t i;
+
+    for (i = 0; i < avail && room < size; i++) {
+        if (!splitnet_rx_read_desc(q, q->cons + i, &addr, &len)) {
+            return UINT32_MAX;
+        }
+        room += len;
+    }
+    return room >= size ? i : 0;
+}
+
+static bool splitnet_rx_copy_in(SplitnetQueue *q, uint64_t addr,
+                                const struct iovec *iov, int iovcnt,
+                                size_t off, size_t len)
+{
+    dma_addr_t l;
+    void *p;
+
+    while (len) {
+        l = len;
+        p = splitnet_map_guest(q, addr, &l, DMA_DIRECTION_FROM_DEVICE);
+        if (!p) {
+            return false;
+        }
+        iov_to_buf(iov, iovcnt, off, p, l);
+        splitnet_unmap_guest(q, p, l, DMA_DIRECTION_FROM_DEVICE, l);
+        addr += l;
+        off += l;
+        len -= l;
+    }
+    return true;
+}
+
+/*
+ * Write the frame into the next n buffers.  A buffer that is not guest RAM
+ * (or has become too short since we measured) drops the frame: its
+ * descriptors come back with len 0.
+ */
+static bool splitnet_rx_deliver(SplitnetQueue *q, uint32_t n,
+                                const struct iovec *iov, int iovcnt,
+                                size_t size)
+{
+    size_t off = 0, chunk;
+    bool bad = false;
+    uint64_t addr;
+    uint16_t len;
+    uint32_t i;
+
+    for (i = 0; i < n; i++) {
+        if (!splitnet_rx_read_desc(q, q->cons + i, &addr, &len)) {
+            return false;
+        }
+        chunk = MIN(len, size - off);
+        if (!bad && (!len || (i == n - 1 && off + chunk < size) ||
+                     !splitnet_rx_copy_in(q, addr, iov, iovcnt, off, chunk))) {
+            SPLITNET_GUEST_ERR(splitnet_err_rx_buf, "queue %u addr 0x%"
+                               PRIx64 " len %u", q->index, addr, len);
+            q->stats[SPLITNET_STAT_ERRORS]++;
+            bad = true;
+        }
+        off += chunk;
+        if (!splitnet_rx_writeback(q, q->cons + i, bad ? 0 : chunk,
+                                   i == n - 1 ? SPLITNET_RXD_EOP : 0)) {
+            return false;
+        }
+    }
+    if (!bad) {
+        q->stats[SPLITNET_STAT_FRAMES]++;
+        q->stats[SPLITNET_STAT_BYTES] += size;
+    }
+    return true;
+}
+
+bool splitnet_rx_can_receive(SplitnetRxQueue *rxq)
+{
+    SplitnetQueue *q = &rxq->q;
+
+    if (!(q->core->ctrl & SPLITNET_CTRL_DRIVER_OK) ||
+        !splitnet_queue_ready(q)) {
+        return false;
+    }
+    if (q->prod != q->cons ||
+        (splitnet_refresh_prod(q) && q->prod != q->cons)) {
+        return true;
+    }
+    /* Empty: ask for a doorbell, then look again to close the race. */
+    splitnet_arm_doorbell(q);
+    return splitnet_refresh_prod(q) && q->prod != q->cons;
+}
+
+/* Returns 0 to make the net layer hold the frame until buffers arrive. */
+static ssize_t splitnet_rx_wait(SplitnetRxQueue *rxq, size_t size)
+{
+    SplitnetQueue *q = &rxq->q;
+
+    if (q->prod - q->cons == q->ring_size) {
+        q->stats[SPLITNET_STAT_RX_OVERSIZE]++;
+        trace_splitnet_rx_drop(q->index, size);
+        return size;
+    }
+    if (!rxq->waiting) {
+        rxq->waiting = true;
+        q->stats[SPLITNET_STAT_RX_NO_BUFFER]++;
+    }
+    trace_splitnet_rx_wait(q->index, q->prod, q->cons);
+    return 0;
+}
+
+ssize_t splitnet_rx_receive(SplitnetRxQueue *rxq, const struct iovec *iov,
+                            int iovcnt)
+{
+    SplitnetQueue *q = &rxq->q;
+    size_t size = iov_size(iov, iovcnt);
+    uint8_t dst[ETH_ALEN];
+    uint32_t n, old = q->cons;
+    bool armed = false;
+
+    if (!(q->core->ctrl & SPLITNET_CTRL_DRIVER_OK) ||
+        !splitnet_queue_ready(q) || !splitnet_refresh_prod(q)) {
+        return size;
+    }
+    if (iov_to_buf(iov, iovcnt, 0, dst, ETH_ALEN) < ETH_ALEN ||
+        !splitnet_rx_accept(q->core, dst)) {
+        q->stats[SPLITNET_STAT_RX_FILTERED]++;
+        return size;
+    }
+    while (!(n = splitnet_rx_buffers_needed(q, size))) {
+        if (armed || q->prod - q->cons == q->ring_size) {
+            return splitnet_rx_wait(rxq, size);
+        }
+        splitnet_arm_doorbell(q);
+        armed = true;
+        if (!splitnet_refresh_prod(q)) {
+            return size;
+        }
+    }
+    if (n == UINT32_MAX || !splitnet_rx_deliver(q, n, iov, iovcnt, size)) {
+        return size;
+    }
+    rxq->waiting = false;
+    q->cons += n;
+    trace_splitnet_rx_frame(q->index, q->cons, n, size);
+    splitnet_queue_publish(q, old);
+    return size;
+}
+
+void splitnet_rx_doorbell(SplitnetRxQueue *rxq)
+{
+    qemu_flush_queued_packets(qemu_get_queue(rxq->q.core->nic));
+}

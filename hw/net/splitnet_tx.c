@@ -1,0 +1,404 @@
+/*
+ * splitnet: head-copy paravirtual NIC, transmit
+ *
+ * For each frame: copy hdr_len bytes out of the header pool slot (through
+ * the translation made at enable time) into a device-private buffer, map
+ * the payload fragments without copying them, and hand the net layer one
+ * scatter list [head copy, payload...].  Nothing after the head copy reads
+ * the slot again, and nothing here ever writes guest TX memory.
+ *
+ * Copyright (c) 2026 The splitnet authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/iov.h"
+#include "qemu/log.h"
+#include "qemu/main-loop.h"
+#include "qemu/rcu.h"
+#include "splitnet_core.h"
+#include "trace.h"
+
+/* Frames one bottom-half run sends before it yields to the main loop. */
+#define SPLITNET_TX_BH_BUDGET   256
+
+typedef struct SplitnetTxFrame {
+    uint32_t ndesc;
+    bool bad;
+    uint64_t head;
+    uint64_t ref;
+    uint64_t copied;
+} SplitnetTxFrame;
+
+static bool splitnet_tx_read_desc(SplitnetQueue *q, uint32_t idx,
+                                  struct splitnet_tx_desc *d)
+{
+    hwaddr off = (hwaddr)(idx & (q->ring_size - 1)) * SPLITNET_TX_DESC_SIZE;
+
+    if (address_space_read_cached(&q->ring_cache, off, d, sizeof(*d)) !=
+        MEMTX_OK) {
+        splitnet_set_error(q->core, SPLITNET_ERR_DMA, q->index);
+        return false;
+    }
+    d->addr = le64_to_cpu(d->addr);
+    d->len = le32_to_cpu(d->len);
+    d->hdr_len = le16_to_cpu(d->hdr_len);
+    d->flags = le16_to_cpu(d->flags);
+    return true;
+}
+
+/* The head copy: the only read of the pool slot for this frame. */
+static bool splitnet_tx_copy_head(SplitnetTxQueue *txq, uint32_t idx,
+                                  uint16_t hdr_len, SplitnetTxFrame *f)
+{
+    SplitnetQueue *q = &txq->q;
+    hwaddr off = (hwaddr)(idx & (q->ring_size - 1)) * q->core->slot_size;
+
+    if (hdr_len > q->core->slot_size) {
+        SPLITNET_GUEST_ERR(splitnet_err_tx_hdr_len, "queue %u desc %u "
+                           "hdr_len %u > slot %u", q->index, idx, hdr_len,
+                           q->core->slot_size);
+        f->bad = true;
+        return true;
+    }
+    if (!hdr_len) {
+        return true;
+    }
+    if (address_space_read_cached(&q->pool_cache, off, txq->head, hdr_len) !=
+        MEMTX_OK) {
+        splitnet_set_error(q->core, SPLITNET_ERR_DMA, q->index);
+        return false;
+    }
+    txq->iov[0] = (struct iovec) { .iov_base = txq->head, .iov_len = hdr_len };
+    txq->iov_mapped[0] = false;
+    txq->niov = 1;
+    f->head = hdr_len;
+    return true;
+}
+
+/* Copy a short fragment of guest RAM; cheaper than mapping it. */
+static bool splitnet_tx_copy_frag(SplitnetTxQueue *txq, uint64_t addr,
+                                  uint32_t len)
+{
+    AddressSpace *as = pci_get_address_space(txq->q.core->pci);
+    uint8_t *dst = txq->copy_buf + txq->copy_used;
+    struct iovec *last = &txq->iov[txq->niov - 1];
+    hwaddr xlat, l, done;
+    MemoryRegion *mr;
+
+    if (addr + len - 1 < addr) {
+        return false;
+    }
+    for (done = 0; done < len; done += l) {
+        RCU_READ_LOCK_GUARD();
+        l = len - done;
+        mr = address_space_translate(as, addr + done, &xlat, &l, false,
+                                     MEMTXATTRS_UNSPECIFIED);
+        if (!memory_access_is_direct(mr, false, MEMTXATTRS_UNSPECIFIED)) {
+            return false;
+        }
+        memcpy(dst + done, qemu_map_ram_ptr(mr->ram_block, xlat), l);
+    }
+    txq->copy_used += len;
+    if (txq->niov && !txq->iov_mapped[txq->niov - 1] &&
+        (uint8_t *)last->iov_base + last->iov_len == dst) {
+        last->iov_len += len;
+        return true;
+    }
+    if (txq->niov == SPLITNET_TX_MAX_IOV) {
+        return false;
+    }
+    txq->iov[txq->niov] = (struct iovec) { .iov_base = dst, .iov_len = len };
+    txq->iov_mapped[txq->niov++] = false;
+    return true;
+}
+
+/* Map a fragment by reference; one iovec per contiguous RAM piece. */
+static bool splitnet_tx_map_frag(SplitnetTxQueue *txq, uint64_t addr,
+                                 uint32_t len)
+{
+    dma_addr_t l;
+    void *p;
+
+    while (len) {
+        if (txq->niov == SPLITNET_TX_MAX_IOV) {
+            return false;
+        }
+        l = len;
+        p = splitnet_map_guest(&txq->q, addr, &l, DMA_DIRECTION_TO_DEVICE);
+        if (!p) {
+            return false;
+        }
+        txq->iov[txq->niov] = (struct iovec) { .iov_base = p, .iov_len = l };
+        txq->iov_mapped[txq->niov++] = true;
+        addr += l;
+        len -= l;
+    }
+    return true;
+}
+
+static void splitnet_tx_add_frag(SplitnetTxQueue *txq,
+                                 const struct splitnet_tx_desc *d,
+                                 SplitnetTxFrame *f)
+{
+    SplitnetQueue *q = &txq->q;
+    bool copy = d->len < q->core->tx_copybreak;
+
+    if (!d->len || f->bad) {
+        return;
+    }
+    if (copy ? splitnet_tx_copy_frag(txq, d->addr, d->len)
+             : splitnet_tx_map_frag(txq, d->addr, d->len)) {
+        *(copy ? &f->copied : &f->ref) += d->len;
+        return;
+    }
+    SPLITNET_GUEST_ERR(splitnet_err_tx_frag, "queue %u addr 0x%" PRIx64
+                       " len %u", q->index, d->addr, d->len);
+    f->bad = true;
+}
+
+static void splitnet_tx_unmap(SplitnetTxQueue *txq)
+{
+    unsigned i;
+
+    for (i = 0; i < txq->niov; i++) {
+        if (txq->iov_mapped[i]) {
+            splitnet_unmap_guest(&txq->q, txq->iov[i].iov_base,
+                                 txq->iov[i].iov_len, DMA_DIRECTION_TO_DEVICE,
+                                 txq->iov[i].iov_len);
+        }
+    }
+    txq->niov = 0;
+    txq->copy_used = 0;
+}
+
+static bool splitnet_tx_check_desc(SplitnetQueue *q, uint32_t i,
+                                   const struct splitnet_tx_desc *d,
+                                   SplitnetTxFrame *f)
+{
+    if ((i && d->hdr_len) || (d->flags & ~SPLITNET_TXD_EOP) ||
+        i >= SPLITNET_TX_MAX_FRAGS) {
+        if (!f->bad) {
+            SPLITNET_GUEST_ERR(splitnet_err_tx_desc, "queue %u desc %u of "
+                               "frame: hdr_len %u flags 0x%x", q->index, i,
+                               d->hdr_len, d->flags);
+        }
+        return false;
+    }
+    return true;
+}
+
+/*
+ * Gather the frame at cons into txq->iov.  Returns false when the ring
+ * itself is unusable (the device is then in its error state).
+ */
+static bool splitnet_tx_gather(SplitnetTxQueue *txq, SplitnetTxFrame *f)
+{
+    SplitnetQueue *q = &txq->q;
+    uint32_t avail = q->prod - q->cons;
+    struct splitnet_tx_desc d;
+    uint32_t i;
+
+    txq->niov = 0;
+    txq->copy_used = 0;
+    for (i = 0; i < avail; i++) {
+        if (!splitnet_tx_read_desc(q, q->cons + i, &d) ||
+            (!i && !splitnet_tx_copy_head(txq, q->cons, d.hdr_len, f))) {
+            return false;
+        }
+        f->bad |= !splitnet_tx_check_desc(q, i, &d, f);
+        splitnet_tx_add_frag(txq, &d, f);
+        if (d.flags & SPLITNET_TXD_EOP) {
+            f->ndesc = i + 1;
+            return true;
+        }
+    }
+    SPLITNET_GUEST_ERR(splitnet_err_tx_chain, "queue %u: %u descriptors "
+                       "without EOP", q->index, avail);
+    splitnet_set_error(q->core, SPLITNET_ERR_TX_CHAIN, q->index);
+    return false;
+}
+
+static bool splitnet_tx_frame_len_ok(SplitnetQueue *q, size_t len)
+{
+    if (len < ETH_HLEN || len > q->core->mtu + SPLITNET_FRAME_OVERHEAD) {
+        SPLITNET_GUEST_ERR(splitnet_err_tx_len, "queue %u frame of %zu bytes",
+                           q->index, len);
+        return false;
+    }
+    return true;
+}
+
+/*
+ * Send the frame at cons.  Returns the descriptors it used, 0 when there
+ * is nothing to send, the net layer holds the frame, or the ring failed.
+ */
+static uint32_t splitnet_tx_one(SplitnetTxQueue *txq)
+{
+    SplitnetQueue *q = &txq->q;
+    SplitnetTxFrame f = { 0 };
+    ssize_t ret;
+    size_t len;
+
+    if (!splitnet_tx_gather(txq, &f)) {
+        splitnet_tx_unmap(txq);
+        return 0;
+    }
+    len = iov_size(txq->iov, txq->niov);
+    if (f.bad || !splitnet_tx_frame_len_ok(q, len)) {
+        q->stats[SPLITNET_STAT_ERRORS]++;
+        splitnet_tx_unmap(txq);
+        return f.ndesc;
+    }
+    ret = qemu_sendv_packet_async(qemu_get_queue(q->core->nic), txq->iov,
+                                  txq->niov, q->core->sent_cb);
+    /* The net layer has delivered or copied the frame: drop our mappings. */
+    splitnet_tx_unmap(txq);
+    trace_splitnet_tx_frame(q->index, q->cons, f.ndesc, len, f.head, f.ref,
+                            f.copied, ret);
+    q->stats[SPLITNET_STAT_FRAMES]++;
+    q->stats[SPLITNET_STAT_BYTES] += len;
+    q->stats[SPLITNET_STAT_TX_HEAD_BYTES] += f.head;
+    q->stats[SPLITNET_STAT_TX_PAYLOAD_REF] += f.ref;
+    q->stats[SPLITNET_STAT_TX_PAYLOAD_COPY] += f.copied;
+    if (ret == 0) {
+        q->stats[SPLITNET_STAT_TX_STALLS]++;
+        txq->stalled = true;
+        txq->stalled_descs = f.ndesc;
+        return 0;
+    }
+    return f.ndesc;
+}
+
+/*
+ * Send up to budget frames.  Returns true when the ring is drained (or can
+ * make no progress until the driver or the net layer acts).
+ */
+static bool splitnet_tx_flush(SplitnetTxQueue *txq, unsigned budget)
+{
+    SplitnetQueue *q = &txq->q;
+    uint32_t old = q->cons;
+    uint32_t n;
+    bool drained = false;
+
+    while (!txq->stalled && !q->core->error) {
+        if (q->cons == q->prod &&
+            (!splitnet_refresh_prod(q) || q->cons == q->prod)) {
+            drained = true;
+            break;
+        }
+        if (!budget--) {
+            break;
+        }
+        n = splitnet_tx_one(txq);
+        if (!n) {
+            break;
+        }
+        q->cons += n;
+    }
+    splitnet_queue_publish(q, old);
+    return drained || txq->stalled || q->core->error;
+}
+
+static void splitnet_tx_schedule(SplitnetTxQueue *txq)
+{
+    txq->bh_pending = true;
+    qemu_bh_schedule(txq->bh);
+}
+
+/*
+ * Out of work: ask for the next doorbell, then look once more for frames
+ * the driver posted before it could see that request.
+ */
+static void splitnet_tx_idle(SplitnetTxQueue *txq)
+{
+    SplitnetQueue *q = &txq->q;
+
+    if (txq->stalled || q->core->error || !q->enabled) {
+        return;
+    }
+    splitnet_arm_doorbell(q);
+    if (splitnet_refresh_prod(q) && q->prod != q->cons) {
+        splitnet_tx_schedule(txq);
+    }
+}
+
+static void splitnet_tx_run(SplitnetTxQueue *txq, unsigned budget)
+{
+    if (!splitnet_queue_ready(&txq->q)) {
+        return;
+    }
+    if (splitnet_tx_flush(txq, budget)) {
+        splitnet_tx_idle(txq);
+    } else {
+        splitnet_tx_schedule(txq);
+    }
+}
+
+static void splitnet_tx_bh(void *opaque)
+{
+    SplitnetTxQueue *txq = opaque;
+
+    txq->bh_pending = false;
+    splitnet_tx_run(txq, SPLITNET_TX_BH_BUDGET);
+}
+
+void splitnet_tx_doorbell(SplitnetTxQueue *txq)
+{
+    if (txq->stalled || txq->bh_pending) {
+        return;
+    }
+    splitnet_tx_run(txq, txq->q.core->tx_burst);
+}
+
+/* Resume after migration: frames may be waiting behind cons. */
+void splitnet_tx_kick(SplitnetTxQueue *txq)
+{
+    txq->stalled = false;
+    if (txq->q.enabled) {
+        splitnet_tx_schedule(txq);
+    }
+}
+
+/* The net layer delivered the frame it held: complete it and go on. */
+void splitnet_tx_sent(SplitnetTxQueue *txq)
+{
+    SplitnetQueue *q = &txq->q;
+    uint32_t old = q->cons;
+
+    if (!txq->stalled) {
+        return;
+    }
+    txq->stalled = false;
+    trace_splitnet_tx_resume(q->index, q->cons);
+    if (!q->enabled || q->core->error || !splitnet_xlate_ensure(q)) {
+        return;
+    }
+    q->cons += txq->stalled_descs;
+    splitnet_queue_publish(q, old);
+    splitnet_tx_schedule(txq);
+}
+
+void splitnet_tx_reset(SplitnetTxQueue *txq)
+{
+    SplitnetCore *core = txq->q.core;
+
+    /* Forget the held frame first: purging calls our sent callback. */
+    txq->stalled = false;
+    txq->stalled_descs = 0;
+    qemu_bh_cancel(txq->bh);
+    txq->bh_pending = false;
+    qemu_purge_queued_packets(qemu_get_queue(core->nic));
+}
+
+void splitnet_tx_init(SplitnetTxQueue *txq, DeviceState *dev)
+{
+    txq->bh = qemu_bh_new_guarded(splitnet_tx_bh, txq,
+                                  &dev->mem_reentrancy_guard);
+}
+
+void splitnet_tx_cleanup(SplitnetTxQueue *txq)
+{
+    qemu_bh_delete(txq->bh);
+}

@@ -1,0 +1,110 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=bash
+#
+# Shared shell helpers for splitnet's setup scripts.  Source this file.
+#
+# Everything downloaded lives under $SPLITNET_CACHE (default
+# ~/.cache/splitnet), keyed by package version, so repeated runs reuse it and
+# a run with an empty cache fetches it again.  Packages come from Debian's
+# signed archive through apt, which verifies each download.
+
+SPLITNET_CACHE=${SPLITNET_CACHE:-$HOME/.cache/splitnet}
+SPLITNET_TOP=${SPLITNET_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+SPLITNET_BUILD=${SPLITNET_BUILD:-$SPLITNET_TOP/build}
+SPLITNET_MIRROR=${SPLITNET_MIRROR:-http://deb.debian.org/debian}
+SPLITNET_KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
+
+APT_PRIV="$SPLITNET_CACHE/apt"
+
+die() { echo "splitnet: error: $*" >&2; exit 1; }
+say() { echo "splitnet: $*" >&2; }
+
+# Record "what=version" in build/versions.txt so every run shows what it used.
+record_version() {
+    mkdir -p "$SPLITNET_BUILD"
+    local f="$SPLITNET_BUILD/versions.txt"
+    touch "$f"
+    # Leave the file (and its mtime) alone when it already says so.
+    grep -qxF "$1=$2" "$f" && return 0
+    grep -v "^$1=" "$f" > "$f.tmp" || true
+    echo "$1=$2" >> "$f.tmp"
+    mv "$f.tmp" "$f"
+}
+
+# The mirror the machine already uses, read from its apt sources.
+detect_mirror() {
+    local m
+    m=$(grep -rhoE '^(URIs:|deb) +(\[[^]]*\] +)?https?://[^ ]+/debian/?( |$)' \
+        /etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null |
+        grep -oE 'https?://[^ ]+' | head -n1)
+    echo "${m:-$SPLITNET_MIRROR}"
+}
+
+# apt with a private configuration under the cache: bookworm, its backports
+# and trixie (binary and source), without touching /etc/apt.
+apt_priv_opts() {
+    echo "-o Dir::Etc::SourceList=$APT_PRIV/sources.list" \
+         "-o Dir::Etc::SourceParts=/dev/null" \
+         "-o Dir::State::Lists=$APT_PRIV/lists" \
+         "-o Dir::Cache=$APT_PRIV/cache" \
+         "-o APT::Sandbox::User=root" \
+         "-o Debug::NoLocking=1" \
+         "-o APT::Default-Release=bookworm" \
+         "-q"
+}
+
+apt_priv_update() {
+    local stamp="$APT_PRIV/lists/.updated" mirror
+    mkdir -p "$APT_PRIV/lists/partial" "$APT_PRIV/cache/archives/partial"
+    # Refresh at most every 6 hours: the archive moves, but not that fast.
+    if [ -f "$stamp" ] && [ -n "$(find "$stamp" -mmin -360)" ]; then
+        return 0
+    fi
+    mirror=$(detect_mirror)
+    cat > "$APT_PRIV/sources.list" <<EOS
+deb [signed-by=$SPLITNET_KEYRING] $mirror bookworm main
+deb [signed-by=$SPLITNET_KEYRING] $mirror bookworm-backports main
+deb [signed-by=$SPLITNET_KEYRING] $mirror trixie main
+deb-src [signed-by=$SPLITNET_KEYRING] $mirror trixie main
+EOS
+    say "updating private apt lists ($mirror)"
+    # shellcheck disable=SC2046
+    apt-get $(apt_priv_opts) update >"$APT_PRIV/update.log" 2>&1 ||
+        die "apt-get update failed, see $APT_PRIV/update.log"
+    touch "$stamp"
+}
+
+# Candidate version of binary package $1 in suite $2 (default bookworm).
+deb_version() {
+    local pkg=$1 suite=${2:-bookworm}
+    # shellcheck disable=SC2046
+    apt-cache $(apt_priv_opts) -o APT::Default-Release="$suite" policy "$pkg" |
+        awk '/Candidate:/ { print $2 }'
+}
+
+# Download binary package $1 (suite $2, default bookworm) and unpack it into
+# the cache.  Prints the directory it was unpacked into.
+deb_fetch() {
+    local pkg=$1 suite=${2:-bookworm} ver dir deb
+    apt_priv_update
+    ver=$(deb_version "$pkg" "$suite")
+    [ -n "$ver" ] && [ "$ver" != "(none)" ] ||
+        die "package $pkg not found in Debian $suite"
+    dir="$SPLITNET_CACHE/debs/${pkg}_${ver//:/%3a}"
+    if [ ! -f "$dir/.unpacked" ]; then
+        say "downloading $pkg $ver ($suite)"
+        mkdir -p "$SPLITNET_CACHE/debs/dl"
+        # shellcheck disable=SC2046
+        (cd "$SPLITNET_CACHE/debs/dl" &&
+         apt-get $(apt_priv_opts) -o APT::Default-Release="$suite" \
+             download "$pkg=$ver" >/dev/null 2>&1) ||
+            die "apt-get download $pkg=$ver failed"
+        deb=$(ls -t "$SPLITNET_CACHE/debs/dl/${pkg}_"*.deb | head -n1)
+        rm -rf "$dir"
+        mkdir -p "$dir"
+        dpkg-deb -x "$deb" "$dir" || die "cannot unpack $deb"
+        touch "$dir/.unpacked"
+    fi
+    record_version "$pkg" "$ver"
+    echo "$dir"
+}
