@@ -56,7 +56,8 @@ QEMU_BUILD_BUG_ON(R_CTRL_DRIVER_OK_MASK != SPLITNET_CTRL_DRIVER_OK);
 QEMU_BUILD_BUG_ON(R_STATUS_LINK_UP_MASK != SPLITNET_STATUS_LINK_UP);
 QEMU_BUILD_BUG_ON(R_STATUS_DRIVER_OK_MASK != SPLITNET_STATUS_DRIVER_OK);
 QEMU_BUILD_BUG_ON(R_STATUS_ERROR_MASK != SPLITNET_STATUS_ERROR);
-QEMU_BUILD_BUG_ON(R_RX_FILTER_ALL_MASK != (SPLITNET_RX_FILTER_PROMISC << 1) - 1);
+QEMU_BUILD_BUG_ON(R_RX_FILTER_ALL_MASK !=
+                  (SPLITNET_RX_FILTER_PROMISC << 1) - 1);
 QEMU_BUILD_BUG_ON(sizeof(struct splitnet_tx_desc) != SPLITNET_TX_DESC_SIZE);
 QEMU_BUILD_BUG_ON(sizeof(struct splitnet_rx_desc) != SPLITNET_RX_DESC_SIZE);
 QEMU_BUILD_BUG_ON(sizeof(struct splitnet_queue_status) !=
@@ -225,6 +226,7 @@ void splitnet_arm_doorbell(SplitnetQueue *q)
     }
     if (splitnet_status_st(q, offsetof(struct splitnet_queue_status,
                                        doorbell_event), q->prod)) {
+        /* The event is visible before we look at prod again. */
         smp_mb();
     }
 }
@@ -244,6 +246,7 @@ void splitnet_queue_publish(SplitnetQueue *q, uint32_t old_cons)
                             q->cons)) {
         return;
     }
+    /* cons is visible before we read the driver's intr_event. */
     smp_mb();
     if (splitnet_event_idx(q->core)) {
         event = splitnet_status_ld(q, offsetof(struct splitnet_queue_status,
@@ -594,7 +597,8 @@ static void splitnet_queue_enable(SplitnetQueue *q, bool on)
         return;
     }
     q->enabled = 1;
-    if (splitnet_status_st(q, offsetof(struct splitnet_queue_status, cons), 0)) {
+    if (splitnet_status_st(q, offsetof(struct splitnet_queue_status, cons),
+                           0)) {
         splitnet_status_st(q, offsetof(struct splitnet_queue_status,
                                        doorbell_event), 0);
     }
@@ -763,6 +767,8 @@ void splitnet_core_unrealize(SplitnetCore *core)
 
     splitnet_xlate_cleanup(core);
     for (i = 0; i < SPLITNET_QUEUE_PAIRS; i++) {
+        /* Purge what the net layer holds while our bottom half exists. */
+        splitnet_tx_reset(&core->txq[i]);
         splitnet_tx_cleanup(&core->txq[i]);
     }
     for (i = 0; i < SPLITNET_NUM_QUEUES; i++) {

@@ -1,0 +1,109 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# splitnet: QEMU 10.0 + a head-copy paravirtual NIC.  ./configure sets up
+# build/qemu-src and build/qemu-build; this Makefile drives QEMU's ninja
+# build and the test suites.  `make help` lists the targets.
+
+SHELL := /bin/bash
+TOP := $(CURDIR)
+BUILD := $(TOP)/build
+QSRC := $(BUILD)/qemu-src
+QBUILD := $(BUILD)/qemu-build
+PBUILD := $(BUILD)/project
+NINJA ?= ninja
+MESON ?= meson
+V ?=
+
+export CCACHE_DIR ?= $(HOME)/.cache/ccache
+
+# What `make` builds in QEMU's tree; targets not (yet) defined are skipped.
+QEMU_TARGETS := qemu-system-x86_64 tests/qtest/qos-test tests/qtest/splitnet-test
+
+RUN_SUITE := $(TOP)/tests/run-suite.sh
+QTEST_SUITE := '$(TOP)/scripts/qtest-tap.sh splitnet-test' \
+               '$(TOP)/scripts/qtest-tap.sh qos-test'
+GUEST_SUITE := '$(TOP)/tests/guest/run.sh'
+STYLE_SUITE := '$(TOP)/scripts/checkpatch-tap.sh'
+
+.PHONY: all build configure check check-qtest check-guest check-style \
+        export-patches patch-series demo clean distclean help
+
+all: build
+
+# Re-run configure every time with the options it was first given: it is
+# idempotent and quick when nothing changed, and it picks up new or removed
+# files, edited patches and changed QEMU configure options.
+configure:
+	@if [ -x $(BUILD)/config.status ]; then \
+	    $(BUILD)/config.status; \
+	else \
+	    $(TOP)/configure; \
+	fi
+
+build: configure
+	@targets=""; \
+	for t in $(QEMU_TARGETS); do \
+	    if $(NINJA) -C $(QBUILD) -t query $$t >/dev/null 2>&1; then \
+	        targets="$$targets $$t"; \
+	    else \
+	        echo "splitnet: note: QEMU build has no target $$t (yet)"; \
+	    fi; \
+	done; \
+	echo "splitnet: ninja -C build/qemu-build$$targets"; \
+	$(NINJA) -C $(QBUILD) $(if $(V),-v) $$targets
+	@[ -f $(PBUILD)/build.ninja ] || \
+	    $(MESON) setup $(PBUILD) $(TOP) >$(BUILD)/project-setup.log 2>&1 || \
+	    { cat $(BUILD)/project-setup.log; exit 1; }
+	@$(NINJA) -C $(PBUILD) $(if $(V),-v) | grep -v '^ninja: no work to do' || true
+
+check: build
+	@$(RUN_SUITE) $(QTEST_SUITE) $(GUEST_SUITE) $(STYLE_SUITE)
+
+check-qtest: build
+	@$(RUN_SUITE) $(QTEST_SUITE)
+
+check-guest: build
+	@if [ ! -x $(TOP)/tests/guest/run.sh ]; then \
+	    echo "splitnet: error: tests/guest/run.sh does not exist (yet): no guest tests to run" >&2; \
+	    exit 1; \
+	fi
+	@$(RUN_SUITE) $(GUEST_SUITE)
+
+check-style: configure
+	@$(RUN_SUITE) $(STYLE_SUITE)
+
+# patches/ <- the commits on top of `upstream` in build/qemu-src.
+export-patches:
+	@$(TOP)/scripts/export-patches.sh
+
+# build/patch-series/: overlay + patches as one series against the release.
+patch-series: configure
+	@$(TOP)/scripts/patch-series.sh
+
+demo: build
+	@if [ ! -x $(TOP)/scripts/demo.sh ]; then \
+	    echo "splitnet: error: scripts/demo.sh does not exist (yet)" >&2; \
+	    exit 1; \
+	fi
+	@$(TOP)/scripts/demo.sh
+
+# Object files only; keeps the configured trees and the download cache.
+clean:
+	@if [ -f $(QBUILD)/build.ninja ]; then $(NINJA) -C $(QBUILD) clean; fi
+	@if [ -f $(PBUILD)/build.ninja ]; then $(NINJA) -C $(PBUILD) clean; fi
+	rm -rf $(BUILD)/test-logs $(BUILD)/patch-series
+
+# Everything under build/ (downloads stay in ~/.cache/splitnet).
+distclean:
+	rm -rf $(BUILD)
+
+help:
+	@echo "make                 configure if needed, build QEMU + qtests"
+	@echo "make check           check-qtest + check-guest + check-style"
+	@echo "make check-qtest     splitnet-test and qos-test's splitnet paths"
+	@echo "make check-guest     boot guests on splitnet (tests/guest/run.sh)"
+	@echo "make check-style     checkpatch (QEMU, Linux for guest/), shellcheck"
+	@echo "make export-patches  patches/ <- commits on upstream in build/qemu-src"
+	@echo "make patch-series    build/patch-series/: the whole series vs. QEMU"
+	@echo "make demo            boot a guest on splitnet (scripts/demo.sh)"
+	@echo "make clean | distclean"

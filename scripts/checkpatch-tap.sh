@@ -1,0 +1,70 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Style checks as TAP, one line per file:
+#  - QEMU's scripts/checkpatch.pl on our C sources and headers (hw/ net/
+#    include/ tests/qtest/) and on every patch in patches/;
+#  - shellcheck on the shell scripts;
+#  - Linux's checkpatch.pl --strict on guest/linux/, when the driver and a
+#    Linux checkpatch.pl (LINUX_CHECKPATCH=..., or a linux-source tree under
+#    /usr/src) are there.
+
+set -uo pipefail
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CHECKPATCH=$TOP/build/qemu-src/scripts/checkpatch.pl
+cd "$TOP" || exit 1
+[ -f "$CHECKPATCH" ] || { echo "Bail out! $CHECKPATCH missing; run ./configure"; exit 1; }
+
+n=0
+result() {  # result STATUS DESCRIPTION LOGFILE
+    n=$((n + 1))
+    if [ "$1" -eq 0 ]; then
+        echo "ok $n - $2"
+    else
+        echo "not ok $n - $2"
+        sed 's/^/# /' "$3"
+    fi
+}
+
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+
+while read -r f; do
+    perl "$CHECKPATCH" --no-tree --terse -f "$f" >"$out" 2>&1
+    result $? "checkpatch $f" "$out"
+done < <(find hw net include tests/qtest -type f \( -name '*.c' -o -name '*.h' \) \
+             2>/dev/null | LC_ALL=C sort)
+
+for p in patches/*.patch; do
+    [ -f "$p" ] || continue
+    perl "$CHECKPATCH" --no-tree --terse "$p" >"$out" 2>&1
+    result $? "checkpatch $p" "$out"
+done
+
+if command -v shellcheck >/dev/null; then
+    while read -r f; do
+        shellcheck -x "$f" >"$out" 2>&1
+        result $? "shellcheck $f" "$out"
+    done < <({ echo configure; echo .ci/run
+               find scripts tests -name '*.sh' -type f; } | LC_ALL=C sort -u |
+             while read -r f; do [ -f "$f" ] && echo "$f"; done)
+else
+    n=$((n + 1)); echo "ok $n - shellcheck # SKIP shellcheck not installed"
+fi
+
+# Hook for the guest driver: Linux coding style, strict.
+if [ -d guest/linux ] && ls guest/linux/*.[ch] >/dev/null 2>&1; then
+    lcp=${LINUX_CHECKPATCH:-$(ls /usr/src/linux-source-*/scripts/checkpatch.pl 2>/dev/null | head -n1)}
+    if [ -n "$lcp" ] && [ -f "$lcp" ]; then
+        for f in guest/linux/*.[ch]; do
+            perl "$lcp" --strict --no-tree --terse -f "$f" >"$out" 2>&1
+            result $? "linux checkpatch --strict $f" "$out"
+        done
+    else
+        n=$((n + 1))
+        echo "ok $n - linux checkpatch guest/linux # SKIP no Linux checkpatch.pl (set LINUX_CHECKPATCH)"
+    fi
+fi
+
+echo "1..$n"
