@@ -1,9 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# TAP for the splitnet qtests: tests/qtest/splitnet-test, and the qos-test
+# TAP for the splitnet qtests: tests/qtest/<name> binaries, and the qos-test
 # paths that go through the splitnet libqos node.  Run as one command of
-# tests/run-suite.sh.  Usage: scripts/qtest-tap.sh [splitnet-test|qos-test]...
+# tests/run-suite.sh.  Usage: scripts/qtest-tap.sh [NAME|qos-test]...
 
 set -uo pipefail
 
@@ -18,31 +18,31 @@ export QTEST_QEMU_BINARY=./qemu-system-x86_64
 export PYTHON=/usr/bin/python3
 [ -x "$QTEST_QEMU_BINARY" ] || { echo "Bail out! qemu-system-x86_64 not built"; exit 1; }
 
+run_qos_splitnet() {
+    local paths p args=()
+
+    if [ ! -x tests/qtest/qos-test ]; then
+        echo "not ok - tests/qtest/qos-test not built"
+        return 1
+    fi
+    mapfile -t paths < <(tests/qtest/qos-test -l | grep splitnet)
+    if [ ${#paths[@]} -eq 0 ]; then
+        echo "not ok - qos-test has no splitnet paths (is the libqos node registered?)"
+        return 1
+    fi
+    for p in "${paths[@]}"; do args+=(-p "$p"); done
+    tests/qtest/qos-test --tap -k "${args[@]}"
+}
+
 rc=0
 for t in "${which[@]}"; do
-    case $t in
-    splitnet-test)
-        if [ -x tests/qtest/splitnet-test ]; then
-            tests/qtest/splitnet-test --tap -k || rc=1
-        else
-            echo "not ok - tests/qtest/splitnet-test not built (is tests/qtest/splitnet-test.c there?)"
-        fi
-        ;;
-    qos-test)
-        if [ ! -x tests/qtest/qos-test ]; then
-            echo "not ok - tests/qtest/qos-test not built"
-            continue
-        fi
-        mapfile -t paths < <(tests/qtest/qos-test -l | grep splitnet)
-        if [ ${#paths[@]} -eq 0 ]; then
-            echo "# qos-test: no splitnet paths (no tests registered on the splitnet libqos node)"
-            continue
-        fi
-        args=()
-        for p in "${paths[@]}"; do args+=(-p "$p"); done
-        tests/qtest/qos-test --tap -k "${args[@]}" || rc=1
-        ;;
-    *) echo "Bail out! unknown qtest '$t'"; exit 1 ;;
-    esac
+    if [ "$t" = qos-test ]; then
+        run_qos_splitnet || rc=1
+    elif [ -x "tests/qtest/$t" ]; then
+        "tests/qtest/$t" --tap -k || rc=1
+    else
+        echo "not ok - tests/qtest/$t not built (is tests/qtest/$t.c there?)"
+        rc=1
+    fi
 done
 exit $rc

@@ -97,7 +97,7 @@ static void splitnet_nc_sent(NetClientState *nc, ssize_t ret)
 {
     SplitnetState *s = qemu_get_nic_opaque(nc);
 
-    splitnet_core_tx_sent(&s->core);
+    splitnet_core_tx_sent(&s->core, ret);
 }
 
 static void splitnet_nc_link_status_changed(NetClientState *nc)

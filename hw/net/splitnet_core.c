@@ -10,6 +10,7 @@
 #include "hw/pci/msix.h"
 #include "hw/registerfields.h"
 #include "qemu/log.h"
+#include "system/runstate.h"
 #include "splitnet_core.h"
 #include "trace.h"
 
@@ -146,8 +147,7 @@ static void splitnet_queue_notify(SplitnetQueue *q)
 {
     int64_t due = q->last_intr_ns + (int64_t)q->intr_delay_us * SCALE_US;
 
-    if (q->intr_delay_us && q->last_intr_ns &&
-        qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) < due) {
+    if (q->intr_delay_us && qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) < due) {
         if (!q->intr_pending) {
             q->intr_pending = true;
             timer_mod(q->intr_timer, due);
@@ -703,7 +703,8 @@ static void splitnet_queue_reset(SplitnetQueue *q)
     q->prod = 0;
     timer_del(q->intr_timer);
     q->intr_pending = false;
-    q->last_intr_ns = 0;
+    /* Never fired: the first interrupt is never held back. */
+    q->last_intr_ns = INT64_MIN;
     memset(q->stats, 0, sizeof(q->stats));
 }
 
@@ -743,6 +744,20 @@ static void splitnet_queue_init(SplitnetCore *core, SplitnetQueue *q,
     q->intr_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, splitnet_intr_timer, q);
 }
 
+static void splitnet_vm_state_change(void *opaque, bool running,
+                                     RunState state)
+{
+    SplitnetCore *core = opaque;
+    unsigned i;
+
+    if (!running) {
+        return;
+    }
+    for (i = 0; i < SPLITNET_QUEUE_PAIRS; i++) {
+        splitnet_tx_kick(&core->txq[i]);
+    }
+}
+
 void splitnet_core_realize(SplitnetCore *core, PCIDevice *pci, NICState *nic,
                            NetPacketSent *sent_cb)
 {
@@ -758,6 +773,8 @@ void splitnet_core_realize(SplitnetCore *core, PCIDevice *pci, NICState *nic,
         splitnet_tx_init(&core->txq[i], DEVICE(pci));
     }
     splitnet_xlate_init(core);
+    core->vmstate = qemu_add_vm_change_state_handler(splitnet_vm_state_change,
+                                                     core);
     splitnet_core_reset(core);
 }
 
@@ -765,6 +782,7 @@ void splitnet_core_unrealize(SplitnetCore *core)
 {
     unsigned i;
 
+    qemu_del_vm_change_state_handler(core->vmstate);
     splitnet_xlate_cleanup(core);
     for (i = 0; i < SPLITNET_QUEUE_PAIRS; i++) {
         /* Purge what the net layer holds while our bottom half exists. */
@@ -776,20 +794,15 @@ void splitnet_core_unrealize(SplitnetCore *core)
     }
 }
 
+/* Translations are rebuilt on first use; TX resumes when the VM runs. */
 void splitnet_core_post_load(SplitnetCore *core)
 {
-    unsigned i;
-
-    for (i = 0; i < SPLITNET_QUEUE_PAIRS; i++) {
-        splitnet_tx_kick(&core->txq[i]);
-    }
-    qemu_flush_queued_packets(qemu_get_queue(core->nic));
     splitnet_update_intx(core);
 }
 
-void splitnet_core_tx_sent(SplitnetCore *core)
+void splitnet_core_tx_sent(SplitnetCore *core, ssize_t ret)
 {
-    splitnet_tx_sent(&core->txq[0]);
+    splitnet_tx_sent(&core->txq[0], ret);
 }
 
 bool splitnet_core_can_receive(SplitnetCore *core)

@@ -124,6 +124,7 @@ struct SplitnetCore {
 
     MemoryListener listener;
     bool map_changed;
+    VMChangeStateEntry *vmstate;
 
     SplitnetTxQueue txq[SPLITNET_QUEUE_PAIRS];
     SplitnetRxQueue rxq[SPLITNET_QUEUE_PAIRS];
@@ -139,7 +140,7 @@ void splitnet_core_write(SplitnetCore *core, hwaddr addr, uint64_t val,
                          unsigned size);
 void splitnet_core_set_link_status(SplitnetCore *core);
 void splitnet_core_post_load(SplitnetCore *core);
-void splitnet_core_tx_sent(SplitnetCore *core);
+void splitnet_core_tx_sent(SplitnetCore *core, ssize_t ret);
 bool splitnet_core_can_receive(SplitnetCore *core);
 ssize_t splitnet_core_receive(SplitnetCore *core, const struct iovec *iov,
                               int iovcnt);
@@ -173,7 +174,7 @@ void splitnet_tx_cleanup(SplitnetTxQueue *txq);
 void splitnet_tx_reset(SplitnetTxQueue *txq);
 void splitnet_tx_doorbell(SplitnetTxQueue *txq);
 void splitnet_tx_kick(SplitnetTxQueue *txq);
-void splitnet_tx_sent(SplitnetTxQueue *txq);
+void splitnet_tx_sent(SplitnetTxQueue *txq, ssize_t ret);
 
 /* splitnet_rx.c */
 void splitnet_rx_doorbell(SplitnetRxQueue *rxq);

@@ -17,6 +17,7 @@
 #include "qemu/log.h"
 #include "qemu/main-loop.h"
 #include "qemu/rcu.h"
+#include "system/runstate.h"
 #include "splitnet_core.h"
 #include "trace.h"
 
@@ -326,7 +327,11 @@ static void splitnet_tx_idle(SplitnetTxQueue *txq)
 
 static void splitnet_tx_run(SplitnetTxQueue *txq, unsigned budget)
 {
-    if (!splitnet_queue_ready(&txq->q)) {
+    /*
+     * A stopped VM's rings stay as they are (migration saves them);
+     * splitnet_tx_kick() resumes when it runs again.
+     */
+    if (!runstate_is_running() || !splitnet_queue_ready(&txq->q)) {
         return;
     }
     if (splitnet_tx_flush(txq, budget)) {
@@ -352,17 +357,20 @@ void splitnet_tx_doorbell(SplitnetTxQueue *txq)
     splitnet_tx_run(txq, txq->q.core->tx_burst);
 }
 
-/* Resume after migration: frames may be waiting behind cons. */
+/* Resume after migration or a VM stop: frames may be waiting. */
 void splitnet_tx_kick(SplitnetTxQueue *txq)
 {
-    txq->stalled = false;
-    if (txq->q.enabled) {
+    if (txq->q.enabled && !txq->stalled) {
         splitnet_tx_schedule(txq);
     }
 }
 
-/* The net layer delivered the frame it held: complete it and go on. */
-void splitnet_tx_sent(SplitnetTxQueue *txq)
+/*
+ * The net layer let go of the frame it held.  ret > 0: delivered, so
+ * complete it.  ret == 0: purged undelivered (the VM stopped, for
+ * example before migration), so leave it ahead of cons to be sent again.
+ */
+void splitnet_tx_sent(SplitnetTxQueue *txq, ssize_t ret)
 {
     SplitnetQueue *q = &txq->q;
     uint32_t old = q->cons;
@@ -371,12 +379,14 @@ void splitnet_tx_sent(SplitnetTxQueue *txq)
         return;
     }
     txq->stalled = false;
-    trace_splitnet_tx_resume(q->index, q->cons);
+    trace_splitnet_tx_resume(q->index, q->cons, ret);
     if (!q->enabled || q->core->error || !splitnet_xlate_ensure(q)) {
         return;
     }
-    q->cons += txq->stalled_descs;
-    splitnet_queue_publish(q, old);
+    if (ret) {
+        q->cons += txq->stalled_descs;
+        splitnet_queue_publish(q, old);
+    }
     splitnet_tx_schedule(txq);
 }
 
