@@ -25,7 +25,7 @@ run_qos_splitnet() {
         echo "not ok - tests/qtest/qos-test not built"
         return 1
     fi
-    mapfile -t paths < <(tests/qtest/qos-test -l | grep splitnet)
+    mapfile -t paths < <(tests/qtest/qos-test -l | grep '^/.*/splitnet/')
     if [ ${#paths[@]} -eq 0 ]; then
         echo "not ok - qos-test has no splitnet paths (is the libqos node registered?)"
         return 1

@@ -168,6 +168,18 @@ static bool splitnet_rx_deliver(SplitnetQueue *q, uint32_t n,
     return true;
 }
 
+/* Count each wait for buffers once, however often the net layer asks. */
+static void splitnet_rx_start_wait(SplitnetRxQueue *rxq)
+{
+    SplitnetQueue *q = &rxq->q;
+
+    if (!rxq->waiting) {
+        rxq->waiting = true;
+        q->stats[SPLITNET_STAT_RX_NO_BUFFER]++;
+        trace_splitnet_rx_wait(q->index, q->prod, q->cons);
+    }
+}
+
 bool splitnet_rx_can_receive(SplitnetRxQueue *rxq)
 {
     SplitnetQueue *q = &rxq->q;
@@ -182,7 +194,11 @@ bool splitnet_rx_can_receive(SplitnetRxQueue *rxq)
     }
     /* Empty: ask for a doorbell, then look again to close the race. */
     splitnet_arm_doorbell(q);
-    return splitnet_refresh_prod(q) && q->prod != q->cons;
+    if (splitnet_refresh_prod(q) && q->prod != q->cons) {
+        return true;
+    }
+    splitnet_rx_start_wait(rxq);
+    return false;
 }
 
 /* Returns 0 to make the net layer hold the frame until buffers arrive. */
@@ -195,11 +211,7 @@ static ssize_t splitnet_rx_wait(SplitnetRxQueue *rxq, size_t size)
         trace_splitnet_rx_drop(q->index, size);
         return size;
     }
-    if (!rxq->waiting) {
-        rxq->waiting = true;
-        q->stats[SPLITNET_STAT_RX_NO_BUFFER]++;
-    }
-    trace_splitnet_rx_wait(q->index, q->prod, q->cons);
+    splitnet_rx_start_wait(rxq);
     return 0;
 }
 
