@@ -29,7 +29,7 @@ GUEST_SUITE := '$(TOP)/tests/guest/run.sh'
 STYLE_SUITE := '$(TOP)/scripts/checkpatch-tap.sh'
 
 .PHONY: all build configure check check-qtest check-guest check-style \
-        export-patches patch-series demo clean distclean help
+        export-patches patch-series demo clean distclean help bench
 
 all: build
 
@@ -58,6 +58,7 @@ build: configure
 	    $(MESON) setup $(PBUILD) $(TOP) >$(BUILD)/project-setup.log 2>&1 || \
 	    { cat $(BUILD)/project-setup.log; exit 1; }
 	@$(NINJA) -C $(PBUILD) $(if $(V),-v) | grep -v '^ninja: no work to do' || true
+	@$(TOP)/scripts/build-driver.sh
 
 check: build
 	@$(RUN_SUITE) $(QTEST_SUITE) $(GUEST_SUITE) $(STYLE_SUITE)
@@ -89,6 +90,12 @@ demo: build
 	    exit 1; \
 	fi
 	@$(TOP)/scripts/demo.sh
+
+# Compare splitnet with virtio-net-pci, e1000e, e1000 and vmxnet3 (pktgen
+# into -netdev sink, iperf3 through slirp): tests/bench/README.md.
+# Options through BENCH_ARGS, e.g. make bench BENCH_ARGS="--quick".
+bench: build
+	@$(TOP)/tests/bench/run.sh $(BENCH_ARGS)
 
 # Object files only; keeps the configured trees and the download cache.
 clean:

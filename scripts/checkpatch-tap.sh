@@ -55,15 +55,17 @@ fi
 
 # Hook for the guest driver: Linux coding style, strict.
 if [ -d guest/linux ] && ls guest/linux/*.[ch] >/dev/null 2>&1; then
-    lcp=${LINUX_CHECKPATCH:-$(ls /usr/src/linux-source-*/scripts/checkpatch.pl 2>/dev/null | head -n1)}
+    lcp=${LINUX_CHECKPATCH:-}
+    if [ -z "$lcp" ] && "$TOP/scripts/checkpatch-driver.sh" --fetch-only >"$out" 2>&1; then
+        lcp=$TOP/build/tools/checkpatch.pl
+    fi
     if [ -n "$lcp" ] && [ -f "$lcp" ]; then
         for f in guest/linux/*.[ch]; do
             perl "$lcp" --strict --no-tree --terse -f "$f" >"$out" 2>&1
             result $? "linux checkpatch --strict $f" "$out"
         done
     else
-        n=$((n + 1))
-        echo "ok $n - linux checkpatch guest/linux # SKIP no Linux checkpatch.pl (set LINUX_CHECKPATCH)"
+        result 1 "linux checkpatch: no checkpatch.pl (scripts/checkpatch-driver.sh failed)" "$out"
     fi
 fi
 

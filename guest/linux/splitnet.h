@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * splitnet: Linux driver for the head-copy paravirtual NIC.
+ *
+ * Driver-internal definitions.  The device ABI (registers, descriptors,
+ * status block) is the shared header standard-headers/linux/splitnet.h,
+ * which the QEMU device model includes as well.
+ */
+#ifndef _SPLITNET_DRV_H
+#define _SPLITNET_DRV_H
+
+#include <linux/build_bug.h>
+#include <linux/io.h>
+#include <linux/netdevice.h>
+#include <linux/pci.h>
+#include <linux/u64_stats_sync.h>
+#include <linux/workqueue.h>
+
+#include "standard-headers/linux/splitnet.h"
+
+#define SPLITNET_DRV_NAME		"splitnet"
+
+/* The ABI layout the driver relies on. */
+static_assert(sizeof(struct splitnet_tx_desc) == SPLITNET_TX_DESC_SIZE);
+static_assert(sizeof(struct splitnet_rx_desc) == SPLITNET_RX_DESC_SIZE);
+static_assert(sizeof(struct splitnet_queue_status) ==
+	      SPLITNET_STATUS_ENTRY_SIZE);
+
+/* Features this driver understands. */
+#define SPLITNET_DRV_FEATURES		SPLITNET_F_EVENT_IDX
+
+/* MSI-X vectors: config, then TX and RX of queue pair 0. */
+#define SPLITNET_VEC_CONFIG		0
+#define SPLITNET_VEC_TX			1
+#define SPLITNET_VEC_RX			2
+#define SPLITNET_NUM_VECS		3
+
+/*
+ * Ring sizes the driver uses.  The lower bound leaves room for a frame with
+ * the most fragments the stack hands over, even when the device would allow
+ * smaller rings.
+ */
+#define SPLITNET_RING_MIN		32
+#define SPLITNET_RING_DEFAULT		256
+
+/* Frames up to this size are copied out of the RX page; the page stays. */
+#define SPLITNET_RX_COPYBREAK		256
+/* Each RX buffer is one page, laid out so that build_skb() can use it. */
+#define SPLITNET_RX_HEADROOM		(NET_SKB_PAD + NET_IP_ALIGN)
+#define SPLITNET_RX_BUF_LEN		(SKB_WITH_OVERHEAD(PAGE_SIZE) - \
+					 SPLITNET_RX_HEADROOM)
+
+/* TX descriptor bookkeeping: how to undo the mapping of its fragment. */
+enum splitnet_tx_map {
+	SPLITNET_TX_MAP_NONE,
+	SPLITNET_TX_MAP_SINGLE,
+	SPLITNET_TX_MAP_PAGE,
+};
+
+struct splitnet_tx_buf {
+	struct sk_buff *skb;		/* set on the frame's EOP descriptor */
+	dma_addr_t dma;
+	u32 len;
+	u8 map;				/* enum splitnet_tx_map */
+};
+
+struct splitnet_rx_buf {
+	struct page *page;
+	dma_addr_t dma;			/* of the whole page */
+};
+
+/*
+ * Counters kept by the driver; the device's own come from STATS.  Each set
+ * has one writer: start_xmit, TX completion in NAPI, or RX in NAPI.
+ */
+struct splitnet_tx_xmit_stats {
+	u64 dropped;
+	u64 map_errors;
+	u64 linearized;
+	u64 doorbells;
+	u64 stops;
+	u64 busy;
+	u64 head_bytes;
+	u64 whole_frames;		/* frames copied entirely into the slot */
+	struct u64_stats_sync syncp;
+};
+
+struct splitnet_tx_compl_stats {
+	u64 packets;
+	u64 bytes;
+	u64 wakes;
+	struct u64_stats_sync syncp;
+};
+
+struct splitnet_rx_stats {
+	u64 packets;
+	u64 bytes;
+	u64 dropped;
+	u64 errors;
+	u64 copybreak;
+	u64 alloc_errors;
+	u64 doorbells;
+	struct u64_stats_sync syncp;
+};
+
+struct splitnet_tx_ring {
+	struct splitnet_priv *priv;
+	struct splitnet_tx_desc *desc;		/* DMA coherent */
+	u8 *pool;				/* header pool, DMA coherent */
+	dma_addr_t desc_dma;
+	dma_addr_t pool_dma;
+	struct splitnet_tx_buf *bufs;
+	struct splitnet_queue_status *status;
+	void __iomem *doorbell;
+	u32 size;
+	u32 mask;
+	u32 slot_size;
+	u32 max_frame_descs;		/* stop the queue below this many free */
+	u32 prod;			/* owned by start_xmit */
+	u32 kicked;			/* prod at the last doorbell decision */
+	u32 clean;			/* owned by NAPI */
+	struct splitnet_tx_xmit_stats xstats;
+	struct splitnet_tx_compl_stats cstats;
+};
+
+struct splitnet_rx_ring {
+	struct splitnet_priv *priv;
+	struct splitnet_rx_desc *desc;		/* DMA coherent */
+	dma_addr_t desc_dma;
+	struct splitnet_rx_buf *bufs;
+	struct splitnet_queue_status *status;
+	void __iomem *doorbell;
+	u32 size;
+	u32 mask;
+	u32 prod;			/* buffers posted */
+	u32 clean;			/* buffers handed to the stack or reused */
+	struct splitnet_rx_stats stats;
+};
+
+struct splitnet_priv {
+	struct net_device *netdev;
+	struct pci_dev *pdev;
+	void __iomem *regs;
+	struct napi_struct napi;
+
+	struct splitnet_tx_ring tx;
+	struct splitnet_rx_ring rx;
+
+	struct splitnet_queue_status *status;	/* DMA coherent block */
+	dma_addr_t status_dma;
+
+	/* device limits, read at probe */
+	u32 version;
+	u64 dev_features;
+	u64 features;			/* negotiated */
+	u32 max_ring_size;
+	u32 slot_size;
+
+	/* configuration, kept across resets */
+	u32 tx_ring_size;
+	u32 rx_ring_size;
+	u32 tx_usecs;
+	u32 rx_usecs;
+
+	bool msix;
+	bool up;			/* rings allocated, device running */
+	char irq_names[SPLITNET_NUM_VECS][IFNAMSIZ + 16];
+
+	/* device counters accumulated over resets (which clear them) */
+	u64 dev_stats_base[2][SPLITNET_NUM_STATS];
+
+	u64 resets;
+	struct work_struct reset_work;
+};
+
+static inline bool splitnet_has(const struct splitnet_priv *priv, u64 feature)
+{
+	return priv->features & feature;
+}
+
+static inline u32 splitnet_rd32(const struct splitnet_priv *priv, u32 reg)
+{
+	return ioread32(priv->regs + reg);
+}
+
+static inline void splitnet_wr32(const struct splitnet_priv *priv, u32 reg,
+				 u32 val)
+{
+	iowrite32(val, priv->regs + reg);
+}
+
+/* 64-bit registers as two 4-byte accesses, low half first (spec allows it). */
+static inline u64 splitnet_rd64(const struct splitnet_priv *priv, u32 reg)
+{
+	u32 lo = ioread32(priv->regs + reg);
+	u32 hi = ioread32(priv->regs + reg + 4);
+
+	return (u64)hi << 32 | lo;
+}
+
+static inline void splitnet_wr64(const struct splitnet_priv *priv, u32 reg,
+				 u64 val)
+{
+	iowrite32(lower_32_bits(val), priv->regs + reg);
+	iowrite32(upper_32_bits(val), priv->regs + reg + 4);
+}
+
+static inline u32 splitnet_qreg(unsigned int q, u32 reg)
+{
+	return SPLITNET_QUEUE_REGS(q) + reg;
+}
+
+/*
+ * The event-index rule of the spec: a notification is due when an index
+ * moved from @old to @new past @event.
+ */
+static inline bool splitnet_need_event(u32 event, u32 new, u32 old)
+{
+	return (u32)(new - event - 1) < (u32)(new - old);
+}
+
+/* splitnet_main.c */
+void splitnet_schedule_reset(struct splitnet_priv *priv);
+int splitnet_reconfigure(struct splitnet_priv *priv, u32 tx_size,
+			 u32 rx_size);
+void splitnet_apply_coalesce(struct splitnet_priv *priv);
+u64 splitnet_dev_stat(struct splitnet_priv *priv, unsigned int q,
+		      unsigned int n);
+
+/* splitnet_tx.c */
+int splitnet_tx_alloc(struct splitnet_priv *priv);
+void splitnet_tx_free(struct splitnet_priv *priv);
+void splitnet_tx_drain(struct splitnet_priv *priv);
+netdev_tx_t splitnet_start_xmit(struct sk_buff *skb, struct net_device *dev);
+void splitnet_tx_clean(struct splitnet_priv *priv, int budget);
+bool splitnet_tx_arm(struct splitnet_priv *priv);
+
+/* splitnet_rx.c */
+int splitnet_rx_alloc(struct splitnet_priv *priv);
+void splitnet_rx_free(struct splitnet_priv *priv);
+void splitnet_rx_post(struct splitnet_priv *priv);
+int splitnet_rx_poll(struct splitnet_priv *priv, int budget);
+bool splitnet_rx_arm(struct splitnet_priv *priv);
+
+/* splitnet_ethtool.c */
+extern const struct ethtool_ops splitnet_ethtool_ops;
+
+#endif /* _SPLITNET_DRV_H */

@@ -1,0 +1,735 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * splitnet: Linux driver for the head-copy paravirtual NIC.
+ *
+ * PCI probe and remove, interrupts, NAPI, bring-up and reset, and the
+ * netdev operations other than transmit.  docs/specs/splitnet.rst is the
+ * device's specification; its "Bring-up sequence" is splitnet_up().
+ */
+
+#include <linux/crc32.h>
+#include <linux/delay.h>
+#include <linux/etherdevice.h>
+#include <linux/interrupt.h>
+#include <linux/module.h>
+#include <linux/rtnetlink.h>
+
+#include "splitnet.h"
+
+/* Older kernels spell the INTx flag of pci_alloc_irq_vectors() differently. */
+#ifndef PCI_IRQ_INTX
+#define PCI_IRQ_INTX			PCI_IRQ_LEGACY
+#endif
+
+#define SPLITNET_TX_TIMEOUT		(5 * HZ)
+#define SPLITNET_RESET_POLLS		100
+
+static const struct pci_device_id splitnet_pci_tbl[] = {
+	{ PCI_DEVICE(SPLITNET_PCI_VENDOR_ID, SPLITNET_PCI_DEVICE_ID) },
+	{ }
+};
+MODULE_DEVICE_TABLE(pci, splitnet_pci_tbl);
+
+/* --- registers ---------------------------------------------------------- */
+
+static int splitnet_hw_reset(struct splitnet_priv *priv)
+{
+	int i;
+
+	splitnet_wr32(priv, SPLITNET_REG_CTRL, SPLITNET_CTRL_RESET);
+	for (i = 0; i < SPLITNET_RESET_POLLS; i++) {
+		if (!(splitnet_rd32(priv, SPLITNET_REG_CTRL) & SPLITNET_CTRL_RESET))
+			return 0;
+		usleep_range(10, 20);
+	}
+	netdev_err(priv->netdev, "device did not leave reset\n");
+	return -ETIMEDOUT;
+}
+
+static void splitnet_write_mac(struct splitnet_priv *priv)
+{
+	const u8 *a = priv->netdev->dev_addr;
+
+	splitnet_wr32(priv, SPLITNET_REG_MAC_LO,
+		      a[0] | a[1] << 8 | a[2] << 16 | (u32)a[3] << 24);
+	splitnet_wr32(priv, SPLITNET_REG_MAC_HI, a[4] | a[5] << 8);
+}
+
+static void splitnet_read_mac(struct splitnet_priv *priv, u8 *addr)
+{
+	u32 lo = splitnet_rd32(priv, SPLITNET_REG_MAC_LO);
+	u32 hi = splitnet_rd32(priv, SPLITNET_REG_MAC_HI);
+	int i;
+
+	for (i = 0; i < 4; i++)
+		addr[i] = lo >> (8 * i);
+	addr[4] = hi;
+	addr[5] = hi >> 8;
+}
+
+u64 splitnet_dev_stat(struct splitnet_priv *priv, unsigned int q,
+		      unsigned int n)
+{
+	return priv->dev_stats_base[q][n] +
+	       splitnet_rd64(priv, splitnet_qreg(q, SPLITNET_Q_STAT(n)));
+}
+
+/* A reset clears the device's counters; keep them for ethtool -S. */
+static void splitnet_save_dev_stats(struct splitnet_priv *priv)
+{
+	unsigned int q, n;
+
+	for (q = 0; q < 2; q++)
+		for (n = 0; n < SPLITNET_NUM_STATS; n++)
+			priv->dev_stats_base[q][n] +=
+				splitnet_rd64(priv,
+					      splitnet_qreg(q, SPLITNET_Q_STAT(n)));
+}
+
+void splitnet_apply_coalesce(struct splitnet_priv *priv)
+{
+	splitnet_wr32(priv, splitnet_qreg(SPLITNET_TXQ(0), SPLITNET_Q_INTR_DELAY),
+		      priv->tx_usecs);
+	splitnet_wr32(priv, splitnet_qreg(SPLITNET_RXQ(0), SPLITNET_Q_INTR_DELAY),
+		      priv->rx_usecs);
+}
+
+static void splitnet_setup_queue(struct splitnet_priv *priv, unsigned int q,
+				 dma_addr_t ring, dma_addr_t pool, u32 size,
+				 u32 vector)
+{
+	splitnet_wr64(priv, splitnet_qreg(q, SPLITNET_Q_RING_BASE), ring);
+	if (!SPLITNET_QUEUE_IS_RX(q))
+		splitnet_wr64(priv, splitnet_qreg(q, SPLITNET_Q_POOL_BASE), pool);
+	splitnet_wr32(priv, splitnet_qreg(q, SPLITNET_Q_RING_SIZE), size);
+	splitnet_wr32(priv, splitnet_qreg(q, SPLITNET_Q_VECTOR), vector);
+}
+
+/* Steps 2 to 5 of the spec's bring-up sequence, after the reset. */
+static int splitnet_hw_start(struct splitnet_priv *priv)
+{
+	u32 status;
+
+	splitnet_wr64(priv, SPLITNET_REG_DRV_FEATURES, priv->features);
+	splitnet_write_mac(priv);
+	splitnet_wr32(priv, SPLITNET_REG_MTU, priv->netdev->mtu);
+	splitnet_wr64(priv, SPLITNET_REG_STATUS_BASE, priv->status_dma);
+	/*
+	 * Vectors are written in INTx mode too: the device ignores them
+	 * then, and they are right should MSI-X come up later.
+	 */
+	splitnet_wr32(priv, SPLITNET_REG_CONFIG_VECTOR, SPLITNET_VEC_CONFIG);
+	splitnet_setup_queue(priv, SPLITNET_TXQ(0), priv->tx.desc_dma,
+			     priv->tx.pool_dma, priv->tx.size, SPLITNET_VEC_TX);
+	splitnet_setup_queue(priv, SPLITNET_RXQ(0), priv->rx.desc_dma, 0,
+			     priv->rx.size, SPLITNET_VEC_RX);
+	splitnet_apply_coalesce(priv);
+	splitnet_wr32(priv, splitnet_qreg(SPLITNET_TXQ(0), SPLITNET_Q_ENABLE), 1);
+	splitnet_wr32(priv, splitnet_qreg(SPLITNET_RXQ(0), SPLITNET_Q_ENABLE), 1);
+
+	status = splitnet_rd32(priv, SPLITNET_REG_STATUS);
+	if (status & SPLITNET_STATUS_ERROR) {
+		netdev_err(priv->netdev, "queue setup failed: error %u queue %u\n",
+			   splitnet_rd32(priv, SPLITNET_REG_ERROR),
+			   splitnet_rd32(priv, SPLITNET_REG_ERROR_QUEUE));
+		return -EIO;
+	}
+	return 0;
+}
+
+/* --- interrupts and NAPI -------------------------------------------------- */
+
+void splitnet_schedule_reset(struct splitnet_priv *priv)
+{
+	schedule_work(&priv->reset_work);
+}
+
+static void splitnet_update_link(struct splitnet_priv *priv, u32 status)
+{
+	struct net_device *netdev = priv->netdev;
+
+	if (status & SPLITNET_STATUS_LINK_UP) {
+		if (!netif_carrier_ok(netdev)) {
+			netdev_info(netdev, "link up\n");
+			netif_carrier_on(netdev);
+		}
+	} else if (netif_carrier_ok(netdev)) {
+		netdev_info(netdev, "link down\n");
+		netif_carrier_off(netdev);
+	}
+}
+
+static void splitnet_config_event(struct splitnet_priv *priv)
+{
+	u32 status = splitnet_rd32(priv, SPLITNET_REG_STATUS);
+
+	if (status & SPLITNET_STATUS_ERROR) {
+		netdev_err(priv->netdev, "device error %u on queue %u, resetting\n",
+			   splitnet_rd32(priv, SPLITNET_REG_ERROR),
+			   splitnet_rd32(priv, SPLITNET_REG_ERROR_QUEUE));
+		splitnet_schedule_reset(priv);
+		return;
+	}
+	splitnet_update_link(priv, status);
+}
+
+static irqreturn_t splitnet_msix_config(int irq, void *data)
+{
+	splitnet_config_event(data);
+	return IRQ_HANDLED;
+}
+
+static irqreturn_t splitnet_msix_queue(int irq, void *data)
+{
+	struct splitnet_priv *priv = data;
+
+	napi_schedule_irqoff(&priv->napi);
+	return IRQ_HANDLED;
+}
+
+#define SPLITNET_ISR_QUEUES	(SPLITNET_ISR_QUEUE(SPLITNET_TXQ(0)) | \
+				 SPLITNET_ISR_QUEUE(SPLITNET_RXQ(0)))
+
+static irqreturn_t splitnet_intx(int irq, void *data)
+{
+	struct splitnet_priv *priv = data;
+	u32 isr = splitnet_rd32(priv, SPLITNET_REG_ISR);
+
+	if (!isr || isr == ~0u)
+		return IRQ_NONE;
+	if (isr & SPLITNET_ISR_CONFIG)
+		splitnet_config_event(priv);
+	/* Queue causes stay masked while NAPI polls; the poll unmasks. */
+	if ((isr & SPLITNET_ISR_QUEUES) && napi_schedule_prep(&priv->napi)) {
+		splitnet_wr32(priv, SPLITNET_REG_INTR_MASK, SPLITNET_ISR_QUEUES);
+		__napi_schedule_irqoff(&priv->napi);
+	}
+	return IRQ_HANDLED;
+}
+
+static int splitnet_poll(struct napi_struct *napi, int budget)
+{
+	struct splitnet_priv *priv = container_of(napi, struct splitnet_priv,
+						  napi);
+	bool more;
+	int work;
+
+	splitnet_tx_clean(priv, budget);
+	work = splitnet_rx_poll(priv, budget);
+	if (work >= budget)
+		return budget;
+	if (!napi_complete_done(napi, work))
+		return work;
+
+	/* Ask for the next interrupts, then look once more (spec). */
+	more = splitnet_tx_arm(priv);
+	more |= splitnet_rx_arm(priv);
+	if (more)
+		napi_schedule(napi);
+	else if (!priv->msix)
+		splitnet_wr32(priv, SPLITNET_REG_INTR_MASK, 0);
+	return work;
+}
+
+static int splitnet_request_irqs(struct splitnet_priv *priv)
+{
+	static const char * const suffix[SPLITNET_NUM_VECS] = {
+		[SPLITNET_VEC_CONFIG] = "config",
+		[SPLITNET_VEC_TX] = "tx0",
+		[SPLITNET_VEC_RX] = "rx0",
+	};
+	struct pci_dev *pdev = priv->pdev;
+	int i, err;
+
+	if (!priv->msix) {
+		snprintf(priv->irq_names[0], sizeof(priv->irq_names[0]), "%s",
+			 priv->netdev->name);
+		return request_irq(pci_irq_vector(pdev, 0), splitnet_intx,
+				   IRQF_SHARED, priv->irq_names[0], priv);
+	}
+	for (i = 0; i < SPLITNET_NUM_VECS; i++) {
+		snprintf(priv->irq_names[i], sizeof(priv->irq_names[i]), "%s-%s",
+			 priv->netdev->name, suffix[i]);
+		err = request_irq(pci_irq_vector(pdev, i),
+				  i == SPLITNET_VEC_CONFIG ? splitnet_msix_config :
+							     splitnet_msix_queue,
+				  0, priv->irq_names[i], priv);
+		if (err)
+			goto free;
+	}
+	return 0;
+
+free:
+	while (--i >= 0)
+		free_irq(pci_irq_vector(pdev, i), priv);
+	return err;
+}
+
+static void splitnet_free_irqs(struct splitnet_priv *priv)
+{
+	int i, n = priv->msix ? SPLITNET_NUM_VECS : 1;
+
+	for (i = 0; i < n; i++)
+		free_irq(pci_irq_vector(priv->pdev, i), priv);
+}
+
+/* --- bring-up and teardown ------------------------------------------------ */
+
+static int splitnet_alloc_status(struct splitnet_priv *priv)
+{
+	priv->status = dma_alloc_coherent(&priv->pdev->dev,
+					  SPLITNET_STATUS_BLOCK_SIZE,
+					  &priv->status_dma, GFP_KERNEL);
+	if (!priv->status)
+		return -ENOMEM;
+	memset(priv->status, 0, SPLITNET_STATUS_BLOCK_SIZE);
+	priv->tx.status = &priv->status[SPLITNET_TXQ(0)];
+	priv->rx.status = &priv->status[SPLITNET_RXQ(0)];
+	return 0;
+}
+
+static void splitnet_free_status(struct splitnet_priv *priv)
+{
+	dma_free_coherent(&priv->pdev->dev, SPLITNET_STATUS_BLOCK_SIZE,
+			  priv->status, priv->status_dma);
+	priv->status = NULL;
+}
+
+static void splitnet_start_rx_filter(struct net_device *netdev);
+
+static int splitnet_up(struct splitnet_priv *priv)
+{
+	struct net_device *netdev = priv->netdev;
+	int err;
+
+	err = splitnet_alloc_status(priv);
+	if (err)
+		return err;
+	err = splitnet_tx_alloc(priv);
+	if (err)
+		goto abort_with_status;
+	err = splitnet_rx_alloc(priv);
+	if (err)
+		goto abort_with_tx;
+	err = splitnet_hw_reset(priv);
+	if (err)
+		goto abort_with_rx;
+	err = splitnet_request_irqs(priv);
+	if (err)
+		goto abort_with_rx;
+	err = splitnet_hw_start(priv);
+	if (err)
+		goto abort_with_irqs;
+
+	splitnet_rx_post(priv);
+	napi_enable(&priv->napi);
+	/* splitnet_set_rx_mode() leaves the registers alone until then. */
+	priv->up = true;
+	splitnet_start_rx_filter(netdev);
+	splitnet_wr32(priv, SPLITNET_REG_CTRL, SPLITNET_CTRL_DRIVER_OK);
+
+	netif_tx_start_all_queues(netdev);
+	splitnet_update_link(priv, splitnet_rd32(priv, SPLITNET_REG_STATUS));
+	return 0;
+
+abort_with_irqs:
+	splitnet_hw_reset(priv);
+	splitnet_free_irqs(priv);
+abort_with_rx:
+	splitnet_rx_free(priv);
+abort_with_tx:
+	splitnet_tx_free(priv);
+abort_with_status:
+	splitnet_free_status(priv);
+	return err;
+}
+
+static void splitnet_down(struct splitnet_priv *priv)
+{
+	struct net_device *netdev = priv->netdev;
+
+	priv->up = false;
+	netif_tx_disable(netdev);
+	splitnet_save_dev_stats(priv);
+	/* After the reset the device neither reads nor writes our memory. */
+	splitnet_hw_reset(priv);
+	splitnet_free_irqs(priv);
+	napi_disable(&priv->napi);
+	netif_carrier_off(netdev);
+
+	splitnet_tx_drain(priv);
+	splitnet_rx_free(priv);
+	splitnet_tx_free(priv);
+	splitnet_free_status(priv);
+}
+
+int splitnet_reconfigure(struct splitnet_priv *priv, u32 tx_size, u32 rx_size)
+{
+	u32 old_tx = priv->tx_ring_size, old_rx = priv->rx_ring_size;
+	int err;
+
+	if (priv->up)
+		splitnet_down(priv);
+	priv->tx_ring_size = tx_size;
+	priv->rx_ring_size = rx_size;
+	if (!netif_running(priv->netdev))
+		return 0;
+
+	err = splitnet_up(priv);
+	if (!err)
+		return 0;
+	netdev_err(priv->netdev, "cannot use the new ring sizes (%d)\n", err);
+	priv->tx_ring_size = old_tx;
+	priv->rx_ring_size = old_rx;
+	if (splitnet_up(priv))
+		netdev_err(priv->netdev, "cannot restart, interface is down\n");
+	return err;
+}
+
+static void splitnet_reset_task(struct work_struct *work)
+{
+	struct splitnet_priv *priv = container_of(work, struct splitnet_priv,
+						  reset_work);
+	int err;
+
+	rtnl_lock();
+	if (netif_running(priv->netdev)) {
+		priv->resets++;
+		if (priv->up)
+			splitnet_down(priv);
+		err = splitnet_up(priv);
+		if (err)
+			netdev_err(priv->netdev, "reset failed (%d)\n", err);
+	}
+	rtnl_unlock();
+}
+
+/* --- netdev operations ---------------------------------------------------- */
+
+static int splitnet_open(struct net_device *netdev)
+{
+	return splitnet_up(netdev_priv(netdev));
+}
+
+static int splitnet_stop(struct net_device *netdev)
+{
+	struct splitnet_priv *priv = netdev_priv(netdev);
+
+	if (priv->up)
+		splitnet_down(priv);
+	return 0;
+}
+
+static void splitnet_set_rx_mode(struct net_device *netdev)
+{
+	struct splitnet_priv *priv = netdev_priv(netdev);
+	u32 filter = SPLITNET_RX_FILTER_UNICAST | SPLITNET_RX_FILTER_BROADCAST;
+	struct netdev_hw_addr *ha;
+	u64 hash = 0;
+
+	if (!priv->up)
+		return;
+	/* Only the station address has an exact filter. */
+	if ((netdev->flags & IFF_PROMISC) || !netdev_uc_empty(netdev)) {
+		filter |= SPLITNET_RX_FILTER_PROMISC;
+	} else if (netdev->flags & IFF_ALLMULTI) {
+		filter |= SPLITNET_RX_FILTER_ALLMULTI;
+	} else if (!netdev_mc_empty(netdev)) {
+		filter |= SPLITNET_RX_FILTER_MULTICAST;
+		netdev_for_each_mc_addr(ha, netdev)
+			hash |= BIT_ULL(ether_crc(ETH_ALEN, ha->addr) >>
+					SPLITNET_MC_HASH_SHIFT);
+	}
+	splitnet_wr64(priv, SPLITNET_REG_MC_HASH, hash);
+	splitnet_wr32(priv, SPLITNET_REG_RX_FILTER, filter);
+}
+
+static void splitnet_start_rx_filter(struct net_device *netdev)
+{
+	netif_addr_lock_bh(netdev);
+	splitnet_set_rx_mode(netdev);
+	netif_addr_unlock_bh(netdev);
+}
+
+static int splitnet_set_mac_address(struct net_device *netdev, void *p)
+{
+	struct splitnet_priv *priv = netdev_priv(netdev);
+	int err;
+
+	err = eth_prepare_mac_addr_change(netdev, p);
+	if (err)
+		return err;
+	eth_commit_mac_addr_change(netdev, p);
+	if (priv->up)
+		splitnet_write_mac(priv);
+	return 0;
+}
+
+static int splitnet_change_mtu(struct net_device *netdev, int new_mtu)
+{
+	struct splitnet_priv *priv = netdev_priv(netdev);
+
+	/* RX chains buffers, so no ring needs resizing for a new MTU. */
+	WRITE_ONCE(netdev->mtu, new_mtu);
+	if (priv->up)
+		splitnet_wr32(priv, SPLITNET_REG_MTU, new_mtu);
+	return 0;
+}
+
+static void splitnet_get_stats64(struct net_device *netdev,
+				 struct rtnl_link_stats64 *s)
+{
+	struct splitnet_priv *priv = netdev_priv(netdev);
+	const struct splitnet_tx_ring *tx = &priv->tx;
+	const struct splitnet_rx_ring *rx = &priv->rx;
+	unsigned int start;
+
+	do {
+		start = u64_stats_fetch_begin(&tx->cstats.syncp);
+		s->tx_packets = tx->cstats.packets;
+		s->tx_bytes = tx->cstats.bytes;
+	} while (u64_stats_fetch_retry(&tx->cstats.syncp, start));
+	do {
+		start = u64_stats_fetch_begin(&tx->xstats.syncp);
+		s->tx_dropped = tx->xstats.dropped;
+	} while (u64_stats_fetch_retry(&tx->xstats.syncp, start));
+	do {
+		start = u64_stats_fetch_begin(&rx->stats.syncp);
+		s->rx_packets = rx->stats.packets;
+		s->rx_bytes = rx->stats.bytes;
+		s->rx_dropped = rx->stats.dropped;
+		s->rx_errors = rx->stats.errors;
+	} while (u64_stats_fetch_retry(&rx->stats.syncp, start));
+}
+
+static void splitnet_tx_timeout(struct net_device *netdev, unsigned int txq)
+{
+	struct splitnet_priv *priv = netdev_priv(netdev);
+
+	netdev_warn(netdev, "TX timeout: prod %u clean %u device cons %u\n",
+		    priv->tx.prod, READ_ONCE(priv->tx.clean),
+		    priv->tx.status ? le32_to_cpu(READ_ONCE(priv->tx.status->cons)) : 0);
+	splitnet_schedule_reset(priv);
+}
+
+static const struct net_device_ops splitnet_netdev_ops = {
+	.ndo_open		= splitnet_open,
+	.ndo_stop		= splitnet_stop,
+	.ndo_start_xmit		= splitnet_start_xmit,
+	.ndo_set_rx_mode	= splitnet_set_rx_mode,
+	.ndo_set_mac_address	= splitnet_set_mac_address,
+	.ndo_validate_addr	= eth_validate_addr,
+	.ndo_change_mtu		= splitnet_change_mtu,
+	.ndo_get_stats64	= splitnet_get_stats64,
+	.ndo_tx_timeout		= splitnet_tx_timeout,
+};
+
+/* --- probe and remove ----------------------------------------------------- */
+
+/* Steps 1 to 3 of the bring-up sequence: identify and read the limits. */
+static int splitnet_check_device(struct splitnet_priv *priv)
+{
+	struct device *dev = &priv->pdev->dev;
+	u32 magic = splitnet_rd32(priv, SPLITNET_REG_MAGIC);
+	int err;
+
+	if (magic != SPLITNET_MAGIC) {
+		dev_err(dev, "bad magic %#x\n", magic);
+		return -ENODEV;
+	}
+	priv->version = splitnet_rd32(priv, SPLITNET_REG_VERSION);
+	if (priv->version >> 16 != SPLITNET_VERSION_MAJOR) {
+		dev_err(dev, "unsupported device version %u.%u\n",
+			priv->version >> 16, priv->version & 0xffff);
+		return -ENODEV;
+	}
+	err = splitnet_hw_reset(priv);
+	if (err)
+		return err;
+
+	priv->dev_features = splitnet_rd64(priv, SPLITNET_REG_DEV_FEATURES);
+	priv->features = priv->dev_features & SPLITNET_DRV_FEATURES;
+	priv->max_ring_size = splitnet_rd32(priv, SPLITNET_REG_MAX_RING_SIZE);
+	priv->slot_size = splitnet_rd32(priv, SPLITNET_REG_TX_SLOT_SIZE);
+	if (priv->max_ring_size < SPLITNET_RING_SIZE_MIN ||
+	    !is_power_of_2(priv->max_ring_size) ||
+	    priv->slot_size < SPLITNET_TX_SLOT_MIN ||
+	    priv->slot_size > SPLITNET_TX_SLOT_MAX ||
+	    !is_power_of_2(priv->slot_size)) {
+		dev_err(dev, "bad limits: ring %u slot %u\n",
+			priv->max_ring_size, priv->slot_size);
+		return -ENODEV;
+	}
+	priv->tx_ring_size = min_t(u32, SPLITNET_RING_DEFAULT,
+				   priv->max_ring_size);
+	priv->rx_ring_size = priv->tx_ring_size;
+	return 0;
+}
+
+static int splitnet_alloc_vectors(struct splitnet_priv *priv)
+{
+	struct pci_dev *pdev = priv->pdev;
+	int n;
+
+	if (splitnet_rd32(priv, SPLITNET_REG_NUM_VECTORS) >= SPLITNET_NUM_VECS) {
+		n = pci_alloc_irq_vectors(pdev, SPLITNET_NUM_VECS,
+					  SPLITNET_NUM_VECS, PCI_IRQ_MSIX);
+		if (n == SPLITNET_NUM_VECS) {
+			priv->msix = true;
+			return 0;
+		}
+	}
+	n = pci_alloc_irq_vectors(pdev, 1, 1, PCI_IRQ_INTX);
+	if (n < 0)
+		return n;
+	dev_info(&pdev->dev, "MSI-X unavailable, using INTx\n");
+	priv->msix = false;
+	return 0;
+}
+
+static void splitnet_init_netdev(struct splitnet_priv *priv)
+{
+	struct net_device *netdev = priv->netdev;
+	u8 addr[ETH_ALEN];
+	u32 max_mtu;
+
+	netdev->netdev_ops = &splitnet_netdev_ops;
+	netdev->ethtool_ops = &splitnet_ethtool_ops;
+	netdev->watchdog_timeo = SPLITNET_TX_TIMEOUT;
+	/* No checksum or segmentation offload yet: the device offers none. */
+	netdev->hw_features = NETIF_F_SG;
+	netdev->features = NETIF_F_SG | NETIF_F_HIGHDMA;
+	netdev->priv_flags |= IFF_LIVE_ADDR_CHANGE;
+
+	max_mtu = splitnet_rd32(priv, SPLITNET_REG_MAX_MTU);
+	netdev->min_mtu = ETH_MIN_MTU;
+	netdev->max_mtu = max_t(u32, max_mtu, ETH_MIN_MTU);
+	netdev->mtu = min_t(u32, ETH_DATA_LEN, netdev->max_mtu);
+
+	splitnet_read_mac(priv, addr);
+	if (is_valid_ether_addr(addr)) {
+		eth_hw_addr_set(netdev, addr);
+	} else {
+		dev_warn(&priv->pdev->dev, "invalid MAC %pM, using a random one\n",
+			 addr);
+		eth_hw_addr_random(netdev);
+	}
+	netif_napi_add(netdev, &priv->napi, splitnet_poll);
+}
+
+static int splitnet_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct net_device *netdev;
+	struct splitnet_priv *priv;
+	int err;
+
+	err = pci_enable_device(pdev);
+	if (err)
+		return err;
+	err = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
+	if (err)
+		goto abort_with_enabled;
+	err = pci_request_regions(pdev, SPLITNET_DRV_NAME);
+	if (err)
+		goto abort_with_enabled;
+	if (pci_resource_len(pdev, SPLITNET_BAR_REGS) < SPLITNET_REGS_SIZE) {
+		err = -ENODEV;
+		goto abort_with_regions;
+	}
+	pci_set_master(pdev);
+
+	netdev = alloc_etherdev(sizeof(*priv));
+	if (!netdev) {
+		err = -ENOMEM;
+		goto abort_with_regions;
+	}
+	SET_NETDEV_DEV(netdev, &pdev->dev);
+	pci_set_drvdata(pdev, netdev);
+	priv = netdev_priv(netdev);
+	priv->netdev = netdev;
+	priv->pdev = pdev;
+	priv->tx.priv = priv;
+	priv->rx.priv = priv;
+	u64_stats_init(&priv->tx.cstats.syncp);
+	u64_stats_init(&priv->tx.xstats.syncp);
+	u64_stats_init(&priv->rx.stats.syncp);
+	INIT_WORK(&priv->reset_work, splitnet_reset_task);
+
+	priv->regs = pci_iomap(pdev, SPLITNET_BAR_REGS, SPLITNET_REGS_SIZE);
+	if (!priv->regs) {
+		err = -ENOMEM;
+		goto abort_with_netdev;
+	}
+	err = splitnet_check_device(priv);
+	if (err)
+		goto abort_with_iomap;
+	err = splitnet_alloc_vectors(priv);
+	if (err)
+		goto abort_with_iomap;
+	splitnet_init_netdev(priv);
+
+	/* No carrier until the device says so, after open. */
+	netif_carrier_off(netdev);
+	err = register_netdev(netdev);
+	if (err)
+		goto abort_with_napi;
+	netdev_info(netdev, "splitnet %u.%u at %s, MAC %pM, %s, slot %u, ring max %u\n",
+		    priv->version >> 16, priv->version & 0xffff, pci_name(pdev),
+		    netdev->dev_addr, priv->msix ? "MSI-X" : "INTx",
+		    priv->slot_size, priv->max_ring_size);
+	return 0;
+
+abort_with_napi:
+	netif_napi_del(&priv->napi);
+	pci_free_irq_vectors(pdev);
+abort_with_iomap:
+	pci_iounmap(pdev, priv->regs);
+abort_with_netdev:
+	free_netdev(netdev);
+abort_with_regions:
+	pci_release_regions(pdev);
+abort_with_enabled:
+	pci_disable_device(pdev);
+	return err;
+}
+
+static void splitnet_remove(struct pci_dev *pdev)
+{
+	struct net_device *netdev = pci_get_drvdata(pdev);
+	struct splitnet_priv *priv = netdev_priv(netdev);
+
+	unregister_netdev(netdev);
+	cancel_work_sync(&priv->reset_work);
+	splitnet_hw_reset(priv);
+	netif_napi_del(&priv->napi);
+	pci_free_irq_vectors(pdev);
+	pci_iounmap(pdev, priv->regs);
+	free_netdev(netdev);
+	pci_release_regions(pdev);
+	pci_disable_device(pdev);
+}
+
+static void splitnet_shutdown(struct pci_dev *pdev)
+{
+	struct net_device *netdev = pci_get_drvdata(pdev);
+
+	rtnl_lock();
+	netif_device_detach(netdev);
+	if (netif_running(netdev))
+		splitnet_stop(netdev);
+	rtnl_unlock();
+	pci_disable_device(pdev);
+}
+
+static struct pci_driver splitnet_driver = {
+	.name		= SPLITNET_DRV_NAME,
+	.id_table	= splitnet_pci_tbl,
+	.probe		= splitnet_probe,
+	.remove		= splitnet_remove,
+	.shutdown	= splitnet_shutdown,
+};
+module_pci_driver(splitnet_driver);
+
+MODULE_DESCRIPTION("splitnet head-copy paravirtual NIC driver");
+MODULE_AUTHOR("The splitnet authors");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * splitnet: receive path.
+ *
+ * Every RX buffer is one page, mapped once, laid out for build_skb(): the
+ * device writes at SPLITNET_RX_HEADROOM and the tail is left for the
+ * skb_shared_info.  A frame larger than a buffer spans consecutive buffers
+ * (EOP on the last); those pages become fragments of the skb.  Short frames
+ * are copied and their page is posted again as it is.
+ */
+
+#include <linux/etherdevice.h>
+
+#include "splitnet.h"
+
+/* Give buffer @idx a page (if it has none) and describe it to the device. */
+static int splitnet_rx_fill(struct splitnet_rx_ring *rx, u32 idx, gfp_t gfp)
+{
+	struct splitnet_rx_buf *buf = &rx->bufs[idx & rx->mask];
+	struct device *dev = &rx->priv->pdev->dev;
+	struct splitnet_rx_desc d = {};
+	struct page *page;
+	dma_addr_t dma;
+
+	if (!buf->page) {
+		page = __dev_alloc_page(gfp | __GFP_NOWARN);
+		if (!page)
+			return -ENOMEM;
+		dma = dma_map_page(dev, page, 0, PAGE_SIZE, DMA_FROM_DEVICE);
+		if (dma_mapping_error(dev, dma)) {
+			__free_page(page);
+			return -ENOMEM;
+		}
+		buf->page = page;
+		buf->dma = dma;
+	}
+	d.addr = cpu_to_le64(buf->dma + SPLITNET_RX_HEADROOM);
+	d.buf_len = cpu_to_le16(SPLITNET_RX_BUF_LEN);
+	rx->desc[idx & rx->mask] = d;
+	return 0;
+}
+
+static void splitnet_rx_kick(struct splitnet_rx_ring *rx, u32 old)
+{
+	u32 new = rx->prod;
+
+	if (splitnet_has(rx->priv, SPLITNET_F_EVENT_IDX)) {
+		/* prod is stored before doorbell_event is read. */
+		mb();
+		if (!splitnet_need_event(le32_to_cpu(READ_ONCE(rx->status->doorbell_event)),
+					 new, old))
+			return;
+	}
+	iowrite32(new, rx->doorbell);
+	rx->stats.doorbells++;
+}
+
+/* Post every free ring entry; called with rx->stats open for update. */
+static void splitnet_rx_refill(struct splitnet_rx_ring *rx, gfp_t gfp)
+{
+	u32 old = rx->prod;
+
+	while (rx->prod - rx->clean < rx->size) {
+		if (splitnet_rx_fill(rx, rx->prod, gfp)) {
+			rx->stats.alloc_errors++;
+			break;
+		}
+		rx->prod++;
+	}
+	if (rx->prod == old)
+		return;
+	/* Descriptors before the producer index. */
+	dma_wmb();
+	WRITE_ONCE(rx->status->prod, cpu_to_le32(rx->prod));
+	splitnet_rx_kick(rx, old);
+}
+
+/* Bring-up: fill the whole ring (step 6 of the spec's sequence). */
+void splitnet_rx_post(struct splitnet_priv *priv)
+{
+	struct splitnet_rx_ring *rx = &priv->rx;
+
+	u64_stats_update_begin(&rx->stats.syncp);
+	splitnet_rx_refill(rx, GFP_KERNEL);
+	u64_stats_update_end(&rx->stats.syncp);
+}
+
+static struct sk_buff *splitnet_rx_copy(struct splitnet_rx_ring *rx,
+					struct splitnet_rx_buf *buf,
+					unsigned int len)
+{
+	struct device *dev = &rx->priv->pdev->dev;
+	dma_addr_t dma = buf->dma + SPLITNET_RX_HEADROOM;
+	struct sk_buff *skb;
+
+	skb = napi_alloc_skb(&rx->priv->napi, len);
+	if (!skb)
+		return NULL;
+	dma_sync_single_for_cpu(dev, dma, len, DMA_FROM_DEVICE);
+	skb_put_data(skb, page_address(buf->page) + SPLITNET_RX_HEADROOM, len);
+	dma_sync_single_for_device(dev, dma, len, DMA_FROM_DEVICE);
+	rx->stats.copybreak++;
+	return skb;
+}
+
+/* Hand buffer @idx's page to the skb; the ring entry gets a new page. */
+static struct page *splitnet_rx_take(struct splitnet_rx_ring *rx, u32 idx)
+{
+	struct splitnet_rx_buf *buf = &rx->bufs[idx & rx->mask];
+	struct page *page = buf->page;
+
+	dma_unmap_page(&rx->priv->pdev->dev, buf->dma, PAGE_SIZE,
+		       DMA_FROM_DEVICE);
+	buf->page = NULL;
+	return page;
+}
+
+/*
+ * Build the skb of the frame in buffers [first, first + nbufs).  On
+ * failure the buffers keep their pages and are simply posted again.
+ */
+static struct sk_buff *splitnet_rx_build(struct splitnet_rx_ring *rx,
+					 u32 first, u32 nbufs)
+{
+	struct splitnet_rx_buf *buf = &rx->bufs[first & rx->mask];
+	unsigned int len, i;
+	struct sk_buff *skb;
+	struct page *page;
+
+	if (nbufs > MAX_SKB_FRAGS + 1)
+		return NULL;
+	for (i = 0; i < nbufs; i++) {
+		len = le16_to_cpu(rx->desc[(first + i) & rx->mask].len);
+		if (!len || len > SPLITNET_RX_BUF_LEN ||
+		    (i == 0 && len < ETH_HLEN)) {
+			/* Zero length: the device dropped the frame. */
+			rx->stats.errors++;
+			return NULL;
+		}
+	}
+
+	len = le16_to_cpu(rx->desc[first & rx->mask].len);
+	if (nbufs == 1 && len <= SPLITNET_RX_COPYBREAK)
+		return splitnet_rx_copy(rx, buf, len);
+
+	/* Unmap first: with bounce buffers the unmap writes the whole page. */
+	page = splitnet_rx_take(rx, first);
+	skb = napi_build_skb(page_address(page), PAGE_SIZE);
+	if (!skb) {
+		__free_page(page);
+		return NULL;
+	}
+	skb_reserve(skb, SPLITNET_RX_HEADROOM);
+	__skb_put(skb, len);
+	for (i = 1; i < nbufs; i++) {
+		len = le16_to_cpu(rx->desc[(first + i) & rx->mask].len);
+		skb_add_rx_frag(skb, i - 1, splitnet_rx_take(rx, first + i),
+				SPLITNET_RX_HEADROOM, len, PAGE_SIZE);
+	}
+	return skb;
+}
+
+/*
+ * Deliver the frame starting at rx->clean if the device has finished it.
+ * Returns false when the next frame is not complete yet.
+ */
+static bool splitnet_rx_one(struct splitnet_rx_ring *rx, u32 cons)
+{
+	struct net_device *netdev = rx->priv->netdev;
+	u32 idx = rx->clean;
+	struct sk_buff *skb;
+	unsigned int len;
+
+	do {
+		if (idx == cons)
+			return false;
+	} while (!(le16_to_cpu(rx->desc[idx++ & rx->mask].flags) &
+		   SPLITNET_RXD_EOP));
+
+	/* A buffer's page may be replaced: build before moving rx->clean. */
+	skb = splitnet_rx_build(rx, rx->clean, idx - rx->clean);
+	rx->clean = idx;
+	if (!skb) {
+		rx->stats.dropped++;
+		return true;
+	}
+	len = skb->len;
+	skb->protocol = eth_type_trans(skb, netdev);
+	napi_gro_receive(&rx->priv->napi, skb);
+	rx->stats.packets++;
+	rx->stats.bytes += len;
+	return true;
+}
+
+int splitnet_rx_poll(struct splitnet_priv *priv, int budget)
+{
+	struct splitnet_rx_ring *rx = &priv->rx;
+	u32 cons = le32_to_cpu(READ_ONCE(rx->status->cons));
+	int work = 0;
+
+	if (unlikely(cons - rx->clean > rx->prod - rx->clean)) {
+		netdev_err_once(priv->netdev, "RX cons %u beyond prod %u\n",
+				cons, rx->prod);
+		splitnet_schedule_reset(priv);
+		return 0;
+	}
+	/* Descriptor write-backs are read after cons. */
+	dma_rmb();
+
+	u64_stats_update_begin(&rx->stats.syncp);
+	while (work < budget) {
+		if (!splitnet_rx_one(rx, cons)) {
+			/* A whole ring without EOP can never complete. */
+			if (unlikely(cons - rx->clean == rx->size)) {
+				netdev_err_once(priv->netdev,
+						"RX ring full without EOP\n");
+				splitnet_schedule_reset(priv);
+			}
+			break;
+		}
+		work++;
+	}
+	if (budget)
+		splitnet_rx_refill(rx, GFP_ATOMIC);
+	u64_stats_update_end(&rx->stats.syncp);
+
+	/* Without buffers the device cannot interrupt us: keep polling. */
+	if (unlikely(rx->prod == rx->clean) && budget)
+		return budget;
+	return work;
+}
+
+/* Ask for the next RX interrupt; true if a frame arrived meanwhile. */
+bool splitnet_rx_arm(struct splitnet_priv *priv)
+{
+	struct splitnet_rx_ring *rx = &priv->rx;
+
+	if (splitnet_has(priv, SPLITNET_F_EVENT_IDX)) {
+		WRITE_ONCE(rx->status->intr_event, cpu_to_le32(rx->clean));
+		/* intr_event is stored before cons is read again. */
+		mb();
+	}
+	return le32_to_cpu(READ_ONCE(rx->status->cons)) != rx->clean;
+}
+
+int splitnet_rx_alloc(struct splitnet_priv *priv)
+{
+	struct splitnet_rx_ring *rx = &priv->rx;
+	struct device *dev = &priv->pdev->dev;
+
+	/* buf_len is 16 bits wide. */
+	BUILD_BUG_ON(SPLITNET_RX_BUF_LEN > U16_MAX);
+	rx->size = priv->rx_ring_size;
+	rx->mask = rx->size - 1;
+	rx->prod = 0;
+	rx->clean = 0;
+	rx->doorbell = priv->regs + splitnet_qreg(SPLITNET_RXQ(0),
+						  SPLITNET_Q_DOORBELL);
+	rx->bufs = kcalloc(rx->size, sizeof(*rx->bufs), GFP_KERNEL);
+	if (!rx->bufs)
+		return -ENOMEM;
+	rx->desc = dma_alloc_coherent(dev, rx->size * sizeof(*rx->desc),
+				      &rx->desc_dma, GFP_KERNEL);
+	if (!rx->desc) {
+		kfree(rx->bufs);
+		rx->bufs = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void splitnet_rx_free(struct splitnet_priv *priv)
+{
+	struct splitnet_rx_ring *rx = &priv->rx;
+	u32 i;
+
+	for (i = 0; i < rx->size; i++)
+		if (rx->bufs[i].page)
+			__free_page(splitnet_rx_take(rx, i));
+	dma_free_coherent(&priv->pdev->dev, rx->size * sizeof(*rx->desc),
+			  rx->desc, rx->desc_dma);
+	kfree(rx->bufs);
+	rx->desc = NULL;
+	rx->bufs = NULL;
+}

@@ -1,0 +1,417 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * splitnet: transmit path.
+ *
+ * Each frame's head (its L2..L4 headers, or the whole frame when it fits)
+ * is copied into the header pool slot of the frame's first descriptor; the
+ * device copies only those bytes out of guest memory.  The rest of the
+ * linear part and every page fragment are DMA-mapped and passed by
+ * reference, one descriptor each.
+ *
+ * start_xmit owns tx->prod and tx->kicked, NAPI owns tx->clean; the queue
+ * is stopped and woken without a lock, with barriers on both sides.
+ */
+
+#include <linux/etherdevice.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+
+#include "splitnet.h"
+
+static u32 splitnet_tx_avail(const struct splitnet_tx_ring *tx)
+{
+	return tx->size - (tx->prod - READ_ONCE(tx->clean));
+}
+
+static void splitnet_tx_unmap(struct device *dev, struct splitnet_tx_buf *buf)
+{
+	switch (buf->map) {
+	case SPLITNET_TX_MAP_SINGLE:
+		dma_unmap_single(dev, buf->dma, buf->len, DMA_TO_DEVICE);
+		break;
+	case SPLITNET_TX_MAP_PAGE:
+		dma_unmap_page(dev, buf->dma, buf->len, DMA_TO_DEVICE);
+		break;
+	}
+	buf->map = SPLITNET_TX_MAP_NONE;
+}
+
+/* End of the L4 header when the stack has told us where it starts. */
+static unsigned int splitnet_tx_l4_end(const struct sk_buff *skb)
+{
+	unsigned int headlen = skb_headlen(skb);
+	int net = skb_network_offset(skb);
+	int l4 = skb_transport_offset(skb);
+	u8 proto;
+
+	if (!skb_transport_header_was_set(skb) || net < ETH_HLEN || l4 <= net ||
+	    l4 > headlen)
+		return 0;
+	switch (skb->protocol) {
+	case htons(ETH_P_IP):
+		if (net + sizeof(struct iphdr) > headlen)
+			return 0;
+		proto = ip_hdr(skb)->protocol;
+		break;
+	case htons(ETH_P_IPV6):
+		if (net + sizeof(struct ipv6hdr) > headlen)
+			return 0;
+		proto = ipv6_hdr(skb)->nexthdr;
+		break;
+	default:
+		return l4;
+	}
+	if (proto == IPPROTO_TCP && l4 + sizeof(struct tcphdr) <= headlen)
+		return l4 + tcp_hdrlen(skb);
+	if (proto == IPPROTO_UDP)
+		return l4 + sizeof(struct udphdr);
+	return l4;
+}
+
+/*
+ * How many bytes go into the pool slot: the whole frame when it fits,
+ * otherwise its headers, bounded by the slot and by the linear part (the
+ * payload descriptors start where the head ends).
+ */
+static unsigned int splitnet_tx_head_len(const struct splitnet_tx_ring *tx,
+					 struct sk_buff *skb)
+{
+	unsigned int headlen = skb_headlen(skb);
+	unsigned int len;
+
+	if (skb->len <= tx->slot_size)
+		return skb->len;
+	len = splitnet_tx_l4_end(skb);
+	if (!len)
+		len = eth_get_headlen(skb->dev, skb->data, headlen);
+	len = max_t(unsigned int, len, ETH_HLEN);
+	return min3(len, tx->slot_size, headlen);
+}
+
+static void splitnet_tx_fill(struct splitnet_tx_ring *tx, u32 idx,
+			     dma_addr_t dma, u32 len, u8 map)
+{
+	struct splitnet_tx_buf *buf = &tx->bufs[idx & tx->mask];
+	struct splitnet_tx_desc d = {
+		.addr = cpu_to_le64(dma),
+		.len = cpu_to_le32(len),
+	};
+
+	buf->skb = NULL;
+	buf->dma = dma;
+	buf->len = len;
+	buf->map = map;
+	tx->desc[idx & tx->mask] = d;
+}
+
+/* Map the payload: the rest of the linear part, then every fragment. */
+static int splitnet_tx_map_payload(struct splitnet_tx_ring *tx,
+				   struct sk_buff *skb, unsigned int hdr_len,
+				   u32 *idx)
+{
+	struct device *dev = &tx->priv->pdev->dev;
+	unsigned int len = skb_headlen(skb) - hdr_len;
+	u32 first = *idx;
+	dma_addr_t dma;
+	int i;
+
+	if (len) {
+		dma = dma_map_single(dev, skb->data + hdr_len, len,
+				     DMA_TO_DEVICE);
+		if (dma_mapping_error(dev, dma))
+			return -ENOMEM;
+		splitnet_tx_fill(tx, (*idx)++, dma, len, SPLITNET_TX_MAP_SINGLE);
+	}
+	for (i = 0; i < skb_shinfo(skb)->nr_frags; i++) {
+		const skb_frag_t *frag = &skb_shinfo(skb)->frags[i];
+
+		len = skb_frag_size(frag);
+		if (!len)
+			continue;
+		dma = skb_frag_dma_map(dev, frag, 0, len, DMA_TO_DEVICE);
+		if (dma_mapping_error(dev, dma))
+			goto unwind;
+		splitnet_tx_fill(tx, (*idx)++, dma, len, SPLITNET_TX_MAP_PAGE);
+	}
+	return 0;
+
+unwind:
+	while (*idx != first)
+		splitnet_tx_unmap(dev, &tx->bufs[--(*idx) & tx->mask]);
+	return -ENOMEM;
+}
+
+/*
+ * Write one frame's head and descriptors, starting at tx->prod, without
+ * publishing them.  Returns the number of descriptors or a negative error.
+ */
+static int splitnet_tx_map(struct splitnet_tx_ring *tx, struct sk_buff *skb)
+{
+	u32 first = tx->prod, idx = first;
+	unsigned int hdr_len = splitnet_tx_head_len(tx, skb);
+	u8 *slot = tx->pool + (first & tx->mask) * tx->slot_size;
+	struct splitnet_tx_desc *desc;
+
+	if (hdr_len == skb->len) {
+		/* The whole frame goes through the slot, nothing by reference. */
+		if (skb_copy_bits(skb, 0, slot, hdr_len))
+			return -EINVAL;
+		tx->xstats.whole_frames++;
+	} else {
+		memcpy(slot, skb->data, hdr_len);
+		if (splitnet_tx_map_payload(tx, skb, hdr_len, &idx))
+			return -ENOMEM;
+	}
+	if (idx == first)
+		splitnet_tx_fill(tx, idx++, 0, 0, SPLITNET_TX_MAP_NONE);
+
+	desc = &tx->desc[first & tx->mask];
+	desc->hdr_len = cpu_to_le16(hdr_len);
+	desc = &tx->desc[(idx - 1) & tx->mask];
+	desc->flags = cpu_to_le16(SPLITNET_TXD_EOP);
+	tx->bufs[(idx - 1) & tx->mask].skb = skb;
+	tx->xstats.head_bytes += hdr_len;
+	return idx - first;
+}
+
+/* Make @ndesc more descriptors visible to the device. */
+static void splitnet_tx_publish(struct splitnet_tx_ring *tx, u32 ndesc)
+{
+	tx->prod += ndesc;
+	/* Descriptors and pool slot before the producer index. */
+	dma_wmb();
+	WRITE_ONCE(tx->status->prod, cpu_to_le32(tx->prod));
+}
+
+/* Write the doorbell if the device needs it for what was published. */
+static void splitnet_tx_kick(struct splitnet_tx_ring *tx)
+{
+	u32 old = tx->kicked, new = tx->prod;
+
+	if (old == new)
+		return;
+	tx->kicked = new;
+	if (splitnet_has(tx->priv, SPLITNET_F_EVENT_IDX)) {
+		/* prod is stored before doorbell_event is read. */
+		mb();
+		if (!splitnet_need_event(le32_to_cpu(READ_ONCE(tx->status->doorbell_event)),
+					 new, old))
+			return;
+	}
+	iowrite32(new, tx->doorbell);
+	tx->xstats.doorbells++;
+}
+
+/* Stop the queue when another frame might not fit; true if stopped. */
+static bool splitnet_tx_maybe_stop(struct splitnet_tx_ring *tx,
+				   struct netdev_queue *txq)
+{
+	if (likely(splitnet_tx_avail(tx) >= tx->max_frame_descs))
+		return false;
+	netif_tx_stop_queue(txq);
+	/* The stop bit is set before we look at tx->clean again. */
+	smp_mb__after_atomic();
+	if (splitnet_tx_avail(tx) >= tx->max_frame_descs) {
+		netif_tx_start_queue(txq);
+		return false;
+	}
+	tx->xstats.stops++;
+	return true;
+}
+
+static netdev_tx_t splitnet_xmit(struct splitnet_tx_ring *tx,
+				 struct netdev_queue *txq, struct sk_buff *skb)
+{
+	bool more = netdev_xmit_more();
+	int ndesc = 0;
+	bool kick;
+
+	if (unlikely(splitnet_tx_avail(tx) < tx->max_frame_descs)) {
+		/* Not expected: the queue stops before the ring fills. */
+		netif_tx_stop_queue(txq);
+		splitnet_tx_kick(tx);
+		tx->xstats.busy++;
+		return NETDEV_TX_BUSY;
+	}
+	if (skb_shinfo(skb)->nr_frags + 1 > tx->max_frame_descs) {
+		if (skb_linearize(skb))
+			goto drop;
+		tx->xstats.linearized++;
+	}
+	ndesc = splitnet_tx_map(tx, skb);
+	if (ndesc < 0)
+		goto drop;
+
+	/* BQL first: the device may complete the frame once it is published. */
+	kick = __netdev_tx_sent_queue(txq, skb->len, more);
+	splitnet_tx_publish(tx, ndesc);
+	if (splitnet_tx_maybe_stop(tx, txq))
+		kick = true;
+	if (kick)
+		splitnet_tx_kick(tx);
+	return NETDEV_TX_OK;
+
+drop:
+	dev_kfree_skb_any(skb);
+	tx->xstats.dropped++;
+	if (ndesc == -ENOMEM)
+		tx->xstats.map_errors++;
+	if (!more)
+		splitnet_tx_kick(tx);
+	return NETDEV_TX_OK;
+}
+
+netdev_tx_t splitnet_start_xmit(struct sk_buff *skb, struct net_device *dev)
+{
+	struct splitnet_priv *priv = netdev_priv(dev);
+	struct splitnet_tx_ring *tx = &priv->tx;
+	netdev_tx_t ret;
+
+	u64_stats_update_begin(&tx->xstats.syncp);
+	ret = splitnet_xmit(tx, netdev_get_tx_queue(dev, 0), skb);
+	u64_stats_update_end(&tx->xstats.syncp);
+	return ret;
+}
+
+/* TX completion, from NAPI: free what the device has finished. */
+void splitnet_tx_clean(struct splitnet_priv *priv, int budget)
+{
+	struct splitnet_tx_ring *tx = &priv->tx;
+	struct netdev_queue *txq = netdev_get_tx_queue(priv->netdev, 0);
+	struct device *dev = &priv->pdev->dev;
+	u32 cons = le32_to_cpu(READ_ONCE(tx->status->cons));
+	u32 clean = tx->clean;
+	unsigned int pkts = 0, bytes = 0;
+	struct splitnet_tx_buf *buf;
+
+	if (unlikely(cons - clean > tx->prod - clean)) {
+		netdev_err_once(priv->netdev, "TX cons %u beyond prod %u\n",
+				cons, tx->prod);
+		splitnet_schedule_reset(priv);
+		return;
+	}
+	if (cons == clean)
+		return;
+	for (; clean != cons; clean++) {
+		buf = &tx->bufs[clean & tx->mask];
+		splitnet_tx_unmap(dev, buf);
+		if (buf->skb) {
+			pkts++;
+			bytes += buf->skb->len;
+			napi_consume_skb(buf->skb, budget);
+			buf->skb = NULL;
+		}
+	}
+	WRITE_ONCE(tx->clean, clean);
+	netdev_tx_completed_queue(txq, pkts, bytes);
+
+	u64_stats_update_begin(&tx->cstats.syncp);
+	tx->cstats.packets += pkts;
+	tx->cstats.bytes += bytes;
+	/* tx->clean is visible before we look at the stop bit. */
+	smp_mb();
+	if (unlikely(netif_tx_queue_stopped(txq)) &&
+	    splitnet_tx_avail(tx) >= tx->max_frame_descs && priv->up) {
+		netif_tx_wake_queue(txq);
+		tx->cstats.wakes++;
+	}
+	u64_stats_update_end(&tx->cstats.syncp);
+}
+
+/*
+ * Ask for the TX interrupt when about three quarters of what is in flight
+ * has completed (as virtio's delayed callbacks do): the queue is not woken
+ * per frame, yet never waits for more than is pending.  Returns true when
+ * the device already went past that point.
+ */
+bool splitnet_tx_arm(struct splitnet_priv *priv)
+{
+	struct splitnet_tx_ring *tx = &priv->tx;
+	u32 clean = tx->clean, event, cons;
+
+	if (!splitnet_has(priv, SPLITNET_F_EVENT_IDX)) {
+		/* The device interrupts on every advance; catch a racing one. */
+		return le32_to_cpu(READ_ONCE(tx->status->cons)) != clean;
+	}
+	event = clean + (READ_ONCE(tx->prod) - clean) * 3 / 4;
+	WRITE_ONCE(tx->status->intr_event, cpu_to_le32(event));
+	/* intr_event is stored before cons is read again. */
+	mb();
+	cons = le32_to_cpu(READ_ONCE(tx->status->cons));
+	return splitnet_need_event(event, cons, clean);
+}
+
+/* After a device reset: give back what the device never completed. */
+void splitnet_tx_drain(struct splitnet_priv *priv)
+{
+	struct splitnet_tx_ring *tx = &priv->tx;
+	struct device *dev = &priv->pdev->dev;
+	struct splitnet_tx_buf *buf;
+
+	for (; tx->clean != tx->prod; tx->clean++) {
+		buf = &tx->bufs[tx->clean & tx->mask];
+		splitnet_tx_unmap(dev, buf);
+		if (buf->skb) {
+			dev_kfree_skb_any(buf->skb);
+			buf->skb = NULL;
+		}
+	}
+	netdev_tx_reset_queue(netdev_get_tx_queue(priv->netdev, 0));
+}
+
+int splitnet_tx_alloc(struct splitnet_priv *priv)
+{
+	struct splitnet_tx_ring *tx = &priv->tx;
+	struct device *dev = &priv->pdev->dev;
+
+	tx->size = priv->tx_ring_size;
+	tx->mask = tx->size - 1;
+	tx->slot_size = priv->slot_size;
+	tx->max_frame_descs = min_t(u32, MAX_SKB_FRAGS + 1,
+				    min_t(u32, SPLITNET_TX_MAX_FRAGS, tx->size));
+	tx->prod = 0;
+	tx->kicked = 0;
+	tx->clean = 0;
+	tx->doorbell = priv->regs + splitnet_qreg(SPLITNET_TXQ(0),
+						  SPLITNET_Q_DOORBELL);
+
+	tx->bufs = kcalloc(tx->size, sizeof(*tx->bufs), GFP_KERNEL);
+	if (!tx->bufs)
+		return -ENOMEM;
+	tx->desc = dma_alloc_coherent(dev, tx->size * sizeof(*tx->desc),
+				      &tx->desc_dma, GFP_KERNEL);
+	if (!tx->desc)
+		goto abort_with_bufs;
+	/* The header pool: registered once, one slot per descriptor. */
+	tx->pool = dma_alloc_coherent(dev, tx->size * tx->slot_size,
+				      &tx->pool_dma, GFP_KERNEL);
+	if (!tx->pool)
+		goto abort_with_desc;
+	return 0;
+
+abort_with_desc:
+	dma_free_coherent(dev, tx->size * sizeof(*tx->desc), tx->desc,
+			  tx->desc_dma);
+	tx->desc = NULL;
+abort_with_bufs:
+	kfree(tx->bufs);
+	tx->bufs = NULL;
+	return -ENOMEM;
+}
+
+void splitnet_tx_free(struct splitnet_priv *priv)
+{
+	struct splitnet_tx_ring *tx = &priv->tx;
+	struct device *dev = &priv->pdev->dev;
+
+	dma_free_coherent(dev, tx->size * tx->slot_size, tx->pool,
+			  tx->pool_dma);
+	dma_free_coherent(dev, tx->size * sizeof(*tx->desc), tx->desc,
+			  tx->desc_dma);
+	kfree(tx->bufs);
+	tx->pool = NULL;
+	tx->desc = NULL;
+	tx->bufs = NULL;
+}
