@@ -42,6 +42,13 @@ static_assert(sizeof(struct splitnet_queue_status) ==
  */
 #define SPLITNET_RING_MIN		32
 #define SPLITNET_RING_DEFAULT		256
+/*
+ * TX completions only free buffers, so they can wait a little: the device
+ * then raises one interrupt for a batch instead of one per frame.  RX
+ * interrupts carry data the stack is waiting for and are not delayed.
+ */
+#define SPLITNET_TX_USECS_DEFAULT	50
+#define SPLITNET_RX_USECS_DEFAULT	0
 
 /* Frames up to this size are copied out of the RX page; the page stays. */
 #define SPLITNET_RX_COPYBREAK		256
@@ -233,6 +240,7 @@ void splitnet_tx_free(struct splitnet_priv *priv);
 void splitnet_tx_drain(struct splitnet_priv *priv);
 netdev_tx_t splitnet_start_xmit(struct sk_buff *skb, struct net_device *dev);
 void splitnet_tx_clean(struct splitnet_priv *priv, int budget);
+void splitnet_tx_poll(struct splitnet_priv *priv, int budget);
 bool splitnet_tx_arm(struct splitnet_priv *priv);
 
 /* splitnet_rx.c */

@@ -214,7 +214,7 @@ static int splitnet_poll(struct napi_struct *napi, int budget)
 	bool more;
 	int work;
 
-	splitnet_tx_clean(priv, budget);
+	splitnet_tx_poll(priv, budget);
 	work = splitnet_rx_poll(priv, budget);
 	if (work >= budget)
 		return budget;
@@ -563,6 +563,8 @@ static int splitnet_check_device(struct splitnet_priv *priv)
 	priv->tx_ring_size = min_t(u32, SPLITNET_RING_DEFAULT,
 				   priv->max_ring_size);
 	priv->rx_ring_size = priv->tx_ring_size;
+	priv->tx_usecs = SPLITNET_TX_USECS_DEFAULT;
+	priv->rx_usecs = SPLITNET_RX_USECS_DEFAULT;
 	return 0;
 }
 

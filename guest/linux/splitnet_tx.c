@@ -269,13 +269,22 @@ netdev_tx_t splitnet_start_xmit(struct sk_buff *skb, struct net_device *dev)
 	struct splitnet_tx_ring *tx = &priv->tx;
 	netdev_tx_t ret;
 
+	/*
+	 * The device usually sends a frame within the doorbell write, so
+	 * what it finished is reclaimed here, without waiting for the
+	 * (moderated) TX interrupt.
+	 */
+	splitnet_tx_clean(priv, 0);
 	u64_stats_update_begin(&tx->xstats.syncp);
 	ret = splitnet_xmit(tx, netdev_get_tx_queue(dev, 0), skb);
 	u64_stats_update_end(&tx->xstats.syncp);
 	return ret;
 }
 
-/* TX completion, from NAPI: free what the device has finished. */
+/*
+ * TX completion: free what the device has finished.  Called with the TX
+ * queue lock held, from start_xmit or from NAPI (budget 0 or not).
+ */
 void splitnet_tx_clean(struct splitnet_priv *priv, int budget)
 {
 	struct splitnet_tx_ring *tx = &priv->tx;
@@ -318,6 +327,17 @@ void splitnet_tx_clean(struct splitnet_priv *priv, int budget)
 		tx->cstats.wakes++;
 	}
 	u64_stats_update_end(&tx->cstats.syncp);
+}
+
+/* TX completion from NAPI; when start_xmit holds the lock it cleans. */
+void splitnet_tx_poll(struct splitnet_priv *priv, int budget)
+{
+	struct netdev_queue *txq = netdev_get_tx_queue(priv->netdev, 0);
+
+	if (__netif_tx_trylock(txq)) {
+		splitnet_tx_clean(priv, budget);
+		__netif_tx_unlock(txq);
+	}
 }
 
 /*
