@@ -29,7 +29,7 @@ GUEST_SUITE := '$(TOP)/tests/guest/run.sh'
 STYLE_SUITE := '$(TOP)/scripts/checkpatch-tap.sh'
 
 .PHONY: all build configure check check-qtest check-guest check-style \
-        export-patches patch-series demo clean distclean help bench
+        export-patches patch-series demo libvirt-demo clean distclean help bench
 
 all: build
 
@@ -91,6 +91,10 @@ demo: build
 	fi
 	@$(TOP)/scripts/demo.sh
 
+# A libvirt 11.3 domain (docs/libvirt/splitnet-domain.xml) on splitnet.
+libvirt-demo: build
+	@$(TOP)/scripts/libvirt-demo.sh
+
 # Compare splitnet with virtio-net-pci, e1000e, e1000 and vmxnet3 (pktgen
 # into -netdev sink, iperf3 through slirp): tests/bench/README.md.
 # Options through BENCH_ARGS, e.g. make bench BENCH_ARGS="--quick".
@@ -116,4 +120,5 @@ help:
 	@echo "make export-patches  patches/ <- commits on upstream in build/qemu-src"
 	@echo "make patch-series    build/patch-series/: the whole series vs. QEMU"
 	@echo "make demo            boot a guest on splitnet (scripts/demo.sh)"
+	@echo "make libvirt-demo    the same under libvirt 11.3 (docs/libvirt/)"
 	@echo "make clean | distclean"

@@ -110,7 +110,8 @@ fetch_pkgs() {
         else
             PKG_DIR[$pkg]=$(deb_fetch "$pkg" "$suite")
         fi
-    done < <(apt-cache $(apt_priv_opts) -o APT::Default-Release="$suite" \
+    done < <(apt-cache $(apt_priv_opts) -o Dir::State::status=/dev/null \
+                 -o APT::Default-Release="$suite" \
                  policy "$@" |
              awk '/^[^ ].*:$/ { p = $1; sub(/:$/, "", p) }
                   /^ +Candidate:/ { print p, $2 }')

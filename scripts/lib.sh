@@ -78,7 +78,8 @@ EOS
 deb_version() {
     local pkg=$1 suite=${2:-bookworm}
     # shellcheck disable=SC2046
-    apt-cache $(apt_priv_opts) -o APT::Default-Release="$suite" policy "$pkg" |
+    apt-cache $(apt_priv_opts) -o Dir::State::status=/dev/null \
+        -o APT::Default-Release="$suite" policy "$pkg" |
         awk '/Candidate:/ { print $2 }'
 }
 
