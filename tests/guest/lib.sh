@@ -238,7 +238,217 @@ guest_free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# guest_free_ports N: N different free TCP ports on 127.0.0.1, one a line
+# (two guest_free_port calls may return the same port).
+guest_free_ports() {
+    python3 -c '
+import socket, sys
+socks = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in socks:
+    s.bind(("127.0.0.1", 0))
+print("\n".join(str(s.getsockname()[1]) for s in socks))' "$1"
+}
+
 # Lines the in-guest script printed with log() ("guest: ..."), without \r.
 guest_output() {
     grep -a '^guest: ' "${GUEST_LOGS[$1]:-$GUEST_LOGDIR/$1.log}" | tr -d '\r'
+}
+
+# --- traffic tests ------------------------------------------------------------
+#
+# Helpers for tests that move data (tests/guest/cases/2*.sh).  In the guest,
+# tests/guest/in-guest/netlib.sh (handed over by guest_net_helpers) brings up
+# the NIC, runs udhcpc and moves data with busybox nc; on the host,
+# tests/guest/xfer.py talks to the guest through hostfwd on 127.0.0.1.
+
+# diag TEXT...: a diagnostic for the TAP output ("# TEXT" after the test's
+# result line; tests/guest/run.sh sets TEST_DIAG), and progress on stderr.
+diag() {
+    say "$*"
+    if [ -n "${TEST_DIAG:-}" ]; then echo "$*" >> "$TEST_DIAG"; fi
+    return 0
+}
+
+# guest_splitnet_missing: true (and prints why) when this QEMU has no
+# splitnet device and is not the project's build, so a test should skip;
+# dies when the project's QEMU lacks it or the driver is not built.
+guest_splitnet_missing() {
+    if ! qemu_has_device splitnet; then
+        guest_qemu_is_ours && die "the built QEMU has no splitnet device"
+        echo "$(guest_qemu) has no splitnet device"
+        return 0
+    fi
+    [ -f "$SPLITNET_BUILD/guest/driver/splitnet.ko" ] ||
+        die "no guest driver build/guest/driver/splitnet.ko (make, or scripts/build-driver.sh)"
+    return 1
+}
+
+# Hand the guest driver and the in-guest network helpers to the next guest.
+guest_driver() {
+    guest_file "$SPLITNET_BUILD/guest/driver/splitnet.ko" splitnet.ko
+}
+guest_net_helpers() {
+    guest_file "$GUEST_IN_GUEST/netlib.sh" netlib.sh
+}
+
+# host_data FILE MIB: MIB MiB of random data in FILE; prints its sha256.
+host_data() {
+    head -c "$(($2 * 1048576))" /dev/urandom > "$1" || die "cannot write $1"
+    sha256sum "$1" | cut -d' ' -f1
+}
+
+# host_send PORT FILE [TIMEOUT]: send FILE into the guest through hostfwd
+# 127.0.0.1:PORT; prints "sent BYTES SECONDS".
+host_send() {
+    python3 "$SPLITNET_TOP/tests/guest/xfer.py" send "$1" "$2" --timeout "${3:-300}"
+}
+
+# host_recv PORT [TIMEOUT]: read from the guest through 127.0.0.1:PORT until
+# it closes; prints "received BYTES SECONDS SHA256".
+host_recv() {
+    python3 "$SPLITNET_TOP/tests/guest/xfer.py" recv "$1" --timeout "${2:-300}"
+}
+
+# guest_value NAME PREFIX: the rest of the last "guest: PREFIX ..." line of
+# guest NAME's log (e.g. guest_value t 'sha256 tx'), empty when none.
+guest_value() {
+    guest_output "$1" | awk -v p="guest: $2 " \
+        'index($0, p) == 1 { v = substr($0, length(p) + 1) } END { print v }'
+}
+
+# mbit BYTES SECONDS: throughput for progress messages.
+mbit() {
+    awk -v n="$1" -v s="$2" 'BEGIN { if (s <= 0) s = 0.01
+        printf "%.1f MiB/s, %.0f Mbit/s", n / s / 1048576, n * 8 / s / 1e6 }'
+}
+
+# guest_ready NAME TAG [TIMEOUT]: wait until guest NAME called `ready TAG`
+# (exactly TAG: "h2g" does not match "h2g-cut").
+guest_ready() {
+    guest_wait_for "$1" "SPLITNET-READY: $2"$'\r''?$' "${3:-300}"
+}
+
+# guest_h2g NAME TAG PORT FILE: once guest NAME is ready for TAG, send FILE
+# to it through hostfwd 127.0.0.1:PORT (the guest checks the sha256).
+guest_h2g() {
+    local name=$1 tag=$2 port=$3 f=$4 out n s
+    guest_ready "$name" "$tag" || return 1
+    out=$(host_send "$port" "$f" 600) || return 1
+    read -r _ n s <<<"$out"
+    say "$tag: host->guest $n bytes in $s s ($(mbit "$n" "$s"))"
+}
+
+# guest_g2h NAME TAG PORT WANT: once guest NAME is ready for TAG, read what
+# it serves on 127.0.0.1:PORT and compare its sha256 with WANT.  Sets
+# G2H_SHA256 and G2H_BYTES.
+guest_g2h() {
+    local name=$1 tag=$2 port=$3 want=$4 out s
+    guest_ready "$name" "$tag" || return 1
+    out=$(host_recv "$port" 600) || return 1
+    read -r _ G2H_BYTES s G2H_SHA256 <<<"$out"
+    say "$tag: guest->host $G2H_BYTES bytes in $s s ($(mbit "$G2H_BYTES" "$s")), sha256 $G2H_SHA256"
+    if [ "$G2H_SHA256" != "$want" ]; then
+        say "$tag: the host received sha256 $G2H_SHA256, the guest sent ${want:-?}"
+        return 1
+    fi
+}
+
+# The sha256 of the data the guest made with make_data FILE (netlib.sh).
+guest_made_sha256() {
+    guest_value "$1" "made $2:" | sed -n 's/.*sha256 //p'
+}
+
+# guest_slirp_traffic NAME MIB [QEMU ARGS...]: host half of
+# in-guest/slirp-traffic.sh on splitnet behind slirp (restrict=on, hostfwd on
+# 127.0.0.1): MIB MiB host->guest and guest->host, both sha256-checked, and
+# the device's head-copy figures over the guest->host transfer as diag lines;
+# fails when head bytes are not under 10 % of the bytes sent.  guest_append
+# and guest_env before it apply.  Extra QEMU ARGS go before the NIC.
+guest_slirp_traffic() {
+    local name=$1 mib=$2 p1 p2 data want gsum st ratio kv rc=0
+    shift 2
+    { read -r p1; read -r p2; } < <(guest_free_ports 2)
+    data=$GUEST_LOGDIR/$name.h2g
+    want=$(host_data "$data" "$mib")
+    guest_driver
+    guest_net_helpers
+    guest_env "H2G_SHA256=$want" "MIB=$mib"
+    guest_start "$name" slirp-traffic.sh "$@" \
+        -netdev "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$p1-:5001,hostfwd=tcp:127.0.0.1:$p2-:5002" \
+        -device splitnet,netdev=n0,romfile=
+    say "host->guest: $mib MiB (sha256 $want) to 127.0.0.1:$p1"
+    guest_h2g "$name" h2g "$p1" "$data" || rc=1
+    rm -f "$data"
+    if [ "$rc" = 0 ]; then
+        guest_ready "$name" g2h || rc=1
+        gsum=$(guest_made_sha256 "$name" /tmp/tx.bin)
+        guest_g2h "$name" g2h "$p2" "$gsum" || rc=1
+    fi
+    guest_finish "$name" 300 || rc=1
+    [ "$rc" = 0 ] || return 1
+    diag "host->guest $mib MiB: sha256 $want (checked in the guest)"
+    diag "guest->host $mib MiB: sha256 $G2H_SHA256 (guest made $gsum)"
+    [ "$G2H_BYTES" = "$((mib * 1048576))" ] ||
+        die "guest->host: $G2H_BYTES bytes, expected $((mib * 1048576))"
+    st=$(guest_value "$name" 'txstat g2h')
+    [ -n "$st" ] || die "the guest reported no TX counters"
+    diag "ethtool -S deltas over the guest->host transfer: $st"
+    ratio=$(sed -n 's/.*ratio=\([0-9.]*\)%.*/\1/p' <<<"$st")
+    for kv in tx_frames tx_bytes tx_head_bytes tx_payload_ref_bytes tx_payload_copy_bytes tx_errors tx_stalls; do
+        diag "  ethtool -S $kv (since load): $(guest_value "$name" "ethtool -S: $kv:")"
+    done
+    awk -v r="$ratio" 'BEGIN { exit !(r != "" && r < 10) }' ||
+        die "head bytes are ${ratio:-?} % of the bytes sent, not under 10 %"
+    diag "head copy: $ratio % of the bytes sent (limit 10 %)"
+}
+
+# guest_pair NAME NIC_A NIC_B MIB MTUS [PING_SIZE]: two guests, NAME-a with
+# NIC_A and NAME-b with NIC_B (splitnet or virtio), wired together by a
+# stream netdev on 127.0.0.1 and running in-guest/pair.sh: for each MTU in
+# MTUS (e.g. "1500 4000 1500"), MIB MiB each way and a ping of PING_SIZE
+# bytes.  Compares what each received with what the other made (sha256).
+guest_pair() {
+    local name=$1 nic_a=$2 nic_b=$3 mib=$4 mtus=$5 ping=${6:-56}
+    local port role nic dev a=$1-a b=$1-b rc=0 k mtu made got
+    port=$(guest_free_port)
+    for role in a b; do
+        nic=$nic_a
+        [ "$role" = b ] && nic=$nic_b
+        case $nic in
+        splitnet) dev=splitnet; guest_driver ;;
+        virtio) dev=virtio-net-pci ;;
+        *) die "guest_pair: unknown NIC $nic" ;;
+        esac
+        guest_net_helpers
+        guest_env "ROLE=$role" "NIC=$nic" "MIB=$mib" "MTUS=$mtus" "PING_SIZE=$ping"
+        if [ "$role" = a ]; then
+            guest_start "$a" pair.sh \
+                -netdev "stream,id=n0,server=on,addr.type=inet,addr.host=127.0.0.1,addr.port=$port" \
+                -device "$dev,netdev=n0,romfile=,mac=52:54:00:77:00:01"
+        else
+            guest_start "$b" pair.sh \
+                -netdev "stream,id=n0,server=off,reconnect-ms=200,addr.type=inet,addr.host=127.0.0.1,addr.port=$port" \
+                -device "$dev,netdev=n0,romfile=,mac=52:54:00:77:00:02"
+        fi
+    done
+    guest_finish "$b" 600 || rc=1
+    guest_finish "$a" 120 || rc=1
+    [ "$rc" = 0 ] || return 1
+    k=0
+    for mtu in $mtus; do
+        made=$(guest_made_sha256 "$b" /tmp/tx.bin)
+        got=$(guest_value "$a" "sha256 rx-$mtu-$k")
+        [ -n "$made" ] && [ "$got" = "$made" ] ||
+            { say "MTU $mtu: $nic_b -> $nic_a: a received sha256 $got, b sent $made"; return 1; }
+        diag "MTU $mtu: $nic_b -> $nic_a $mib MiB: sha256 $got (match)"
+        made=$(guest_made_sha256 "$a" /tmp/tx.bin)
+        got=$(guest_value "$b" "sha256 rx-$mtu-$k")
+        [ -n "$made" ] && [ "$got" = "$made" ] ||
+            { say "MTU $mtu: $nic_a -> $nic_b: b received sha256 $got, a sent $made"; return 1; }
+        diag "MTU $mtu: $nic_a -> $nic_b $mib MiB: sha256 $got (match)"
+        if [ "$ping" != 56 ]; then
+            diag "  $(guest_value "$b" "ping -s $ping at MTU $mtu:" | sed "s/^/ping -s $ping at MTU $mtu: /")"
+        fi
+        k=$((k + 1))
+    done
 }

@@ -12,6 +12,7 @@
 # Each test is tests/guest/cases/NN-NAME.sh, a bash fragment run in its own
 # subshell with tests/guest/lib.sh loaded.  It passes when it exits 0; it is
 # skipped when it calls `skip REASON`.  Its first "# TEST: " line describes it.
+# What it reports with `diag TEXT` follows its result as "# TEXT" lines.
 # Guest serial logs: build/guest/logs/NAME.log.  Exits 1 when a test failed.
 
 set -euo pipefail
@@ -25,7 +26,7 @@ want=()
 for arg in "$@"; do
     case $arg in
     -l) list=1 ;;
-    -h|--help) sed -n '3,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '3,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) die "unknown option $arg" ;;
     *) want+=("$arg") ;;
     esac
@@ -76,6 +77,7 @@ for f in "${cases[@]}"; do
     desc=$(case_desc "$f")
     skipf=$(mktemp)
     out=$(mktemp)
+    diagf=$(mktemp)
     t0=$(date +%s.%N)
     # the test's own output is progress: to stderr, and kept for diagnostics
     set +e
@@ -83,6 +85,8 @@ for f in "${cases[@]}"; do
         set -euo pipefail
         # shellcheck disable=SC2034 # used by the test
         TEST_NAME=$name
+        # shellcheck disable=SC2034 # used by lib.sh's diag
+        TEST_DIAG=$diagf
         # shellcheck disable=SC2317 # called by the test
         skip() { echo "$*" > "$skipf"; exit 77; }
         # shellcheck source=/dev/null
@@ -103,7 +107,9 @@ for f in "${cases[@]}"; do
         sed 's/^/# /' "$out"
         failed=$((failed + 1))
     fi
-    rm -f "$skipf" "$out"
+    # what the test reported with diag (lib.sh)
+    sed 's/^/# /' "$diagf"
+    rm -f "$skipf" "$out" "$diagf"
 done
 echo "# guest tests: $passed passed, $failed failed, $skipped skipped in $(( $(date +%s) - t_all ))s"
 echo "guest: $passed passed, $failed failed, $skipped skipped" >&2
