@@ -25,7 +25,7 @@ QTEST_SUITE := '$(TOP)/scripts/qtest-tap.sh splitnet-test' \
                '$(TOP)/scripts/qtest-tap.sh splitnet-hub-test' \
                '$(TOP)/scripts/qtest-tap.sh netdev-sink-test' \
                '$(TOP)/scripts/qtest-tap.sh qos-test'
-GUEST_SUITE := '$(TOP)/tests/guest/run.sh'
+GUEST_SUITE := '$(TOP)/scripts/driver-build-tap.sh' '$(TOP)/tests/guest/run.sh'
 STYLE_SUITE := '$(TOP)/scripts/checkpatch-tap.sh'
 
 .PHONY: all build configure check check-qtest check-guest check-style \
