@@ -51,17 +51,6 @@ static ssize_t net_sink_receive_iov(NetClientState *nc,
     return size;
 }
 
-static ssize_t net_sink_receive(NetClientState *nc, const uint8_t *buf,
-                                size_t size)
-{
-    const struct iovec iov = {
-        .iov_base = (uint8_t *)buf,
-        .iov_len = size,
-    };
-
-    return net_sink_receive_iov(nc, &iov, 1);
-}
-
 static void net_sink_cleanup(NetClientState *nc)
 {
     NetSinkState *s = DO_UPCAST(NetSinkState, nc, nc);
@@ -72,7 +61,7 @@ static void net_sink_cleanup(NetClientState *nc)
 static NetClientInfo net_sink_info = {
     .type = NET_CLIENT_DRIVER_SINK,
     .size = sizeof(NetSinkState),
-    .receive = net_sink_receive,
+    /* The net layer delivers every frame through receive_iov when set. */
     .receive_iov = net_sink_receive_iov,
     .cleanup = net_sink_cleanup,
 };

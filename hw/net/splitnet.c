@@ -82,17 +82,6 @@ static ssize_t splitnet_nc_receive_iov(NetClientState *nc,
     return splitnet_core_receive(&s->core, iov, iovcnt);
 }
 
-static ssize_t splitnet_nc_receive(NetClientState *nc, const uint8_t *buf,
-                                   size_t size)
-{
-    const struct iovec iov = {
-        .iov_base = (uint8_t *)buf,
-        .iov_len = size,
-    };
-
-    return splitnet_nc_receive_iov(nc, &iov, 1);
-}
-
 static void splitnet_nc_sent(NetClientState *nc, ssize_t ret)
 {
     SplitnetState *s = qemu_get_nic_opaque(nc);
@@ -111,7 +100,7 @@ static NetClientInfo splitnet_net_info = {
     .type = NET_CLIENT_DRIVER_NIC,
     .size = sizeof(NICState),
     .can_receive = splitnet_nc_can_receive,
-    .receive = splitnet_nc_receive,
+    /* The net layer delivers every frame through receive_iov when set. */
     .receive_iov = splitnet_nc_receive_iov,
     .link_status_changed = splitnet_nc_link_status_changed,
 };
@@ -142,7 +131,8 @@ static bool splitnet_check_props(SplitnetCore *core, Error **errp)
                    SPLITNET_INTR_DELAY_MAX);
         return false;
     }
-    if (core->max_mtu < SPLITNET_MIN_MTU || core->max_mtu > SPLITNET_MAX_MTU_LIMIT) {
+    if (core->max_mtu < SPLITNET_MIN_MTU ||
+        core->max_mtu > SPLITNET_MAX_MTU_LIMIT) {
         error_setg(errp, "max-mtu must be from %u to %u",
                    SPLITNET_MIN_MTU, SPLITNET_MAX_MTU_LIMIT);
         return false;
