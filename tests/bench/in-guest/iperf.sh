@@ -12,17 +12,7 @@ echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6
 
 for m in $BENCH_MODULE; do load_module "$m"; done
 
-IF=
-i=0
-while [ -z "$IF" ]; do
-    for d in /sys/class/net/*; do
-        [ "${d##*/}" = lo ] || IF=${d##*/}
-    done
-    [ -n "$IF" ] && break
-    i=$((i + 1))
-    [ "$i" -le 100 ] || fail "$BENCH_MODULE registered no network interface"
-    usleep 100000
-done
+IF=$(first_netdev) || fail "$BENCH_MODULE registered no network interface"
 
 # slirp's default network; the host reaches 10.0.2.15 through hostfwd.
 ip addr add 10.0.2.15/24 dev "$IF"

@@ -67,17 +67,7 @@ modprobe pktgen || bench_fail "modprobe pktgen failed"
 [ -d "$PG" ] || bench_fail "no $PG after loading pktgen"
 
 # The one network interface (the harness adds no other NIC).
-IF=
-i=0
-while [ -z "$IF" ]; do
-    for d in /sys/class/net/*; do
-        [ "${d##*/}" = lo ] || IF=${d##*/}
-    done
-    [ -n "$IF" ] && break
-    i=$((i + 1))
-    [ "$i" -le 100 ] || bench_fail "$BENCH_MODULE registered no network interface"
-    usleep 100000
-done
+IF=$(first_netdev) || bench_fail "$BENCH_MODULE registered no network interface"
 DRV=$(basename "$(readlink "/sys/class/net/$IF/device/driver")")
 log "interface $IF, driver $DRV"
 ctl "INFO interface $IF"

@@ -93,6 +93,23 @@ netdev_of() {
     echo "$n"
 }
 
+# The first network interface other than lo, waiting up to $1 s (default
+# 10) for a driver to register one: for guests with a single NIC.
+first_netdev() {
+    local t=${1:-10} i=0 d
+    while :; do
+        for d in /sys/class/net/*; do
+            if [ "${d##*/}" != lo ] && [ -e "$d" ]; then
+                echo "${d##*/}"
+                return 0
+            fi
+        done
+        i=$((i + 1))
+        [ "$i" -le $((t * 10)) ] || return 1
+        usleep 100000
+    done
+}
+
 # Load a module: a file handed over by the host (/run/splitnet/files/NAME.ko)
 # or one from the guest kernel (modprobe NAME).
 load_module() {
