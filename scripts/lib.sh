@@ -17,6 +17,18 @@ SPLITNET_KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 APT_PRIV="$SPLITNET_CACHE/apt"
 
 die() { echo "splitnet: error: $*" >&2; exit 1; }
+
+# No silent exit under `set -e`: name the command that failed and where.
+# -E carries the trap into functions.  Only the top-level shell reports:
+# errexit does not reach into command substitutions, so a failure there
+# only matters (and is reported) where its result is used.
+splitnet_err_trap() {
+    local rc=$1 cmd=$2 file=$3 line=$4
+    [ "$BASH_SUBSHELL" -eq 0 ] || return 0
+    echo "splitnet: error: '$cmd' failed (exit $rc) at ${file#"$SPLITNET_TOP"/}:$line" >&2
+}
+set -E
+trap 'splitnet_err_trap $? "$BASH_COMMAND" "${BASH_SOURCE[0]}" "$LINENO"' ERR
 say() { echo "splitnet: $*" >&2; }
 
 # Record "what=version" in build/versions.txt so every run shows what it used.
@@ -34,9 +46,10 @@ record_version() {
 # The mirror the machine already uses, read from its apt sources.
 detect_mirror() {
     local m
-    m=$(grep -rhoE '^(URIs:|deb) +(\[[^]]*\] +)?https?://[^ ]+/debian/?( |$)' \
-        /etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null |
-        grep -oE 'https?://[^ ]+' | head -n1)
+    # Either place may be missing or hold no match: grep's failure is fine.
+    m=$( { grep -rhoE '^(URIs:|deb) +(\[[^]]*\] +)?https?://[^ ]+/debian/?( |$)' \
+           /etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null || true; } |
+         { grep -oE 'https?://[^ ]+' || true; } | head -n1)
     echo "${m:-$SPLITNET_MIRROR}"
 }
 
