@@ -7,11 +7,12 @@
  */
 
 #include "qemu/osdep.h"
-#include "hw/pci/msix.h"
 #include "hw/registerfields.h"
 #include "qemu/log.h"
 #include "system/runstate.h"
 #include "splitnet_core.h"
+#include "splitnet_queue.h"
+#include "splitnet_xlate.h"
 #include "trace.h"
 
 REG32(MAGIC, SPLITNET_REG_MAGIC)
@@ -70,21 +71,6 @@ QEMU_BUILD_BUG_ON(SPLITNET_Q_STAT(SPLITNET_NUM_STATS) >
 
 #define SPLITNET_DEV_FEATURES   SPLITNET_F_EVENT_IDX
 
-SplitnetQueue *splitnet_queue(SplitnetCore *core, unsigned q)
-{
-    return SPLITNET_QUEUE_IS_RX(q) ? &core->rxq[q / 2].q : &core->txq[q / 2].q;
-}
-
-bool splitnet_event_idx(SplitnetCore *core)
-{
-    return core->drv_features & SPLITNET_F_EVENT_IDX;
-}
-
-bool splitnet_queue_ready(SplitnetQueue *q)
-{
-    return q->enabled && !q->core->error && splitnet_xlate_ensure(q);
-}
-
 static bool splitnet_any_queue_enabled(SplitnetCore *core)
 {
     unsigned i;
@@ -95,184 +81,6 @@ static bool splitnet_any_queue_enabled(SplitnetCore *core)
         }
     }
     return false;
-}
-
-/* Interrupts */
-
-void splitnet_update_intx(SplitnetCore *core)
-{
-    bool level = !msix_enabled(core->pci) && (core->isr & ~core->intr_mask);
-
-    pci_set_irq(core->pci, level);
-}
-
-static void splitnet_raise(SplitnetCore *core, uint32_t vector, uint32_t cause)
-{
-    if (msix_enabled(core->pci)) {
-        if (vector < SPLITNET_NUM_VECTORS) {
-            msix_notify(core->pci, vector);
-        }
-        return;
-    }
-    core->isr |= cause;
-    splitnet_update_intx(core);
-}
-
-void splitnet_config_interrupt(SplitnetCore *core)
-{
-    trace_splitnet_config_interrupt(core->config_vector);
-    splitnet_raise(core, core->config_vector, SPLITNET_ISR_CONFIG);
-}
-
-void splitnet_queue_fire(SplitnetQueue *q)
-{
-    q->intr_pending = false;
-    q->last_intr_ns = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
-    q->stats[SPLITNET_STAT_INTERRUPTS]++;
-    trace_splitnet_queue_interrupt(q->index, q->vector, q->cons);
-    splitnet_raise(q->core, q->vector, SPLITNET_ISR_QUEUE(q->index));
-}
-
-static void splitnet_intr_timer(void *opaque)
-{
-    SplitnetQueue *q = opaque;
-
-    if (q->intr_pending) {
-        splitnet_queue_fire(q);
-    }
-}
-
-/* Interrupt moderation: no two interrupts closer than intr_delay_us. */
-static void splitnet_queue_notify(SplitnetQueue *q)
-{
-    int64_t due = q->last_intr_ns + (int64_t)q->intr_delay_us * SCALE_US;
-
-    if (q->intr_delay_us && qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) < due) {
-        if (!q->intr_pending) {
-            q->intr_pending = true;
-            timer_mod(q->intr_timer, due);
-        }
-        return;
-    }
-    timer_del(q->intr_timer);
-    splitnet_queue_fire(q);
-}
-
-/* The event-index rule of docs/specs/splitnet.rst, "Notification". */
-static bool splitnet_need_event(uint32_t event, uint32_t new, uint32_t old)
-{
-    return (uint32_t)(new - event - 1) < (uint32_t)(new - old);
-}
-
-static uint32_t splitnet_status_ld(SplitnetQueue *q, hwaddr off, bool *ok)
-{
-    MemTxResult res;
-    uint32_t val;
-
-    val = address_space_ldl_le_cached(&q->status_cache, off,
-                                      MEMTXATTRS_UNSPECIFIED, &res);
-    if (res != MEMTX_OK) {
-        splitnet_set_error(q->core, SPLITNET_ERR_DMA, q->index);
-        *ok = false;
-    }
-    return val;
-}
-
-static bool splitnet_status_st(SplitnetQueue *q, hwaddr off, uint32_t val)
-{
-    MemTxResult res;
-
-    address_space_stl_le_cached(&q->status_cache, off, val,
-                                MEMTXATTRS_UNSPECIFIED, &res);
-    if (res != MEMTX_OK) {
-        splitnet_set_error(q->core, SPLITNET_ERR_DMA, q->index);
-        return false;
-    }
-    return true;
-}
-
-/*
- * Read the driver's producer index.  Returns false, after entering the
- * error state, when it cannot be read or is impossible.
- */
-bool splitnet_refresh_prod(SplitnetQueue *q)
-{
-    bool ok = true;
-    uint32_t prod;
-
-    prod = splitnet_status_ld(q, offsetof(struct splitnet_queue_status, prod),
-                              &ok);
-    if (!ok) {
-        return false;
-    }
-    if (prod - q->cons > q->ring_size) {
-        SPLITNET_GUEST_ERR(splitnet_err_prod_index,
-                           "queue %u prod %u cons %u ring %u",
-                           q->index, prod, q->cons, q->ring_size);
-        splitnet_set_error(q->core, SPLITNET_ERR_PROD_INDEX, q->index);
-        return false;
-    }
-    /* Descriptors are read after prod, as the driver wrote them before. */
-    smp_rmb();
-    q->prod = prod;
-    return true;
-}
-
-/* Ask for a doorbell once the driver moves prod past what we have seen. */
-void splitnet_arm_doorbell(SplitnetQueue *q)
-{
-    if (!splitnet_event_idx(q->core)) {
-        return;
-    }
-    if (splitnet_status_st(q, offsetof(struct splitnet_queue_status,
-                                       doorbell_event), q->prod)) {
-        /* The event is visible before we look at prod again. */
-        smp_mb();
-    }
-}
-
-/* Publish cons and interrupt the driver if it asked for it. */
-void splitnet_queue_publish(SplitnetQueue *q, uint32_t old_cons)
-{
-    bool ok = true;
-    uint32_t event;
-
-    if (q->cons == old_cons) {
-        return;
-    }
-    /* Data and write-back fields become visible before cons does. */
-    smp_wmb();
-    if (!splitnet_status_st(q, offsetof(struct splitnet_queue_status, cons),
-                            q->cons)) {
-        return;
-    }
-    /* cons is visible before we read the driver's intr_event. */
-    smp_mb();
-    if (splitnet_event_idx(q->core)) {
-        event = splitnet_status_ld(q, offsetof(struct splitnet_queue_status,
-                                               intr_event), &ok);
-        if (!ok || !splitnet_need_event(event, q->cons, old_cons)) {
-            return;
-        }
-    }
-    splitnet_queue_notify(q);
-}
-
-void splitnet_set_error(SplitnetCore *core, uint32_t err, uint32_t queue)
-{
-    if (core->error) {
-        return;
-    }
-    trace_splitnet_error(err, queue);
-    core->error = err;
-    core->error_queue = queue;
-    splitnet_config_interrupt(core);
-}
-
-void splitnet_core_set_link_status(SplitnetCore *core)
-{
-    trace_splitnet_link(!qemu_get_queue(core->nic)->link_down);
-    splitnet_config_interrupt(core);
 }
 
 /* Register access helpers */
@@ -378,7 +186,7 @@ static uint64_t splitnet_global_read(SplitnetCore *core, hwaddr addr,
     return 0;
 }
 
-static uint64_t splitnet_queue_read(SplitnetQueue *q, hwaddr off,
+static uint64_t splitnet_qreg_read(SplitnetQueue *q, hwaddr off,
                                     unsigned size)
 {
     if (off >= SPLITNET_Q_STATS && off < SPLITNET_Q_STAT(SPLITNET_NUM_STATS)) {
@@ -440,7 +248,7 @@ uint64_t splitnet_core_read(SplitnetCore *core, hwaddr addr, unsigned size)
         }
     } else if (q < SPLITNET_NUM_QUEUES &&
                splitnet_check_size(addr, size, splitnet_q_is_reg64(off))) {
-        val = splitnet_queue_read(splitnet_queue(core, q), off, size);
+        val = splitnet_qreg_read(splitnet_queue(core, q), off, size);
     }
     trace_splitnet_mmio_read(addr, val, size);
     return val;
@@ -577,8 +385,7 @@ static void splitnet_queue_enable(SplitnetQueue *q, bool on)
     SplitnetCore *core = q->core;
 
     if (!on) {
-        q->enabled = 0;
-        splitnet_xlate_drop(q);
+        splitnet_queue_stop(q);
         if (!SPLITNET_QUEUE_IS_RX(q->index)) {
             splitnet_tx_reset(&core->txq[q->index / 2]);
         }
@@ -591,18 +398,7 @@ static void splitnet_queue_enable(SplitnetQueue *q, bool on)
         splitnet_set_error(core, SPLITNET_ERR_RING_CONFIG, q->index);
         return;
     }
-    q->cons = 0;
-    q->prod = 0;
-    if (!splitnet_xlate_queue(q)) {
-        return;
-    }
-    q->enabled = 1;
-    if (splitnet_status_st(q, offsetof(struct splitnet_queue_status, cons),
-                           0)) {
-        splitnet_status_st(q, offsetof(struct splitnet_queue_status,
-                                       doorbell_event), 0);
-    }
-    if (SPLITNET_QUEUE_IS_RX(q->index)) {
+    if (splitnet_queue_start(q) && SPLITNET_QUEUE_IS_RX(q->index)) {
         qemu_flush_queued_packets(qemu_get_queue(core->nic));
     }
 }
@@ -626,7 +422,7 @@ static void splitnet_doorbell(SplitnetQueue *q, uint32_t val)
     }
 }
 
-static void splitnet_queue_write(SplitnetQueue *q, hwaddr off, unsigned size,
+static void splitnet_qreg_write(SplitnetQueue *q, hwaddr off, unsigned size,
                                  uint64_t val)
 {
     if (off == A_Q_DOORBELL) {
@@ -682,31 +478,11 @@ void splitnet_core_write(SplitnetCore *core, hwaddr addr, uint64_t val,
         SPLITNET_GUEST_ERR(splitnet_err_reg_write, "offset 0x%" HWADDR_PRIx,
                            addr);
     } else if (splitnet_check_size(addr, size, splitnet_q_is_reg64(off))) {
-        splitnet_queue_write(splitnet_queue(core, q), off, size, val);
+        splitnet_qreg_write(splitnet_queue(core, q), off, size, val);
     }
 }
 
 /* Lifecycle */
-
-static void splitnet_queue_reset(SplitnetQueue *q)
-{
-    SplitnetCore *core = q->core;
-
-    q->enabled = 0;
-    splitnet_xlate_drop(q);
-    q->ring_base = 0;
-    q->pool_base = 0;
-    q->ring_size = 0;
-    q->vector = SPLITNET_NO_VECTOR;
-    q->intr_delay_us = core->intr_delay_us;
-    q->cons = 0;
-    q->prod = 0;
-    timer_del(q->intr_timer);
-    q->intr_pending = false;
-    /* Never fired: the first interrupt is never held back. */
-    q->last_intr_ns = INT64_MIN;
-    memset(q->stats, 0, sizeof(q->stats));
-}
 
 void splitnet_core_reset(SplitnetCore *core)
 {
@@ -734,14 +510,6 @@ void splitnet_core_reset(SplitnetCore *core)
     memcpy(core->mac, core->perm_mac.a, ETH_ALEN);
     qemu_format_nic_info_str(qemu_get_queue(core->nic), core->mac);
     splitnet_update_intx(core);
-}
-
-static void splitnet_queue_init(SplitnetCore *core, SplitnetQueue *q,
-                                unsigned index)
-{
-    q->core = core;
-    q->index = index;
-    q->intr_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, splitnet_intr_timer, q);
 }
 
 static void splitnet_vm_state_change(void *opaque, bool running,
@@ -790,7 +558,7 @@ void splitnet_core_unrealize(SplitnetCore *core)
         splitnet_tx_cleanup(&core->txq[i]);
     }
     for (i = 0; i < SPLITNET_NUM_QUEUES; i++) {
-        timer_free(splitnet_queue(core, i)->intr_timer);
+        splitnet_queue_cleanup(splitnet_queue(core, i));
     }
 }
 
@@ -800,18 +568,58 @@ void splitnet_core_post_load(SplitnetCore *core)
     splitnet_update_intx(core);
 }
 
+/*
+ * The net layer calls us outside our MMIO handlers and bottom half, and
+ * guards only receive.  What we do from there can raise an MSI-X write the
+ * guest aimed at our own BARs: keep it from re-entering the device in the
+ * middle, as the memory core does while an MMIO handler runs.
+ */
+static bool splitnet_guard_enter(SplitnetCore *core)
+{
+    MemReentrancyGuard *guard = &DEVICE(core->pci)->mem_reentrancy_guard;
+    bool was = guard->engaged_in_io;
+
+    guard->engaged_in_io = true;
+    return was;
+}
+
+static void splitnet_guard_exit(SplitnetCore *core, bool was)
+{
+    DEVICE(core->pci)->mem_reentrancy_guard.engaged_in_io = was;
+}
+
+void splitnet_core_set_link_status(SplitnetCore *core)
+{
+    bool guard = splitnet_guard_enter(core);
+
+    trace_splitnet_link(!qemu_get_queue(core->nic)->link_down);
+    splitnet_config_interrupt(core);
+    splitnet_guard_exit(core, guard);
+}
+
 void splitnet_core_tx_sent(SplitnetCore *core, ssize_t ret)
 {
+    bool guard = splitnet_guard_enter(core);
+
     splitnet_tx_sent(&core->txq[0], ret);
+    splitnet_guard_exit(core, guard);
 }
 
 bool splitnet_core_can_receive(SplitnetCore *core)
 {
-    return splitnet_rx_can_receive(&core->rxq[0]);
+    bool guard = splitnet_guard_enter(core);
+    bool ret = splitnet_rx_can_receive(&core->rxq[0]);
+
+    splitnet_guard_exit(core, guard);
+    return ret;
 }
 
 ssize_t splitnet_core_receive(SplitnetCore *core, const struct iovec *iov,
                               int iovcnt)
 {
-    return splitnet_rx_receive(&core->rxq[0], iov, iovcnt);
+    bool guard = splitnet_guard_enter(core);
+    ssize_t ret = splitnet_rx_receive(&core->rxq[0], iov, iovcnt);
+
+    splitnet_guard_exit(core, guard);
+    return ret;
 }

@@ -33,12 +33,28 @@
 #define SPLITNET_MAX_MTU_LIMIT  (UINT16_MAX - SPLITNET_FRAME_OVERHEAD)
 
 /*
- * A fragment maps as one piece unless it crosses a RAM block boundary;
- * allow one split per fragment and give up (guest error) beyond that.
+ * Scatter-list entries for one frame: the head copy, then per descriptor
+ * one piece per contiguous run of guest RAM.  Behind a vIOMMU every IOVA
+ * page can be a run of its own, so allow for a largest frame (64 KiB) cut
+ * at 4 KiB pages on top of a split at each end of each fragment.
  */
-#define SPLITNET_TX_MAX_IOV     (1 + 2 * SPLITNET_TX_MAX_FRAGS)
+#define SPLITNET_TX_MAX_IOV     (1 + 2 * SPLITNET_TX_MAX_FRAGS + \
+                                 (1 << 16) / 4096)
 
 typedef struct SplitnetCore SplitnetCore;
+
+/*
+ * One guest area the device reaches without a lookup per access: a host
+ * pointer into RAM (direct), or, behind a vIOMMU, the IOVA range to
+ * translate and check at each access.
+ */
+typedef struct SplitnetCache {
+    MemoryRegionCache mrc;
+    dma_addr_t base;
+    hwaddr len;
+    bool direct;
+    bool is_write;
+} SplitnetCache;
 
 typedef struct SplitnetQueue {
     SplitnetCore *core;
@@ -56,10 +72,13 @@ typedef struct SplitnetQueue {
     uint32_t cons;
     uint32_t prod;
 
-    /* Translations made at enable time, kept until the memory map moves. */
-    MemoryRegionCache ring_cache;
-    MemoryRegionCache pool_cache;
-    MemoryRegionCache status_cache;
+    /*
+     * Translations made at enable time.  A change of the memory map only
+     * clears xlate_valid; they are rebuilt before the next access.
+     */
+    SplitnetCache ring_cache;
+    SplitnetCache pool_cache;
+    SplitnetCache status_cache;
     bool xlate_valid;
 
     QEMUTimer *intr_timer;
@@ -83,7 +102,6 @@ typedef struct SplitnetTxQueue {
      */
     uint8_t head[SPLITNET_TX_SLOT_MAX];
     struct iovec iov[SPLITNET_TX_MAX_IOV];
-    bool iov_mapped[SPLITNET_TX_MAX_IOV];
     unsigned niov;
     uint8_t copy_buf[SPLITNET_TX_MAX_FRAGS * SPLITNET_COPYBREAK_MAX];
     size_t copy_used;
@@ -145,28 +163,15 @@ bool splitnet_core_can_receive(SplitnetCore *core);
 ssize_t splitnet_core_receive(SplitnetCore *core, const struct iovec *iov,
                               int iovcnt);
 
-/* Shared by the core's files. */
-SplitnetQueue *splitnet_queue(SplitnetCore *core, unsigned q);
-bool splitnet_event_idx(SplitnetCore *core);
-bool splitnet_queue_ready(SplitnetQueue *q);
-void splitnet_set_error(SplitnetCore *core, uint32_t err, uint32_t queue);
-void splitnet_queue_publish(SplitnetQueue *q, uint32_t old_cons);
-void splitnet_queue_fire(SplitnetQueue *q);
-void splitnet_config_interrupt(SplitnetCore *core);
-void splitnet_update_intx(SplitnetCore *core);
-bool splitnet_refresh_prod(SplitnetQueue *q);
-void splitnet_arm_doorbell(SplitnetQueue *q);
+static inline SplitnetQueue *splitnet_queue(SplitnetCore *core, unsigned q)
+{
+    return SPLITNET_QUEUE_IS_RX(q) ? &core->rxq[q / 2].q : &core->txq[q / 2].q;
+}
 
-/* splitnet_xlate.c: translations made once. */
-void splitnet_xlate_init(SplitnetCore *core);
-void splitnet_xlate_cleanup(SplitnetCore *core);
-bool splitnet_xlate_queue(SplitnetQueue *q);
-void splitnet_xlate_drop(SplitnetQueue *q);
-bool splitnet_xlate_ensure(SplitnetQueue *q);
-void *splitnet_map_guest(SplitnetQueue *q, dma_addr_t addr, dma_addr_t *len,
-                         DMADirection dir);
-void splitnet_unmap_guest(SplitnetQueue *q, void *ptr, dma_addr_t len,
-                          DMADirection dir, dma_addr_t access_len);
+static inline bool splitnet_event_idx(SplitnetCore *core)
+{
+    return core->drv_features & SPLITNET_F_EVENT_IDX;
+}
 
 /* splitnet_tx.c */
 void splitnet_tx_init(SplitnetTxQueue *txq, DeviceState *dev);

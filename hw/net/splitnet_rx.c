@@ -14,6 +14,8 @@
 #include "qemu/iov.h"
 #include "qemu/log.h"
 #include "splitnet_core.h"
+#include "splitnet_queue.h"
+#include "splitnet_xlate.h"
 #include "trace.h"
 
 /* The device-written half of an RX descriptor. */
@@ -57,9 +59,8 @@ static bool splitnet_rx_read_desc(SplitnetQueue *q, uint32_t idx,
     hwaddr off = (hwaddr)(idx & (q->ring_size - 1)) * SPLITNET_RX_DESC_SIZE;
     struct splitnet_rx_desc d;
 
-    if (address_space_read_cached(&q->ring_cache, off, &d,
-                                  SPLITNET_RXD_WB_OFFSET) != MEMTX_OK) {
-        splitnet_set_error(q->core, SPLITNET_ERR_DMA, q->index);
+    if (!splitnet_queue_read(q, &q->ring_cache, off, &d,
+                             SPLITNET_RXD_WB_OFFSET)) {
         return false;
     }
     *addr = le64_to_cpu(d.addr);
@@ -76,13 +77,8 @@ static bool splitnet_rx_writeback(SplitnetQueue *q, uint32_t idx,
         .flags = cpu_to_le16(flags),
     };
 
-    if (address_space_write_cached(&q->ring_cache,
-                                   off + SPLITNET_RXD_WB_OFFSET, &wb,
-                                   sizeof(wb)) != MEMTX_OK) {
-        splitnet_set_error(q->core, SPLITNET_ERR_DMA, q->index);
-        return false;
-    }
-    return true;
+    return splitnet_queue_write(q, &q->ring_cache,
+                                off + SPLITNET_RXD_WB_OFFSET, &wb, sizeof(wb));
 }
 
 /*
@@ -115,12 +111,12 @@ static bool splitnet_rx_copy_in(SplitnetQueue *q, uint64_t addr,
 
     while (len) {
         l = len;
-        p = splitnet_map_guest(q, addr, &l, DMA_DIRECTION_FROM_DEVICE);
+        p = splitnet_map_guest(q->core, addr, &l, DMA_DIRECTION_FROM_DEVICE);
         if (!p) {
             return false;
         }
         iov_to_buf(iov, iovcnt, off, p, l);
-        splitnet_unmap_guest(q, p, l, DMA_DIRECTION_FROM_DEVICE, l);
+        splitnet_unmap_guest(q->core, p, l, DMA_DIRECTION_FROM_DEVICE, l);
         addr += l;
         off += l;
         len -= l;

@@ -7,6 +7,11 @@
  * scatter list [head copy, payload...].  Nothing after the head copy reads
  * the slot again, and nothing here ever writes guest TX memory.
  *
+ * The payload is referenced through host pointers into guest RAM, valid
+ * for as long as the RCU read-side section around the send: the net layer
+ * either delivers the frame before qemu_sendv_packet_async() returns or
+ * copies it into its queue, so no mapping has to outlive the call.
+ *
  * Copyright (c) 2026 The splitnet authors
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -19,6 +24,8 @@
 #include "qemu/rcu.h"
 #include "system/runstate.h"
 #include "splitnet_core.h"
+#include "splitnet_queue.h"
+#include "splitnet_xlate.h"
 #include "trace.h"
 
 /* Frames one bottom-half run sends before it yields to the main loop. */
@@ -37,9 +44,7 @@ static bool splitnet_tx_read_desc(SplitnetQueue *q, uint32_t idx,
 {
     hwaddr off = (hwaddr)(idx & (q->ring_size - 1)) * SPLITNET_TX_DESC_SIZE;
 
-    if (address_space_read_cached(&q->ring_cache, off, d, sizeof(*d)) !=
-        MEMTX_OK) {
-        splitnet_set_error(q->core, SPLITNET_ERR_DMA, q->index);
+    if (!splitnet_queue_read(q, &q->ring_cache, off, d, sizeof(*d))) {
         return false;
     }
     d->addr = le64_to_cpu(d->addr);
@@ -66,73 +71,56 @@ static bool splitnet_tx_copy_head(SplitnetTxQueue *txq, uint32_t idx,
     if (!hdr_len) {
         return true;
     }
-    if (address_space_read_cached(&q->pool_cache, off, txq->head, hdr_len) !=
-        MEMTX_OK) {
-        splitnet_set_error(q->core, SPLITNET_ERR_DMA, q->index);
+    if (!splitnet_queue_read(q, &q->pool_cache, off, txq->head, hdr_len)) {
         return false;
     }
     txq->iov[0] = (struct iovec) { .iov_base = txq->head, .iov_len = hdr_len };
-    txq->iov_mapped[0] = false;
     txq->niov = 1;
     f->head = hdr_len;
     return true;
 }
 
-/* Copy a short fragment of guest RAM; cheaper than mapping it. */
-static bool splitnet_tx_copy_frag(SplitnetTxQueue *txq, uint64_t addr,
-                                  uint32_t len)
+/* Append host memory to the frame, extending the last piece if adjacent. */
+static bool splitnet_tx_append(SplitnetTxQueue *txq, void *p, size_t len)
 {
-    AddressSpace *as = pci_get_address_space(txq->q.core->pci);
-    uint8_t *dst = txq->copy_buf + txq->copy_used;
-    struct iovec *last = &txq->iov[txq->niov - 1];
-    hwaddr xlat, l, done;
-    MemoryRegion *mr;
+    struct iovec *last = txq->niov ? &txq->iov[txq->niov - 1] : NULL;
 
-    if (addr + len - 1 < addr) {
-        return false;
-    }
-    for (done = 0; done < len; done += l) {
-        RCU_READ_LOCK_GUARD();
-        l = len - done;
-        mr = address_space_translate(as, addr + done, &xlat, &l, false,
-                                     MEMTXATTRS_UNSPECIFIED);
-        if (!memory_access_is_direct(mr, false, MEMTXATTRS_UNSPECIFIED)) {
-            return false;
-        }
-        memcpy(dst + done, qemu_map_ram_ptr(mr->ram_block, xlat), l);
-    }
-    txq->copy_used += len;
-    if (txq->niov && !txq->iov_mapped[txq->niov - 1] &&
-        (uint8_t *)last->iov_base + last->iov_len == dst) {
+    if (last && (uint8_t *)last->iov_base + last->iov_len == p) {
         last->iov_len += len;
         return true;
     }
     if (txq->niov == SPLITNET_TX_MAX_IOV) {
         return false;
     }
-    txq->iov[txq->niov] = (struct iovec) { .iov_base = dst, .iov_len = len };
-    txq->iov_mapped[txq->niov++] = false;
+    txq->iov[txq->niov++] = (struct iovec) { .iov_base = p, .iov_len = len };
     return true;
 }
 
-/* Map a fragment by reference; one iovec per contiguous RAM piece. */
-static bool splitnet_tx_map_frag(SplitnetTxQueue *txq, uint64_t addr,
-                                 uint32_t len)
+/*
+ * Add a fragment of guest RAM to the frame: by reference, or copied into
+ * the queue's buffer when it is shorter than tx-copybreak.  Each piece is
+ * bounded by the RAM it lies in.  Called in an RCU read-side section.
+ */
+static bool splitnet_tx_frag(SplitnetTxQueue *txq, uint64_t addr,
+                             uint32_t len, bool copy)
 {
     dma_addr_t l;
-    void *p;
+    uint8_t *p;
 
     while (len) {
-        if (txq->niov == SPLITNET_TX_MAX_IOV) {
-            return false;
-        }
         l = len;
-        p = splitnet_map_guest(&txq->q, addr, &l, DMA_DIRECTION_TO_DEVICE);
+        p = splitnet_ram_ptr(txq->q.core, addr, &l, false);
         if (!p) {
             return false;
         }
-        txq->iov[txq->niov] = (struct iovec) { .iov_base = p, .iov_len = l };
-        txq->iov_mapped[txq->niov++] = true;
+        if (copy) {
+            memcpy(txq->copy_buf + txq->copy_used, p, l);
+            p = txq->copy_buf + txq->copy_used;
+            txq->copy_used += l;
+        }
+        if (!splitnet_tx_append(txq, p, l)) {
+            return false;
+        }
         addr += l;
         len -= l;
     }
@@ -149,29 +137,13 @@ static void splitnet_tx_add_frag(SplitnetTxQueue *txq,
     if (!d->len || f->bad) {
         return;
     }
-    if (copy ? splitnet_tx_copy_frag(txq, d->addr, d->len)
-             : splitnet_tx_map_frag(txq, d->addr, d->len)) {
+    if (splitnet_tx_frag(txq, d->addr, d->len, copy)) {
         *(copy ? &f->copied : &f->ref) += d->len;
         return;
     }
     SPLITNET_GUEST_ERR(splitnet_err_tx_frag, "queue %u addr 0x%" PRIx64
                        " len %u", q->index, d->addr, d->len);
     f->bad = true;
-}
-
-static void splitnet_tx_unmap(SplitnetTxQueue *txq)
-{
-    unsigned i;
-
-    for (i = 0; i < txq->niov; i++) {
-        if (txq->iov_mapped[i]) {
-            splitnet_unmap_guest(&txq->q, txq->iov[i].iov_base,
-                                 txq->iov[i].iov_len, DMA_DIRECTION_TO_DEVICE,
-                                 txq->iov[i].iov_len);
-        }
-    }
-    txq->niov = 0;
-    txq->copy_used = 0;
 }
 
 static bool splitnet_tx_check_desc(SplitnetQueue *q, uint32_t i,
@@ -242,20 +214,18 @@ static uint32_t splitnet_tx_one(SplitnetTxQueue *txq)
     ssize_t ret;
     size_t len;
 
+    /* The payload pointers are valid until the frame is sent. */
+    RCU_READ_LOCK_GUARD();
     if (!splitnet_tx_gather(txq, &f)) {
-        splitnet_tx_unmap(txq);
         return 0;
     }
     len = iov_size(txq->iov, txq->niov);
     if (f.bad || !splitnet_tx_frame_len_ok(q, len)) {
         q->stats[SPLITNET_STAT_ERRORS]++;
-        splitnet_tx_unmap(txq);
         return f.ndesc;
     }
     ret = qemu_sendv_packet_async(qemu_get_queue(q->core->nic), txq->iov,
                                   txq->niov, q->core->sent_cb);
-    /* The net layer has delivered or copied the frame: drop our mappings. */
-    splitnet_tx_unmap(txq);
     trace_splitnet_tx_frame(q->index, q->cons, f.ndesc, len, f.head, f.ref,
                             f.copied, ret);
     q->stats[SPLITNET_STAT_FRAMES]++;
@@ -380,7 +350,7 @@ void splitnet_tx_sent(SplitnetTxQueue *txq, ssize_t ret)
     }
     txq->stalled = false;
     trace_splitnet_tx_resume(q->index, q->cons, ret);
-    if (!q->enabled || q->core->error || !splitnet_xlate_ensure(q)) {
+    if (!splitnet_queue_ready(q)) {
         return;
     }
     if (ret) {

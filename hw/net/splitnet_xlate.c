@@ -4,9 +4,14 @@
  * The rings, the TX header pool and the status entries are translated when
  * the driver enables a queue and the translations are kept until the guest
  * memory map changes, so the per-frame path does no address lookup for
- * them.  Behind a vIOMMU a MemoryRegionCache holds no host pointer and
- * resolves each access through the IOMMU, which keeps IOMMU invalidations
- * effective at once.
+ * them.  Behind a vIOMMU there is no host pointer to keep: each access is
+ * translated and checked anew, which keeps IOMMU invalidations effective
+ * at once and keeps a remapped IOVA from reaching anything but RAM.
+ *
+ * A memory map change only marks the translations stale: it can happen in
+ * the middle of a device operation (an MSI-X write aimed at our own
+ * PCI_COMMAND clears bus mastering), and the caches must outlive every
+ * access in flight.  The queue layer rebuilds them before its next access.
  *
  * Copyright (c) 2026 The splitnet authors
  *
@@ -14,10 +19,9 @@
  */
 
 #include "qemu/osdep.h"
-#include "qemu/log.h"
 #include "qemu/rcu.h"
 #include "system/dma.h"
-#include "splitnet_core.h"
+#include "splitnet_xlate.h"
 #include "trace.h"
 
 static AddressSpace *splitnet_dma_as(SplitnetCore *core)
@@ -25,34 +29,102 @@ static AddressSpace *splitnet_dma_as(SplitnetCore *core)
     return pci_get_address_space(core->pci);
 }
 
-static bool splitnet_cache_init(SplitnetQueue *q, MemoryRegionCache *cache,
-                                uint64_t addr, uint64_t len, bool is_write)
+/*
+ * Guest RAM the device may touch with a host pointer.  Not a ROM device
+ * (its RAMBlock is shorter than what address_space_translate reports), not
+ * a RAM device (MMIO underneath), not read-only memory for writes.
+ */
+static bool splitnet_is_ram(MemoryRegion *mr, bool is_write)
 {
-    int64_t got;
+    return memory_region_is_ram(mr) &&
+           memory_access_is_direct(mr, is_write, MEMTXATTRS_UNSPECIFIED);
+}
 
-    if (addr + len - 1 < addr) {
-        return false;
+/*
+ * A host pointer to the guest RAM at addr, valid until the caller leaves
+ * its RCU read-side critical section.  *len is cut to the RAM that is
+ * contiguous there; NULL when addr is not RAM (or faults in a vIOMMU).
+ */
+void *splitnet_ram_ptr(SplitnetCore *core, dma_addr_t addr, dma_addr_t *len,
+                       bool is_write)
+{
+    MemoryRegion *mr;
+    hwaddr xlat, l = *len;
+
+    if (!*len || addr + *len - 1 < addr) {
+        return NULL;
     }
-    got = address_space_cache_init(cache, splitnet_dma_as(q->core), addr, len,
-                                   is_write);
-    /* Only RAM, or an IOMMU in front of it, may back a ring. */
-    if (got < (int64_t)len ||
-        (!cache->ptr && !memory_region_get_iommu(cache->mrs.mr))) {
-        address_space_cache_destroy(cache);
-        return false;
+    /* For RAM, translation cuts l at the end of the section. */
+    mr = address_space_translate(splitnet_dma_as(core), addr, &xlat, &l,
+                                 is_write, MEMTXATTRS_UNSPECIFIED);
+    if (!l || !splitnet_is_ram(mr, is_write) ||
+        xlat + l > memory_region_size(mr)) {
+        return NULL;
+    }
+    *len = l;
+    return qemu_map_ram_ptr(mr->ram_block, xlat);
+}
+
+/* Is all of [addr, addr + len) guest RAM right now? */
+static bool splitnet_range_is_ram(SplitnetCore *core, dma_addr_t addr,
+                                  dma_addr_t len, bool is_write)
+{
+    dma_addr_t l;
+
+    RCU_READ_LOCK_GUARD();
+    while (len) {
+        l = len;
+        if (!splitnet_ram_ptr(core, addr, &l, is_write)) {
+            return false;
+        }
+        addr += l;
+        len -= l;
     }
     return true;
 }
 
+static bool splitnet_cache_init(SplitnetQueue *q, SplitnetCache *c,
+                                dma_addr_t addr, hwaddr len, bool is_write)
+{
+    SplitnetCore *core = q->core;
+    MemoryRegion *mr;
+    int64_t got;
+
+    *c = (SplitnetCache) { .base = addr, .len = len, .is_write = is_write };
+    if (!len || addr + len - 1 < addr) {
+        return false;
+    }
+    got = address_space_cache_init(&c->mrc, splitnet_dma_as(core), addr, len,
+                                   is_write);
+    mr = c->mrc.mrs.mr;
+    if (got >= (int64_t)len && c->mrc.ptr && splitnet_is_ram(mr, is_write)) {
+        c->direct = true;
+        return true;
+    }
+    /* Behind an IOMMU: keep the range, check it at every access. */
+    address_space_cache_destroy(&c->mrc);
+    return memory_region_is_iommu(mr) &&
+           splitnet_range_is_ram(core, addr, len, is_write);
+}
+
+static void splitnet_cache_destroy(SplitnetCache *c)
+{
+    if (c->direct) {
+        address_space_cache_destroy(&c->mrc);
+    }
+    *c = (SplitnetCache) { 0 };
+}
+
 void splitnet_xlate_drop(SplitnetQueue *q)
 {
-    address_space_cache_destroy(&q->ring_cache);
-    address_space_cache_destroy(&q->pool_cache);
-    address_space_cache_destroy(&q->status_cache);
+    splitnet_cache_destroy(&q->ring_cache);
+    splitnet_cache_destroy(&q->pool_cache);
+    splitnet_cache_destroy(&q->status_cache);
     q->xlate_valid = false;
 }
 
-bool splitnet_xlate_queue(SplitnetQueue *q)
+/* Translate the queue's areas; false when one of them is not guest RAM. */
+bool splitnet_xlate_build(SplitnetQueue *q)
 {
     SplitnetCore *core = q->core;
     bool rx = SPLITNET_QUEUE_IS_RX(q->index);
@@ -68,11 +140,7 @@ bool splitnet_xlate_queue(SplitnetQueue *q)
                                      false)) ||
         !splitnet_cache_init(q, &q->status_cache, status,
                              SPLITNET_STATUS_ENTRY_SIZE, true)) {
-        SPLITNET_GUEST_ERR(splitnet_err_xlate, "queue %u ring 0x%" PRIx64
-                           " pool 0x%" PRIx64 " status 0x%" PRIx64,
-                           q->index, q->ring_base, q->pool_base, status);
         splitnet_xlate_drop(q);
-        splitnet_set_error(core, SPLITNET_ERR_XLATE, q->index);
         return false;
     }
     q->xlate_valid = true;
@@ -81,42 +149,73 @@ bool splitnet_xlate_queue(SplitnetQueue *q)
     return true;
 }
 
-bool splitnet_xlate_ensure(SplitnetQueue *q)
+static bool splitnet_cache_access_ok(SplitnetQueue *q, SplitnetCache *c,
+                                     hwaddr off, hwaddr len, bool is_write)
 {
-    return q->xlate_valid || (q->enabled && splitnet_xlate_queue(q));
+    return q->xlate_valid && (!is_write || c->is_write) &&
+           off <= c->len && len <= c->len - off;
+}
+
+MemTxResult splitnet_xlate_read(SplitnetQueue *q, SplitnetCache *c,
+                                hwaddr off, void *buf, hwaddr len)
+{
+    if (!splitnet_cache_access_ok(q, c, off, len, false)) {
+        return MEMTX_ERROR;
+    }
+    if (c->direct) {
+        memcpy(buf, c->mrc.ptr + off, len);
+        return MEMTX_OK;
+    }
+    if (!splitnet_range_is_ram(q->core, c->base + off, len, false)) {
+        return MEMTX_DECODE_ERROR;
+    }
+    return address_space_read(splitnet_dma_as(q->core), c->base + off,
+                              MEMTXATTRS_UNSPECIFIED, buf, len);
+}
+
+MemTxResult splitnet_xlate_write(SplitnetQueue *q, SplitnetCache *c,
+                                 hwaddr off, const void *buf, hwaddr len)
+{
+    if (!splitnet_cache_access_ok(q, c, off, len, true)) {
+        return MEMTX_ERROR;
+    }
+    if (c->direct) {
+        memcpy(c->mrc.ptr + off, buf, len);
+        /* Dirty for migration, and drop TCG code translated from it. */
+        address_space_cache_invalidate(&c->mrc, off, len);
+        return MEMTX_OK;
+    }
+    if (!splitnet_range_is_ram(q->core, c->base + off, len, true)) {
+        return MEMTX_DECODE_ERROR;
+    }
+    return address_space_write(splitnet_dma_as(q->core), c->base + off,
+                               MEMTXATTRS_UNSPECIFIED, buf, len);
 }
 
 /*
- * Map guest memory for a payload fragment or an RX buffer.  Only RAM is
- * mapped: anything else (MMIO, our own BAR, unassigned space) would make
- * dma_memory_map bounce through device accesses.  *len may come back
- * shorter when the range crosses a RAM block; NULL when nothing maps.
+ * Map guest RAM for an RX buffer; dma_memory_unmap marks it dirty.  *len
+ * may come back shorter when the range crosses a RAM block; NULL when
+ * nothing maps.
  */
-void *splitnet_map_guest(SplitnetQueue *q, dma_addr_t addr, dma_addr_t *len,
+void *splitnet_map_guest(SplitnetCore *core, dma_addr_t addr, dma_addr_t *len,
                          DMADirection dir)
 {
-    AddressSpace *as = splitnet_dma_as(q->core);
     bool is_write = dir == DMA_DIRECTION_FROM_DEVICE;
-    MemoryRegion *mr;
-    hwaddr xlat, l = *len;
+    dma_addr_t l = *len;
 
-    if (!*len || addr + *len - 1 < addr) {
-        return NULL;
-    }
     RCU_READ_LOCK_GUARD();
-    mr = address_space_translate(as, addr, &xlat, &l, is_write,
-                                 MEMTXATTRS_UNSPECIFIED);
-    if (!memory_access_is_direct(mr, is_write, MEMTXATTRS_UNSPECIFIED)) {
+    if (!splitnet_ram_ptr(core, addr, &l, is_write)) {
         return NULL;
     }
-    *len = MIN(*len, l);
-    return dma_memory_map(as, addr, len, dir, MEMTXATTRS_UNSPECIFIED);
+    *len = l;
+    return dma_memory_map(splitnet_dma_as(core), addr, len, dir,
+                          MEMTXATTRS_UNSPECIFIED);
 }
 
-void splitnet_unmap_guest(SplitnetQueue *q, void *ptr, dma_addr_t len,
+void splitnet_unmap_guest(SplitnetCore *core, void *ptr, dma_addr_t len,
                           DMADirection dir, dma_addr_t access_len)
 {
-    dma_memory_unmap(splitnet_dma_as(q->core), ptr, len, dir, access_len);
+    dma_memory_unmap(splitnet_dma_as(core), ptr, len, dir, access_len);
 }
 
 /*
@@ -146,7 +245,7 @@ static void splitnet_map_commit(MemoryListener *listener)
     }
     core->map_changed = false;
     for (i = 0; i < SPLITNET_NUM_QUEUES; i++) {
-        splitnet_xlate_drop(splitnet_queue(core, i));
+        splitnet_queue(core, i)->xlate_valid = false;
     }
 }
 

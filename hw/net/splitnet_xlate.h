@@ -1,0 +1,35 @@
+/*
+ * splitnet: head-copy paravirtual NIC, translations made once
+ *
+ * The bottom layer: it reaches guest memory and calls no other splitnet
+ * file.  Every pointer it hands out points into guest RAM, never at a ROM
+ * device, a RAM device, MMIO or unassigned space.
+ *
+ * Copyright (c) 2026 The splitnet authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef HW_NET_SPLITNET_XLATE_H
+#define HW_NET_SPLITNET_XLATE_H
+
+#include "splitnet_core.h"
+
+void splitnet_xlate_init(SplitnetCore *core);
+void splitnet_xlate_cleanup(SplitnetCore *core);
+bool splitnet_xlate_build(SplitnetQueue *q);
+void splitnet_xlate_drop(SplitnetQueue *q);
+
+MemTxResult splitnet_xlate_read(SplitnetQueue *q, SplitnetCache *c,
+                                hwaddr off, void *buf, hwaddr len);
+MemTxResult splitnet_xlate_write(SplitnetQueue *q, SplitnetCache *c,
+                                 hwaddr off, const void *buf, hwaddr len);
+
+void *splitnet_ram_ptr(SplitnetCore *core, dma_addr_t addr, dma_addr_t *len,
+                       bool is_write);
+void *splitnet_map_guest(SplitnetCore *core, dma_addr_t addr, dma_addr_t *len,
+                         DMADirection dir);
+void splitnet_unmap_guest(SplitnetCore *core, void *ptr, dma_addr_t len,
+                          DMADirection dir, dma_addr_t access_len);
+
+#endif
