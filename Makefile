@@ -29,7 +29,8 @@ GUEST_SUITE := '$(TOP)/scripts/driver-build-tap.sh' '$(TOP)/tests/guest/run.sh'
 STYLE_SUITE := '$(TOP)/scripts/checkpatch-tap.sh'
 
 .PHONY: all build configure check check-qtest check-guest check-style \
-        export-patches patch-series demo libvirt-demo clean distclean help bench
+        export-patches patch-series demo libvirt-demo clean distclean help bench \
+        bench-callgrind
 
 all: build
 
@@ -101,6 +102,12 @@ libvirt-demo: build
 bench: build
 	@$(TOP)/tests/bench/run.sh $(BENCH_ARGS)
 
+# Host instructions per TX frame under callgrind (qtest-driven, deterministic):
+# splitnet, e1000e and virtio-net-pci against the net layer's own cost.
+# Not part of `make check`.  Options through BENCH_ARGS (--frames LO,HI ...).
+bench-callgrind: build
+	@$(TOP)/tests/bench/callgrind.sh $(BENCH_ARGS)
+
 # Object files only; keeps the configured trees and the download cache.
 clean:
 	@if [ -f $(QBUILD)/build.ninja ]; then $(NINJA) -C $(QBUILD) clean; fi
@@ -119,6 +126,8 @@ help:
 	@echo "make check-style     checkpatch (QEMU, Linux for guest/), shellcheck"
 	@echo "make export-patches  patches/ <- commits on upstream in build/qemu-src"
 	@echo "make patch-series    build/patch-series/: the whole series vs. QEMU"
+	@echo "make bench           NIC comparison in guests (tests/bench/README.md)"
+	@echo "make bench-callgrind host instructions per TX frame under callgrind"
 	@echo "make demo            boot a guest on splitnet (scripts/demo.sh)"
 	@echo "make libvirt-demo    the same under libvirt 11.3 (docs/libvirt/)"
 	@echo "make clean | distclean"

@@ -1,0 +1,177 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# `make bench-callgrind`: host instructions per transmitted frame, counted
+# with valgrind's callgrind on a qtest-driven run, for splitnet,
+# virtio-net-pci and e1000e, against the floor (the net layer's own cost
+# of delivering splitnet's iovec to the same backend).  Deterministic: the
+# same tree gives the same numbers, so it can judge every TX path change.
+#
+# What is counted: everything the NIC's doorbell handler (its MMIO/PIO
+# write callback) and its TX bottom half execute, inclusive, until the
+# frame is handed to the net layer and the call returns.  The frames go
+# into `-netdev sink`.  tests/qtest/nic-tx-cost-test.c (a qos-test module,
+# active only when NIC_TX_COST_FRAMES is set) sends them through the
+# libqos drivers, one doorbell per frame, as a burst-1 sender does.
+# Each case runs twice, with LO and HI frames; (count(HI) - count(LO)) /
+# (HI - LO) is the cost per frame with set-up and first-frame work
+# cancelled out.  The floor is qemu_sendv_packet_async() inclusive, taken
+# the same way from splitnet's runs.
+#
+# Usage: tests/bench/callgrind.sh [--frames LO,HI] [--nics A,B,...]
+#                                 [--sizes S,...]
+# Output: the table on stdout; build/bench/callgrind-<timestamp>/ keeps
+# results.txt, every callgrind.out file and callgrind_annotate's
+# inclusive listing of each HI run (for profiling the TX path).
+# It needs valgrind, which it installs with apt-get when run as root.
+
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=scripts/lib.sh
+. "$HERE/../../scripts/lib.sh"
+
+LO=20
+HI=220
+NICS=splitnet,e1000e,virtio-net
+SIZES=64,1514
+while [ $# -gt 0 ]; do
+    case $1 in
+    --frames) IFS=, read -r LO HI <<<"${2:?--frames needs LO,HI}"; shift ;;
+    --nics) NICS=${2:?--nics needs a list}; shift ;;
+    --sizes) SIZES=${2:?--sizes needs a list}; shift ;;
+    -h|--help) sed -n '3,/^$/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    *) die "bench-callgrind: unknown option $1 (see --help)" ;;
+    esac
+    shift
+done
+[ "$HI" -gt "$LO" ] || die "bench-callgrind: --frames LO,HI needs HI > LO"
+
+QBUILD=$SPLITNET_BUILD/qemu-build
+QEMU=$QBUILD/qemu-system-x86_64
+QOS=$QBUILD/tests/qtest/qos-test
+[ -x "$QEMU" ] && [ -x "$QOS" ] ||
+    die "bench-callgrind: build QEMU and qos-test first (make)"
+
+if ! command -v valgrind >/dev/null 2>&1 ||
+   ! command -v callgrind_annotate >/dev/null 2>&1; then
+    [ "$(id -u)" = 0 ] ||
+        die "valgrind is missing on the host: apt-get install valgrind (as root)"
+    say "bench-callgrind: installing valgrind on the host (apt-get)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+        --no-install-recommends valgrind >/dev/null ||
+        die "apt-get install valgrind failed"
+fi
+record_version valgrind "$(valgrind --version)"
+
+OUT=$SPLITNET_BUILD/bench/callgrind-$(date -u +%Y%m%dT%H%M%SZ)
+mkdir -p "$OUT/bin"
+
+# libqtest takes the target from the binary's name.  qos-test first asks
+# a `-machine none` QEMU what it offers: that one runs without valgrind.
+cat > "$OUT/bin/qemu-system-x86_64" <<EOF
+#!/bin/sh
+case " \$* " in
+*" -machine none "*) exec "$QEMU" "\$@" ;;
+esac
+exec valgrind -q --tool=callgrind --collect-atstart=no \$CG_TOGGLE \\
+    --callgrind-out-file="\$CG_OUT" "$QEMU" "\$@"
+EOF
+chmod +x "$OUT/bin/qemu-system-x86_64"
+
+# The NIC's doorbell handlers and TX bottom halves.
+toggles() {
+    local f args=""
+    case $1 in
+    splitnet) set -- splitnet_mmio_write splitnet_tx_bh ;;
+    e1000e) set -- e1000e_mmio_write ;;
+    virtio-net) set -- virtio_pci_notify_write virtio_pci_config_write \
+                       virtio_net_tx_bh virtio_net_tx_timer ;;
+    *) die "bench-callgrind: no doorbell handler known for $1" ;;
+    esac
+    for f in "$@"; do args+=" --toggle-collect=$f"; done
+    echo "$args"
+}
+
+# The qos path of the case: the PC machine's.
+case_path() {
+    local p
+    p=$(NIC_TX_COST_FRAMES=1 QTEST_QEMU_BINARY=$QEMU "$QOS" -l |
+        sed -n 's|^\(# \)\{0,1\}\(/x86_64/pc/.*\)$|\2|p' |
+        awk -v want="/$1/.*/tx-cost/$2\$" '!p && $0 ~ want { p = $0 }
+                                           END { print p }')
+    [ -n "$p" ] || die "bench-callgrind: qos-test has no tx-cost/$2 case for $1"
+    echo "$p"
+}
+
+# Instructions executed in FUNC and its callees, or in total with "-".
+# callgrind_annotate may list a function twice (by source path and by
+# object): take the larger, never the sum.
+count() {
+    local file=$1 fn=$2
+    callgrind_annotate --auto=no --inclusive=yes --threshold=100 "$file" |
+        awk -v fn="$fn" '
+            fn == "-" && /PROGRAM TOTALS/ { gsub(",", "", $1); n = $1 }
+            fn != "-" && $0 ~ ":" fn "( |$)" {
+                gsub(",", "", $1); if ($1 + 0 > n) n = $1 + 0 }
+            END { print n + 0 }'
+}
+
+run_case() {
+    local nic=$1 size=$2 n=$3 path=$4 out=$OUT/callgrind.out.$1-$2-$3
+    (cd "$QBUILD" &&
+     NIC_TX_COST_FRAMES=$n CG_OUT=$out CG_TOGGLE=$(toggles "$nic") \
+     QTEST_QEMU_BINARY=$OUT/bin/qemu-system-x86_64 \
+     "$QOS" -p "$path" > "$OUT/$nic-$size-$n.log" 2>&1) ||
+        die "bench-callgrind: $nic $size B x $n failed: ${OUT#"$SPLITNET_TOP"/}/$nic-$size-$n.log"
+    [ -s "$out" ] || die "bench-callgrind: no callgrind output for $nic $size B"
+}
+
+declare -A COST NET
+IFS=, read -r -a nics <<<"$NICS"
+IFS=, read -r -a sizes <<<"$SIZES"
+start=$SECONDS
+for nic in "${nics[@]}"; do
+    for size in "${sizes[@]}"; do
+        path=$(case_path "$nic" "$size")
+        say "bench-callgrind: $nic, $size B frames: $LO and $HI frames under callgrind"
+        run_case "$nic" "$size" "$LO" "$path"
+        run_case "$nic" "$size" "$HI" "$path"
+        lo=$OUT/callgrind.out.$nic-$size-$LO
+        hi=$OUT/callgrind.out.$nic-$size-$HI
+        callgrind_annotate --auto=no --inclusive=yes "$hi" > "$OUT/annotate-$nic-$size.txt"
+        COST[$nic,$size]=$(( ($(count "$hi" -) - $(count "$lo" -)) / (HI - LO) ))
+        NET[$nic,$size]=$(( ($(count "$hi" qemu_sendv_packet_async) -
+                             $(count "$lo" qemu_sendv_packet_async)) / (HI - LO) ))
+    done
+done
+
+ratio() {
+    [ "${2:-0}" -gt 0 ] || { echo "-"; return; }
+    awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'
+}
+
+{
+    echo "Host instructions per transmitted frame (callgrind, qtest, -netdev sink;"
+    echo "doorbell handler + TX bottom half, inclusive; ($HI - $LO frames) / $(( HI - LO )))"
+    echo
+    printf '%-12s %6s %12s %12s %10s %10s\n' NIC size instr/frame "net layer" "/floor" "/e1000e"
+    for size in "${sizes[@]}"; do
+        floor=${NET[splitnet,$size]:-0}
+        if [ "$floor" -gt 0 ]; then
+            printf '%-12s %6s %12s %12s %10s %10s\n' floor "$size" "$floor" "$floor" \
+                "1.00x" "$(ratio "$floor" "${COST[e1000e,$size]:-0}")"
+        fi
+        for nic in "${nics[@]}"; do
+            printf '%-12s %6s %12s %12s %10s %10s\n' "$nic" "$size" \
+                "${COST[$nic,$size]}" "${NET[$nic,$size]}" \
+                "$(ratio "${COST[$nic,$size]}" "$floor")" \
+                "$(ratio "${COST[$nic,$size]}" "${COST[e1000e,$size]:-0}")"
+        done
+    done
+    echo
+    echo "floor: qemu_sendv_packet_async() inclusive for splitnet's iovec;"
+    echo "net layer: the same for each NIC's own frames.  Targets (issue 16):"
+    echo "splitnet <= 1.5x the floor and <= 0.5x e1000e.  Took $(( SECONDS - start )) s."
+} | tee "$OUT/results.txt"
+say "bench-callgrind: ${OUT#"$SPLITNET_TOP"/}/ (results.txt, callgrind.out.*, annotate-*.txt)"

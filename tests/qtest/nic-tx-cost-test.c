@@ -1,0 +1,194 @@
+/*
+ * Per-frame TX cost of NICs through their libqos drivers
+ *
+ * Each case sends NIC_TX_COST_FRAMES frames of one size into
+ * -netdev sink, one doorbell (kick, TDT write) per frame, as a burst-1
+ * sender does, and checks that the sink got every frame.  It measures
+ * nothing itself: tests/bench/callgrind.sh runs QEMU under callgrind with
+ * collection toggled on the NIC's doorbell handler and TX bottom half,
+ * twice with different frame counts, and divides the difference.  The
+ * cases are registered only when NIC_TX_COST_FRAMES is set, so qos-test
+ * runs them only on request.
+ *
+ * Frames as the guest drivers lay them out: splitnet puts the whole frame
+ * in the header slot when it fits, otherwise the UDP/IPv4 headers (42 B)
+ * and the rest as one payload fragment; e1000e one extended data
+ * descriptor; virtio-net one descriptor with the virtio-net header.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "libqtest-single.h"
+#include "qemu/bswap.h"
+#include "qobject/qdict.h"
+#include "qobject/qlist.h"
+#include "qobject/qnum.h"
+#include "hw/net/e1000_regs.h"
+#include "hw/virtio/virtio-net.h"
+#include "libqos/qgraph.h"
+#include "libqos/e1000e.h"
+#include "libqos/splitnet.h"
+#include "libqos/virtio-net.h"
+
+#define TX_COST_UDP_HLEN    42          /* Ethernet + IPv4 + UDP */
+#define TX_COST_VNET_HLEN   sizeof(struct virtio_net_hdr_mrg_rxbuf)
+#define TX_COST_TIMEOUT_US  (60 * G_TIME_SPAN_SECOND)
+/* libqos' virtqueue driver never reuses a descriptor: stay below a ring. */
+#define TX_COST_MAX_FRAMES  240
+
+static unsigned tx_cost_frames(void)
+{
+    unsigned n = atoi(g_getenv("NIC_TX_COST_FRAMES"));
+
+    g_assert_cmpuint(n, >=, 1);
+    g_assert_cmpuint(n, <=, TX_COST_MAX_FRAMES);
+    return n;
+}
+
+/* A broadcast IPv4/UDP frame of @len bytes. */
+static uint8_t *tx_cost_frame(size_t len)
+{
+    uint8_t *b = g_malloc(len);
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        b[i] = i * 7;
+    }
+    memset(b, 0xff, 6);
+    memcpy(b + 6, (uint8_t[])SPLITNET_TEST_MAC, 6);
+    stw_be_p(b + 12, 0x0800);
+    b[14] = 0x45;
+    stw_be_p(b + 16, len - 14);
+    b[23] = 17;
+    return b;
+}
+
+static void tx_cost_sink_expect(uint64_t frames, uint64_t bytes)
+{
+    QDict *rsp = qmp("{ 'execute': 'query-net-sinks' }");
+    QDict *info;
+
+    g_assert_cmpint(qlist_size(qdict_get_qlist(rsp, "return")), ==, 1);
+    info = qobject_to(QDict, qlist_peek(qdict_get_qlist(rsp, "return")));
+    g_assert_cmpuint(qnum_get_uint(qobject_to(QNum,
+                     qdict_get(info, "frames"))), ==, frames);
+    g_assert_cmpuint(qnum_get_uint(qobject_to(QNum,
+                     qdict_get(info, "bytes"))), ==, bytes);
+    qobject_unref(rsp);
+}
+
+static void tx_cost_splitnet(void *obj, void *data, QGuestAllocator *alloc)
+{
+    QSplitnet *d = &((QSplitnetPCI *)obj)->sn;
+    size_t len = GPOINTER_TO_SIZE(data);
+    g_autofree uint8_t *b = tx_cost_frame(len);
+    unsigned i, n = tx_cost_frames();
+    QSplitnetFrag frag;
+    uint16_t hlen;
+
+    qsplitnet_bringup(d, 256, SPLITNET_F_EVENT_IDX);
+    hlen = len <= d->slot_size ? len : TX_COST_UDP_HLEN;
+    frag.len = len - hlen;
+    frag.addr = guest_alloc(alloc, len);
+    qtest_memwrite(global_qtest, frag.addr, b + hlen, frag.len);
+    for (i = 0; i < n; i++) {
+        qsplitnet_tx_frame(d, b, hlen, &frag, frag.len ? 1 : 0);
+        qsplitnet_kick(d, &d->txq);
+        g_assert(qsplitnet_wait_cons(d, SPLITNET_TXQ(0), d->txq.prod));
+    }
+    g_assert_cmpuint(qsplitnet_stat(d, SPLITNET_TXQ(0), SPLITNET_STAT_FRAMES),
+                     ==, n);
+    tx_cost_sink_expect(n, n * len);
+    guest_free(alloc, frag.addr);
+}
+
+static void tx_cost_e1000e(void *obj, void *data, QGuestAllocator *alloc)
+{
+    QE1000E *d = &((QE1000E_PCI *)obj)->e1000e;
+    size_t len = GPOINTER_TO_SIZE(data);
+    g_autofree uint8_t *b = tx_cost_frame(len);
+    uint64_t buf = guest_alloc(alloc, len);
+    struct e1000_tx_desc descr;
+    unsigned i, n = tx_cost_frames();
+
+    memwrite(buf, b, len);
+    for (i = 0; i < n; i++) {
+        descr = (struct e1000_tx_desc) {
+            .buffer_addr = cpu_to_le64(buf),
+            .lower.data = cpu_to_le32(E1000_TXD_CMD_RS | E1000_TXD_CMD_EOP |
+                                      E1000_TXD_CMD_IFCS |
+                                      E1000_TXD_CMD_DEXT | E1000_TXD_DTYP_D |
+                                      len),
+        };
+        /* The TDT write sends at once and writes the descriptor back. */
+        e1000e_tx_ring_push(d, &descr);
+        g_assert_cmphex(le32_to_cpu(descr.upper.data) & E1000_TXD_STAT_DD,
+                        ==, E1000_TXD_STAT_DD);
+    }
+    tx_cost_sink_expect(n, n * len);
+    guest_free(alloc, buf);
+}
+
+static void tx_cost_virtio_net(void *obj, void *data, QGuestAllocator *alloc)
+{
+    QVirtioNet *net = obj;
+    QVirtQueue *vq = net->queues[1];
+    size_t len = GPOINTER_TO_SIZE(data);
+    g_autofree uint8_t *b = tx_cost_frame(len);
+    uint64_t buf = guest_alloc(alloc, TX_COST_VNET_HLEN + len);
+    unsigned i, n = tx_cost_frames();
+    uint32_t head;
+
+    qtest_memset(global_qtest, buf, 0, TX_COST_VNET_HLEN);
+    memwrite(buf + TX_COST_VNET_HLEN, b, len);
+    for (i = 0; i < n; i++) {
+        head = qvirtqueue_add(global_qtest, vq, buf, TX_COST_VNET_HLEN + len,
+                              false, false);
+        qvirtqueue_kick(global_qtest, net->vdev, vq, head);
+        qvirtio_wait_used_elem(global_qtest, net->vdev, vq, head, NULL,
+                               TX_COST_TIMEOUT_US);
+    }
+    tx_cost_sink_expect(n, n * len);
+    guest_free(alloc, buf);
+}
+
+static void tx_cost_clear(void *unused)
+{
+    /* A fresh QEMU per case: one callgrind profile per process. */
+    qos_invalidate_command_line();
+}
+
+static void *tx_cost_setup(GString *cmd_line, void *arg)
+{
+    g_string_append(cmd_line, " -netdev sink,id=hs0 ");
+    g_test_queue_destroy(tx_cost_clear, NULL);
+    return arg;
+}
+
+static void tx_cost_add(const char *node, QOSTestFunc fn)
+{
+    static const size_t sizes[] = { 64, 1514 };
+    QOSGraphTestOptions opts = { .before = tx_cost_setup };
+    g_autofree char *name = NULL;
+    int i;
+
+    for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+        g_free(name);
+        name = g_strdup_printf("tx-cost/%zu", sizes[i]);
+        opts.arg = GSIZE_TO_POINTER(sizes[i]);
+        qos_add_test(name, node, fn, &opts);
+    }
+}
+
+static void register_nic_tx_cost_test(void)
+{
+    if (!g_getenv("NIC_TX_COST_FRAMES")) {
+        return;
+    }
+    tx_cost_add("splitnet", tx_cost_splitnet);
+    tx_cost_add("e1000e", tx_cost_e1000e);
+    tx_cost_add("virtio-net", tx_cost_virtio_net);
+}
+
+libqos_init(register_nic_tx_cost_test);
