@@ -1,0 +1,313 @@
+/*
+ * QTest testcases for the scatter-gather path of the socket backends
+ *
+ * The stream, dgram and socket netdevs write a frame that reaches them
+ * in pieces with one writev/sendmsg (.receive_iov) instead of copying it
+ * first.  splitnet makes such frames: a head copied out of its header
+ * pool plus payload fragments in guest memory, so each frame here
+ * arrives as four pieces.  The test's end of the connection checks every
+ * byte, the stream framing (4-byte big-endian length) or one datagram
+ * per frame, and the order, also after
+ * the backend's socket filled up (a partial write on a stream, EAGAIN on
+ * a datagram socket) and the frames waited in the net layer's queue.
+ * TCP on 127.0.0.1 with small buffers makes the partial writes that a
+ * unix socketpair, which takes a short frame whole or not at all, never
+ * makes.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include "libqtest.h"
+#include "qemu/bswap.h"
+#include "qemu/units.h"
+#include "libqos/libqos.h"
+#include "libqos/libqos-pc.h"
+#include "libqos/pci-pc.h"
+#include "libqos/splitnet.h"
+
+#define SN_DEVFN        QPCI_DEVFN(4, 0)
+#define TXQ             SPLITNET_TXQ(0)
+#define HDR_LEN         42
+#define NFRAGS          3
+#define FRAME_MAX       (4 * KiB)
+#define RING            256
+/* Frames in flight at once: each takes NFRAGS descriptors. */
+#define BURST           80
+#define TIMEOUT_US      (10 * G_TIME_SPAN_SECOND)
+
+typedef struct Ctx {
+    QOSState *qs;
+    QTestState *qts;
+    QPCIDevice *pdev;
+    QSplitnet d;
+    int sock;               /* the test's end of the socketpair */
+    bool dgram;
+    uint64_t area;          /* guest memory for the payload fragments */
+} Ctx;
+
+/* A socketpair of @type; QEMU's end gets a send buffer of @sndbuf. */
+static int make_socketpair(int type, int sndbuf, int *qemu_end)
+{
+    int sv[2];
+
+    g_assert_cmpint(socketpair(PF_UNIX, type, 0, sv), ==, 0);
+    g_assert_cmpint(setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &sndbuf,
+                               sizeof(sndbuf)), ==, 0);
+    *qemu_end = sv[1];
+    return sv[0];
+}
+
+/*
+ * A TCP connection on 127.0.0.1 with small buffers at both ends, so that
+ * a frame is often written only in part once the window closes.
+ */
+static int make_tcp_pair(int bufsize, int *qemu_end)
+{
+    struct sockaddr_in a = { .sin_family = AF_INET };
+    socklen_t alen = sizeof(a);
+    int l, c, s;
+
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    l = socket(AF_INET, SOCK_STREAM, 0);
+    c = socket(AF_INET, SOCK_STREAM, 0);
+    g_assert(l >= 0 && c >= 0);
+    g_assert_cmpint(setsockopt(l, SOL_SOCKET, SO_RCVBUF, &bufsize,
+                               sizeof(bufsize)), ==, 0);
+    g_assert_cmpint(setsockopt(c, SOL_SOCKET, SO_SNDBUF, &bufsize,
+                               sizeof(bufsize)), ==, 0);
+    g_assert_cmpint(bind(l, (struct sockaddr *)&a, sizeof(a)), ==, 0);
+    g_assert_cmpint(listen(l, 1), ==, 0);
+    g_assert_cmpint(getsockname(l, (struct sockaddr *)&a, &alen), ==, 0);
+    g_assert_cmpint(connect(c, (struct sockaddr *)&a, sizeof(a)), ==, 0);
+    s = accept(l, NULL, NULL);
+    g_assert(s >= 0);
+    close(l);
+    *qemu_end = c;
+    return s;
+}
+
+/*
+ * Boot with splitnet on @netdev, whose "%d" is the fd of QEMU's end of a
+ * connection of @type: SOCK_STREAM or SOCK_DGRAM socketpairs, or
+ * IPPROTO_TCP for TCP on 127.0.0.1.
+ */
+static Ctx *start(const char *netdev, int type)
+{
+    struct timeval tv = { .tv_sec = 10 };
+    Ctx *c = g_new0(Ctx, 1);
+    g_autofree char *nd = NULL;
+    int qemu_end;
+
+    c->sock = type == IPPROTO_TCP ? make_tcp_pair(4 * KiB, &qemu_end) :
+              make_socketpair(type, 4 * KiB, &qemu_end);
+    g_assert_cmpint(setsockopt(c->sock, SOL_SOCKET, SO_RCVTIMEO, &tv,
+                               sizeof(tv)), ==, 0);
+    c->dgram = type == SOCK_DGRAM;
+    nd = g_strdup_printf(netdev, qemu_end);
+    c->qs = qtest_pc_boot("-m 128M %s -device splitnet,addr=04.0,netdev=hs0,"
+                          "mac=" SPLITNET_TEST_MAC_STR, nd);
+    close(qemu_end);
+    c->qts = c->qs->qts;
+    c->pdev = qpci_device_find(c->qs->pcibus, SN_DEVFN);
+    g_assert(c->pdev);
+    qsplitnet_init(&c->d, c->pdev, &c->qs->alloc);
+    qsplitnet_bringup(&c->d, RING, 0);
+    c->area = guest_alloc(&c->qs->alloc, RING * FRAME_MAX);
+    return c;
+}
+
+static void stop(Ctx *c)
+{
+    g_free(c->pdev);
+    qtest_shutdown(c->qs);
+    close(c->sock);
+    g_free(c);
+}
+
+/* A stream client netdev connects in the main loop: wait for it. */
+static void wait_connected(Ctx *c)
+{
+    gint64 end = g_get_monotonic_time() + TIMEOUT_US;
+    char *out;
+    bool ok;
+
+    for (;;) {
+        out = qtest_hmp(c->qts, "info network");
+        ok = strstr(out, "type=stream,") && !strstr(out, "connecting");
+        g_free(out);
+        if (ok || g_get_monotonic_time() >= end) {
+            break;
+        }
+        g_usleep(1000);
+    }
+    g_assert(ok);
+}
+
+static size_t frame_len(unsigned seq)
+{
+    return 100 + (seq * 331) % 1400;
+}
+
+static void frame_fill(uint8_t *b, size_t len, unsigned seq)
+{
+    static const uint8_t src[6] = SPLITNET_TEST_MAC;
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        b[i] = seq * 13 + i * 3 + (i >> 8);
+    }
+    memset(b, 0xff, 6);
+    memcpy(b + 6, src, 6);
+    stl_be_p(b + 14, seq);
+}
+
+/*
+ * Post frame @seq as a head and NFRAGS payload fragments (not adjacent in
+ * guest memory, so the device cannot merge them).
+ */
+static void post(Ctx *c, unsigned seq)
+{
+    uint8_t b[FRAME_MAX];
+    size_t len = frame_len(seq), off = HDR_LEN, l;
+    uint64_t addr = c->area + (seq % RING) * FRAME_MAX;
+    QSplitnetFrag frag[NFRAGS];
+    int i;
+
+    frame_fill(b, len, seq);
+    for (i = 0; i < NFRAGS; i++) {
+        l = i < NFRAGS - 1 ? (len - HDR_LEN) / NFRAGS : len - off;
+        frag[i].addr = addr + i * 8 + off;
+        frag[i].len = l;
+        qtest_memwrite(c->qts, frag[i].addr, b + off, l);
+        off += l;
+    }
+    qsplitnet_tx_frame(&c->d, b, HDR_LEN, frag, NFRAGS);
+}
+
+/* The next frame on the socket is frame @seq, whole and alone. */
+static void expect(Ctx *c, unsigned seq)
+{
+    uint8_t want[FRAME_MAX], got[FRAME_MAX];
+    size_t len = frame_len(seq);
+    uint32_t be_len;
+
+    frame_fill(want, len, seq);
+    if (c->dgram) {
+        g_assert_cmpint(recv(c->sock, got, sizeof(got), 0), ==, len);
+    } else {
+        g_assert_cmpint(recv(c->sock, &be_len, 4, MSG_WAITALL), ==, 4);
+        g_assert_cmpuint(be32_to_cpu(be_len), ==, len);
+        g_assert_cmpint(recv(c->sock, got, len, MSG_WAITALL), ==, len);
+    }
+    g_assert(memcmp(got, want, len) == 0);
+}
+
+static void expect_nothing(Ctx *c)
+{
+    uint8_t b;
+
+    g_assert_cmpint(recv(c->sock, &b, 1, MSG_DONTWAIT), ==, -1);
+    g_assert_cmpint(errno, ==, EAGAIN);
+}
+
+/* Frames one by one, each read as it is sent. */
+static void run_one_by_one(Ctx *c, unsigned n)
+{
+    unsigned i;
+
+    for (i = 0; i < n; i++) {
+        post(c, i);
+        qsplitnet_kick(&c->d, &c->d.txq);
+        g_assert(qsplitnet_wait_cons(&c->d, TXQ, c->d.txq.prod));
+        expect(c, i);
+    }
+}
+
+/*
+ * BURST frames in one doorbell, not read until the backend's socket is
+ * full and the device stalled; then every frame, once, in order.
+ */
+static void run_backpressure(Ctx *c, unsigned first)
+{
+    gint64 end = g_get_monotonic_time() + TIMEOUT_US;
+    unsigned i;
+
+    for (i = 0; i < BURST; i++) {
+        post(c, first + i);
+    }
+    qsplitnet_kick(&c->d, &c->d.txq);
+    while (!qsplitnet_stat(&c->d, TXQ, SPLITNET_STAT_TX_STALLS) &&
+           g_get_monotonic_time() < end) {
+        g_usleep(1000);
+    }
+    g_assert_cmpuint(qsplitnet_stat(&c->d, TXQ, SPLITNET_STAT_TX_STALLS), >,
+                     0);
+    for (i = 0; i < BURST; i++) {
+        expect(c, first + i);
+    }
+    g_assert(qsplitnet_wait_cons(&c->d, TXQ, c->d.txq.prod));
+    expect_nothing(c);
+}
+
+static void check_stats(Ctx *c, uint64_t frames)
+{
+    g_assert_cmpuint(qsplitnet_stat(&c->d, TXQ, SPLITNET_STAT_FRAMES), ==,
+                     frames);
+    g_assert_cmpuint(qsplitnet_stat(&c->d, TXQ, SPLITNET_STAT_ERRORS), ==, 0);
+}
+
+static void run(const char *netdev, int type, bool stream)
+{
+    Ctx *c = start(netdev, type);
+
+    if (stream) {
+        wait_connected(c);
+    }
+    run_one_by_one(c, 20);
+    run_backpressure(c, 20);
+    check_stats(c, 20 + BURST);
+    stop(c);
+}
+
+#define STREAM_FD "-netdev stream,id=hs0,server=off,addr.type=fd,addr.str=%d"
+
+static void test_stream(void)
+{
+    run(STREAM_FD, SOCK_STREAM, true);
+}
+
+/* Partial writes: what was written stays written, the rest follows. */
+static void test_stream_tcp(void)
+{
+    run(STREAM_FD, IPPROTO_TCP, true);
+}
+
+static void test_socket_tcp(void)
+{
+    run("-netdev socket,id=hs0,fd=%d", IPPROTO_TCP, false);
+}
+
+static void test_dgram(void)
+{
+    run("-netdev dgram,id=hs0,local.type=fd,local.str=%d", SOCK_DGRAM, false);
+}
+
+static void test_socket_dgram(void)
+{
+    run("-netdev socket,id=hs0,fd=%d", SOCK_DGRAM, false);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+
+    qtest_add_func("/netdev/iov/stream", test_stream);
+    qtest_add_func("/netdev/iov/stream-tcp", test_stream_tcp);
+    qtest_add_func("/netdev/iov/socket-tcp", test_socket_tcp);
+    qtest_add_func("/netdev/iov/dgram", test_dgram);
+    qtest_add_func("/netdev/iov/socket-dgram", test_socket_dgram);
+    return g_test_run();
+}
