@@ -99,7 +99,7 @@ void splitnet_set_error(SplitnetCore *core, uint32_t err, uint32_t queue)
  * (rebuilt here once the memory map has moved).  A queue whose areas no
  * longer translate to RAM, bus mastering off for one, stops the device.
  */
-bool splitnet_queue_ready(SplitnetQueue *q)
+bool splitnet_queue_ready_slow(SplitnetQueue *q)
 {
     SplitnetCore *core = q->core;
 
@@ -125,8 +125,8 @@ static void splitnet_queue_dma_error(SplitnetQueue *q, SplitnetCache *c,
     splitnet_set_error(q->core, SPLITNET_ERR_DMA, q->index);
 }
 
-bool splitnet_queue_read(SplitnetQueue *q, SplitnetCache *c, hwaddr off,
-                         void *buf, hwaddr len)
+bool splitnet_queue_read_slow(SplitnetQueue *q, SplitnetCache *c, hwaddr off,
+                              void *buf, hwaddr len)
 {
     if (!splitnet_queue_ready(q)) {
         return false;
@@ -138,8 +138,8 @@ bool splitnet_queue_read(SplitnetQueue *q, SplitnetCache *c, hwaddr off,
     return true;
 }
 
-bool splitnet_queue_write(SplitnetQueue *q, SplitnetCache *c, hwaddr off,
-                          const void *buf, hwaddr len)
+bool splitnet_queue_write_slow(SplitnetQueue *q, SplitnetCache *c,
+                               hwaddr off, const void *buf, hwaddr len)
 {
     if (!splitnet_queue_ready(q)) {
         return false;

@@ -162,8 +162,7 @@ MemTxResult splitnet_xlate_read(SplitnetQueue *q, SplitnetCache *c,
     if (!splitnet_cache_access_ok(q, c, off, len, false)) {
         return MEMTX_ERROR;
     }
-    if (c->direct) {
-        memcpy(buf, c->mrc.ptr + off, len);
+    if (splitnet_xlate_read_direct(q, c, off, buf, len)) {
         return MEMTX_OK;
     }
     if (!splitnet_range_is_ram(q->core, c->base + off, len, false)) {
@@ -179,10 +178,7 @@ MemTxResult splitnet_xlate_write(SplitnetQueue *q, SplitnetCache *c,
     if (!splitnet_cache_access_ok(q, c, off, len, true)) {
         return MEMTX_ERROR;
     }
-    if (c->direct) {
-        memcpy(c->mrc.ptr + off, buf, len);
-        /* Dirty for migration, and drop TCG code translated from it. */
-        address_space_cache_invalidate(&c->mrc, off, len);
+    if (splitnet_xlate_write_direct(q, c, off, buf, len)) {
         return MEMTX_OK;
     }
     if (!splitnet_range_is_ram(q->core, c->base + off, len, true)) {

@@ -25,6 +25,36 @@ MemTxResult splitnet_xlate_read(SplitnetQueue *q, SplitnetCache *c,
 MemTxResult splitnet_xlate_write(SplitnetQueue *q, SplitnetCache *c,
                                  hwaddr off, const void *buf, hwaddr len);
 
+/*
+ * The direct case without a call, as address_space_read_cached() has it:
+ * true when done, false when the caller must go the long way
+ * (splitnet_xlate_read/write), which also reports what went wrong.
+ */
+static inline bool splitnet_xlate_read_direct(SplitnetQueue *q,
+                                              SplitnetCache *c, hwaddr off,
+                                              void *buf, hwaddr len)
+{
+    if (!c->direct || !q->xlate_valid || off > c->len || len > c->len - off) {
+        return false;
+    }
+    memcpy(buf, c->mrc.ptr + off, len);
+    return true;
+}
+
+static inline bool splitnet_xlate_write_direct(SplitnetQueue *q,
+                                               SplitnetCache *c, hwaddr off,
+                                               const void *buf, hwaddr len)
+{
+    if (!c->direct || !c->is_write || !q->xlate_valid || off > c->len ||
+        len > c->len - off) {
+        return false;
+    }
+    memcpy(c->mrc.ptr + off, buf, len);
+    /* Dirty for migration, and drop TCG code translated from it. */
+    address_space_cache_invalidate(&c->mrc, off, len);
+    return true;
+}
+
 void *splitnet_ram_ptr(SplitnetCore *core, dma_addr_t addr, dma_addr_t *len,
                        bool is_write);
 void *splitnet_map_guest(SplitnetCore *core, dma_addr_t addr, dma_addr_t *len,
