@@ -56,6 +56,16 @@ typedef struct SplitnetCache {
     bool is_write;
 } SplitnetCache;
 
+/*
+ * A run of guest RAM that is linear in host memory: [base, end) of the
+ * DMA address space starts at host.  end == 0: nothing known.
+ */
+typedef struct SplitnetRamRun {
+    dma_addr_t base;
+    dma_addr_t end;
+    uint8_t *host;
+} SplitnetRamRun;
+
 typedef struct SplitnetQueue {
     SplitnetCore *core;
     uint32_t index;
@@ -142,6 +152,10 @@ struct SplitnetCore {
 
     MemoryListener listener;
     bool map_changed;
+    /* IOMMU sections in our DMA address space (then no ram_run). */
+    unsigned iommu_sections;
+    /* Where TX payload came from last; dropped when the map changes. */
+    SplitnetRamRun ram_run;
     VMChangeStateEntry *vmstate;
 
     SplitnetTxQueue txq[SPLITNET_QUEUE_PAIRS];

@@ -21,6 +21,7 @@
 #include "qemu/osdep.h"
 #include "qemu/rcu.h"
 #include "system/dma.h"
+#include "system/xen.h"
 #include "splitnet_xlate.h"
 #include "trace.h"
 
@@ -41,28 +42,66 @@ static bool splitnet_is_ram(MemoryRegion *mr, bool is_write)
 }
 
 /*
+ * Remember that [addr, addr + len) is RAM at host, len reaching the end
+ * of its section.  A piece that ends where the known run ends, at the
+ * same host offset, extends it downwards; any other replaces it.  So a
+ * few lookups cover the whole section most guest buffers lie in.
+ */
+static void splitnet_ram_run_note(SplitnetCore *core, dma_addr_t addr,
+                                  dma_addr_t len, uint8_t *host)
+{
+    SplitnetRamRun *r = &core->ram_run;
+
+    if (r->end && addr + len == r->end && addr < r->base &&
+        host + (r->base - addr) == r->host) {
+        r->base = addr;
+        r->host = host;
+        return;
+    }
+    *r = (SplitnetRamRun) { .base = addr, .end = addr + len, .host = host };
+}
+
+/*
  * A host pointer to the guest RAM at addr, valid until the caller leaves
  * its RCU read-side critical section.  *len is cut to the RAM that is
  * contiguous there; NULL when addr is not RAM (or faults in a vIOMMU).
+ *
+ * TX payload reads mostly hit ram_run, the RAM section last seen, and
+ * skip the flatview lookup.  It is dropped whenever RAM in our address
+ * space changes (splitnet_map_commit) and never kept behind a vIOMMU,
+ * whose mappings change without that.  Under the RCU read lock, RAM that
+ * was in the map when the section began stays allocated until it ends.
  */
 void *splitnet_ram_ptr(SplitnetCore *core, dma_addr_t addr, dma_addr_t *len,
                        bool is_write)
 {
+    SplitnetRamRun *r = &core->ram_run;
+    bool note = !is_write && !core->iommu_sections && !xen_enabled();
     MemoryRegion *mr;
-    hwaddr xlat, l = *len;
+    hwaddr xlat, l;
+    uint8_t *host;
 
     if (!*len || addr + *len - 1 < addr) {
         return NULL;
     }
+    if (!is_write && addr >= r->base && addr < r->end) {
+        *len = MIN(*len, r->end - addr);
+        return r->host + (addr - r->base);
+    }
     /* For RAM, translation cuts l at the end of the section. */
+    l = note ? UINT64_MAX - addr : *len;
     mr = address_space_translate(splitnet_dma_as(core), addr, &xlat, &l,
                                  is_write, MEMTXATTRS_UNSPECIFIED);
     if (!l || !splitnet_is_ram(mr, is_write) ||
         xlat + l > memory_region_size(mr)) {
         return NULL;
     }
-    *len = l;
-    return qemu_map_ram_ptr(mr->ram_block, xlat);
+    host = qemu_map_ram_ptr(mr->ram_block, xlat);
+    if (note) {
+        splitnet_ram_run_note(core, addr, l, host);
+    }
+    *len = MIN(*len, l);
+    return host;
 }
 
 /* Is all of [addr, addr + len) guest RAM right now? */
@@ -228,7 +267,26 @@ static void splitnet_map_changed(MemoryListener *listener,
     if (memory_region_is_ram(section->mr) ||
         memory_region_is_iommu(section->mr)) {
         core->map_changed = true;
+        core->ram_run = (SplitnetRamRun) { 0 };
     }
+}
+
+static void splitnet_map_add(MemoryListener *listener,
+                             MemoryRegionSection *section)
+{
+    SplitnetCore *core = container_of(listener, SplitnetCore, listener);
+
+    core->iommu_sections += memory_region_is_iommu(section->mr);
+    splitnet_map_changed(listener, section);
+}
+
+static void splitnet_map_del(MemoryListener *listener,
+                             MemoryRegionSection *section)
+{
+    SplitnetCore *core = container_of(listener, SplitnetCore, listener);
+
+    core->iommu_sections -= memory_region_is_iommu(section->mr);
+    splitnet_map_changed(listener, section);
 }
 
 static void splitnet_map_commit(MemoryListener *listener)
@@ -249,8 +307,8 @@ void splitnet_xlate_init(SplitnetCore *core)
 {
     core->listener = (MemoryListener) {
         .name = "splitnet",
-        .region_add = splitnet_map_changed,
-        .region_del = splitnet_map_changed,
+        .region_add = splitnet_map_add,
+        .region_del = splitnet_map_del,
         .commit = splitnet_map_commit,
     };
     memory_listener_register(&core->listener, splitnet_dma_as(core));
