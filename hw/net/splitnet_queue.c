@@ -216,11 +216,28 @@ void splitnet_arm_doorbell(SplitnetQueue *q)
     }
 }
 
-/* Publish cons and interrupt the driver if it asked for it. */
-void splitnet_queue_publish(SplitnetQueue *q, uint32_t old_cons)
+/* cons moved from old_cons and is visible: interrupt if the driver asked. */
+static void splitnet_queue_signal(SplitnetQueue *q, uint32_t old_cons)
 {
     uint32_t event;
 
+    /* cons (and doorbell_event) visible before we read the driver's. */
+    smp_mb();
+    if (q->cons == old_cons) {
+        return;
+    }
+    if (splitnet_event_idx(q->core) &&
+        (!splitnet_status_ld(q, offsetof(struct splitnet_queue_status,
+                                         intr_event), &event) ||
+         !splitnet_need_event(event, q->cons, old_cons))) {
+        return;
+    }
+    splitnet_queue_notify(q);
+}
+
+/* Publish cons and interrupt the driver if it asked for it. */
+void splitnet_queue_publish(SplitnetQueue *q, uint32_t old_cons)
+{
     if (q->cons == old_cons) {
         return;
     }
@@ -230,15 +247,35 @@ void splitnet_queue_publish(SplitnetQueue *q, uint32_t old_cons)
                             q->cons)) {
         return;
     }
-    /* cons is visible before we read the driver's intr_event. */
-    smp_mb();
-    if (splitnet_event_idx(q->core) &&
-        (!splitnet_status_ld(q, offsetof(struct splitnet_queue_status,
-                                         intr_event), &event) ||
-         !splitnet_need_event(event, q->cons, old_cons))) {
-        return;
+    splitnet_queue_signal(q, old_cons);
+}
+
+/*
+ * The queue ran out of work (cons == prod).  Publish cons and ask for the
+ * next doorbell (doorbell_event = prod), with EVENT_IDX in one store, as
+ * both fields are the device's and adjacent; interrupt the driver if it
+ * asked; then read prod once more for frames the driver posted before it
+ * could see the request.  Returns true when there are some.
+ */
+bool splitnet_queue_idle(SplitnetQueue *q, uint32_t old_cons)
+{
+    uint64_t le = cpu_to_le64(q->cons | (uint64_t)q->prod << 32);
+
+    QEMU_BUILD_BUG_ON(offsetof(struct splitnet_queue_status, doorbell_event)
+                      != offsetof(struct splitnet_queue_status, cons) + 4);
+    if (!splitnet_event_idx(q->core)) {
+        splitnet_queue_publish(q, old_cons);
+    } else {
+        /* Data and write-back fields become visible before cons does. */
+        smp_wmb();
+        if (!splitnet_queue_write(q, &q->status_cache,
+                                  offsetof(struct splitnet_queue_status, cons),
+                                  &le, sizeof(le))) {
+            return false;
+        }
+        splitnet_queue_signal(q, old_cons);
     }
-    splitnet_queue_notify(q);
+    return splitnet_refresh_prod(q) && q->prod != q->cons;
 }
 
 /* Lifecycle */

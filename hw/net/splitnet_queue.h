@@ -67,6 +67,7 @@ static inline bool splitnet_queue_write(SplitnetQueue *q, SplitnetCache *c,
 bool splitnet_refresh_prod(SplitnetQueue *q);
 void splitnet_arm_doorbell(SplitnetQueue *q);
 void splitnet_queue_publish(SplitnetQueue *q, uint32_t old_cons);
+bool splitnet_queue_idle(SplitnetQueue *q, uint32_t old_cons);
 
 void splitnet_set_error(SplitnetCore *core, uint32_t err, uint32_t queue);
 void splitnet_config_interrupt(SplitnetCore *core);

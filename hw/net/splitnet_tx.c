@@ -243,33 +243,27 @@ static uint32_t splitnet_tx_one(SplitnetTxQueue *txq)
 }
 
 /*
- * Send up to budget frames.  Returns true when the ring is drained (or can
- * make no progress until the driver or the net layer acts).
+ * Send the frames up to prod, at most *budget of them.  Returns true when
+ * it ran out of work, false when it stopped: stalled on the net layer,
+ * error state, or out of budget.
  */
-static bool splitnet_tx_flush(SplitnetTxQueue *txq, unsigned budget)
+static bool splitnet_tx_send(SplitnetTxQueue *txq, unsigned *budget)
 {
     SplitnetQueue *q = &txq->q;
-    uint32_t old = q->cons;
     uint32_t n;
-    bool drained = false;
 
-    while (!txq->stalled && !q->core->error) {
-        if (q->cons == q->prod &&
-            (!splitnet_refresh_prod(q) || q->cons == q->prod)) {
-            drained = true;
-            break;
+    while (q->cons != q->prod) {
+        if (txq->stalled || q->core->error || !*budget) {
+            return false;
         }
-        if (!budget--) {
-            break;
-        }
+        (*budget)--;
         n = splitnet_tx_one(txq);
         if (!n) {
-            break;
+            return false;
         }
         q->cons += n;
     }
-    splitnet_queue_publish(q, old);
-    return drained || txq->stalled || q->core->error;
+    return !txq->stalled && !q->core->error;
 }
 
 static void splitnet_tx_schedule(SplitnetTxQueue *txq)
@@ -278,35 +272,31 @@ static void splitnet_tx_schedule(SplitnetTxQueue *txq)
     qemu_bh_schedule(txq->bh);
 }
 
-/*
- * Out of work: ask for the next doorbell, then look once more for frames
- * the driver posted before it could see that request.
- */
-static void splitnet_tx_idle(SplitnetTxQueue *txq)
-{
-    SplitnetQueue *q = &txq->q;
-
-    if (txq->stalled || q->core->error || !q->enabled) {
-        return;
-    }
-    splitnet_arm_doorbell(q);
-    if (splitnet_refresh_prod(q) && q->prod != q->cons) {
-        splitnet_tx_schedule(txq);
-    }
-}
-
 static void splitnet_tx_run(SplitnetTxQueue *txq, unsigned budget)
 {
+    SplitnetQueue *q = &txq->q;
+    uint32_t old = q->cons;
+
     /*
      * A stopped VM's rings stay as they are (migration saves them);
      * splitnet_tx_kick() resumes when it runs again.
      */
-    if (!runstate_is_running() || !splitnet_queue_ready(&txq->q)) {
+    if (!runstate_is_running() || !splitnet_queue_ready(q) ||
+        !splitnet_refresh_prod(q)) {
         return;
     }
-    if (splitnet_tx_flush(txq, budget)) {
-        splitnet_tx_idle(txq);
-    } else {
+    /*
+     * Out of work: publish, ask for the next doorbell and look once more
+     * (splitnet_queue_idle); go on while the driver keeps up.
+     */
+    while (splitnet_tx_send(txq, &budget)) {
+        if (!splitnet_queue_idle(q, old)) {
+            return;
+        }
+        old = q->cons;
+    }
+    splitnet_queue_publish(q, old);
+    if (!txq->stalled && !q->core->error) {
         splitnet_tx_schedule(txq);
     }
 }
