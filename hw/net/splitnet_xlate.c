@@ -149,6 +149,10 @@ bool splitnet_xlate_build(SplitnetQueue *q)
     return true;
 }
 
+/*
+ * Callers hold the RCU read lock: the cache's references keep a direct
+ * pointer's RAM alive, RCU keeps what an IOMMU translation returns alive.
+ */
 static bool splitnet_cache_access_ok(SplitnetQueue *q, SplitnetCache *c,
                                      hwaddr off, hwaddr len, bool is_write)
 {
@@ -159,6 +163,8 @@ static bool splitnet_cache_access_ok(SplitnetQueue *q, SplitnetCache *c,
 MemTxResult splitnet_xlate_read(SplitnetQueue *q, SplitnetCache *c,
                                 hwaddr off, void *buf, hwaddr len)
 {
+    RCU_READ_LOCK_GUARD();
+
     if (!splitnet_cache_access_ok(q, c, off, len, false)) {
         return MEMTX_ERROR;
     }
@@ -176,6 +182,8 @@ MemTxResult splitnet_xlate_read(SplitnetQueue *q, SplitnetCache *c,
 MemTxResult splitnet_xlate_write(SplitnetQueue *q, SplitnetCache *c,
                                  hwaddr off, const void *buf, hwaddr len)
 {
+    RCU_READ_LOCK_GUARD();
+
     if (!splitnet_cache_access_ok(q, c, off, len, true)) {
         return MEMTX_ERROR;
     }
