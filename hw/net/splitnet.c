@@ -210,8 +210,7 @@ static int splitnet_post_load(void *opaque, int version_id)
 {
     SplitnetState *s = opaque;
 
-    splitnet_core_post_load(&s->core);
-    return 0;
+    return splitnet_core_post_load(&s->core);
 }
 
 static const VMStateDescription vmstate_splitnet_queue = {
@@ -262,14 +261,24 @@ static const VMStateDescription vmstate_splitnet_rxq = {
     },
 };
 
+/*
+ * Version 2 carries the properties the guest's ring and pool layout
+ * depends on; a destination configured otherwise refuses the stream.
+ */
 static const VMStateDescription vmstate_splitnet = {
     .name = "splitnet",
-    .version_id = 1,
-    .minimum_version_id = 1,
+    .version_id = 2,
+    .minimum_version_id = 2,
     .post_load = splitnet_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_PCI_DEVICE(parent_obj, SplitnetState),
         VMSTATE_MSIX(parent_obj, SplitnetState),
+        VMSTATE_UINT32_EQUAL(core.slot_size, SplitnetState,
+                             "hdr-slot-size must match the source's"),
+        VMSTATE_UINT32_EQUAL(core.max_ring_size, SplitnetState,
+                             "max-ring-size must match the source's"),
+        VMSTATE_UINT32_EQUAL(core.max_mtu, SplitnetState,
+                             "max-mtu must match the source's"),
         VMSTATE_UINT64(core.drv_features, SplitnetState),
         VMSTATE_UINT64(core.status_base, SplitnetState),
         VMSTATE_UINT64(core.mc_hash, SplitnetState),

@@ -19,6 +19,7 @@
 #include "qemu/osdep.h"
 #include <sys/socket.h>
 #include "libqtest.h"
+#include "qobject/qdict.h"
 #include "qemu/bswap.h"
 #include "qemu/units.h"
 #include "hw/pci/pci_regs.h"
@@ -66,20 +67,38 @@ typedef enum Target {
     T_COUNT
 } Target;
 
+/*
+ * Each target is where guest RAM ends or something else begins: an area
+ * (ring, pool, status entry) starts AREA_LEAD bytes before it, a fragment
+ * or buffer FRAG_LEAD bytes before it, so both reach across.
+ */
+#define AREA_LEAD       128     /* keeps areas slot-aligned */
+#define FRAG_LEAD       16
+
 static const struct {
     const char *name;
-    uint64_t addr;          /* 64-byte aligned; accesses start here */
+    uint64_t boundary;
 } targets[T_COUNT] = {
-    [T_RAM_END] = { "ram-end", RAM_SIZE - 64 },
-    [T_ROMD_BIOS] = { "romd-bios", 0x100000 - 64 },
-    [T_ROMD_4G] = { "romd-4g", 0x100000000ull - 64 },
-    [T_MMIO] = { "mmio", 0xfed00000ull },           /* HPET */
-    [T_UNASSIGNED] = { "unassigned", 0x40000000ull },
-    [T_OWN_BAR0] = { "own-bar0", BAR0 },
-    [T_OWN_MSIX_BAR] = { "own-msix-bar", BAR1 },
-    [T_OWN_CONFIG] = { "own-config", MMCFG_DEV },
-    [T_WRAP] = { "wrap", 0xffffffffffffffc0ull },
+    [T_RAM_END] = { "ram-end", RAM_SIZE },
+    [T_ROMD_BIOS] = { "romd-bios", 0x100000 },
+    [T_ROMD_4G] = { "romd-4g", 0x100000000ull },
+    [T_MMIO] = { "mmio", 0xfed00000ull + AREA_LEAD },   /* HPET */
+    [T_UNASSIGNED] = { "unassigned", 0x40000000ull + AREA_LEAD },
+    [T_OWN_BAR0] = { "own-bar0", BAR0 + AREA_LEAD },
+    [T_OWN_MSIX_BAR] = { "own-msix-bar", BAR1 + AREA_LEAD },
+    [T_OWN_CONFIG] = { "own-config", MMCFG_DEV + AREA_LEAD },
+    [T_WRAP] = { "wrap", 0 },                           /* 2^64 */
 };
+
+static uint64_t area_addr(Target t)
+{
+    return targets[t].boundary - AREA_LEAD;
+}
+
+static uint64_t frag_addr(Target t)
+{
+    return targets[t].boundary - FRAG_LEAD;
+}
 
 typedef enum Pointer {
     P_RING,
@@ -180,7 +199,7 @@ static void iommu_identity_map(Ctx *c)
     g_assert(qtest_readl(c->qts, VTD + 0x1c) & (1u << 31));
 }
 
-static Ctx *machine_start(bool iommu)
+static Ctx *machine_start_with(bool iommu, const char *extra)
 {
     Ctx *c = g_new0(Ctx, 1);
     int sv[2], fd;
@@ -193,11 +212,14 @@ static Ctx *machine_start(bool iommu)
     c->sock = sv[0];
     c->qts = qtest_initf("-machine q35 -m %u -drive if=pflash,format=raw,"
                          "readonly=on,file=%s %s -netdev socket,id=n0,fd=%d "
-                         "-device splitnet,addr=%02x.0,netdev=n0,romfile=",
+                         "-device splitnet,addr=%02x.0,netdev=n0,romfile=%s",
                          (unsigned)(RAM_SIZE / MiB), c->flash,
                          iommu ? "-device intel-iommu,aw-bits=39,intremap=off"
-                               : "", sv[1], DEV);
+                               : "", sv[1], DEV, extra);
     close(sv[1]);
+    if (strstr(extra, "-incoming")) {
+        return c;
+    }
 
     qtest_outl(c->qts, 0xcf8, 0x80000060);              /* PCIEXBAR */
     qtest_outl(c->qts, 0xcfc, MMCFG | 1);
@@ -210,6 +232,11 @@ static Ctx *machine_start(bool iommu)
         iommu_identity_map(c);
     }
     return c;
+}
+
+static Ctx *machine_start(bool iommu)
+{
+    return machine_start_with(iommu, "");
 }
 
 static void machine_stop(Ctx *c)
@@ -357,17 +384,11 @@ static void assert_no_error(Ctx *c)
     g_assert_cmpuint(rd(c, SPLITNET_REG_ERROR), ==, SPLITNET_ERR_NONE);
 }
 
-/* The frame's fragment starts 16 bytes before the target's 64-byte mark. */
-static uint64_t frag_addr(Target t)
-{
-    return targets[t].addr + 48;
-}
-
 /* Cases */
 
 static void case_areas(Ctx *c, const Case *k)
 {
-    uint64_t a = targets[k->t].addr;
+    uint64_t a = area_addr(k->t);
 
     device_init(c, k->p == P_STATUS ? a : STATUS);
     if (k->p == P_RX_RING) {
@@ -427,7 +448,7 @@ static void case_rx_buf(Ctx *c, const Case *k)
 /* The interrupt of a TX completion is a write the guest aimed at @t. */
 static void case_msix(Ctx *c, const Case *k)
 {
-    uint64_t addr = targets[k->t].addr;
+    uint64_t addr = area_addr(k->t);
     uint32_t data = 0;
     uint32_t event = offsetof(struct splitnet_queue_status, doorbell_event);
 
@@ -524,6 +545,121 @@ static void test_crash_msix_clears_master(void)
     test_matrix_case(&k);
 }
 
+/* Migration streams are input too */
+
+static const char *migration_wait(QTestState *qts)
+{
+    gint64 end = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+    static char status[32];
+    QDict *rsp, *ret;
+
+    for (;;) {
+        rsp = qtest_qmp(qts, "{ 'execute': 'query-migrate' }");
+        ret = qdict_get_qdict(rsp, "return");
+        g_strlcpy(status, qdict_get_try_str(ret, "status") ?: "",
+                  sizeof(status));
+        qobject_unref(rsp);
+        if (!strcmp(status, "completed") || !strcmp(status, "failed")) {
+            return status;
+        }
+        g_assert_cmpint(g_get_monotonic_time(), <, end);
+        g_usleep(10000);
+    }
+}
+
+/* Save a running TX queue to @path. */
+static void migration_save(const char *path)
+{
+    g_autofree char *uri = g_strdup_printf("file:%s", path);
+    Ctx *c = machine_start(false);
+
+    device_init(c, STATUS);
+    queue_enable(c, TXQ, TX_RING, POOL, VEC_TX);
+    tx_post(c, 0, TX_BUF, 100);
+    qtest_qmp_assert_success(c->qts, "{ 'execute': 'migrate', 'arguments': "
+                             "{ 'uri': %s } }", uri);
+    g_assert_cmpstr(migration_wait(c->qts), ==, "completed");
+    machine_stop(c);
+}
+
+/* Load @path into a machine whose device has @devopts. */
+static const char *migration_load(const char *path, const char *devopts)
+{
+    g_autofree char *extra = g_strdup_printf("%s -incoming defer", devopts);
+    g_autofree char *uri = g_strdup_printf("file:%s", path);
+    Ctx *c = machine_start_with(false, extra);
+    const char *status;
+
+    qtest_qmp_assert_success(c->qts, "{ 'execute': 'migrate-incoming', "
+                             "'arguments': { 'uri': %s, "
+                             "'exit-on-error': false } }", uri);
+    status = migration_wait(c->qts);
+    machine_stop(c);
+    return status;
+}
+
+/*
+ * TX queue 0 as the stream has it: ring base, pool base and ring size,
+ * big-endian.  Returns the offset of the ring size.
+ */
+static size_t stream_find_ring_size(const uint8_t *buf, size_t len)
+{
+    uint8_t pat[20];
+    size_t i;
+
+    stq_be_p(pat, TX_RING);
+    stq_be_p(pat + 8, POOL);
+    stl_be_p(pat + 16, RING_SIZE);
+    for (i = 0; i + sizeof(pat) <= len; i++) {
+        if (!memcmp(buf + i, pat, sizeof(pat))) {
+            return i + 16;
+        }
+    }
+    g_assert_not_reached();
+}
+
+static void test_migration_props_mismatch(void)
+{
+    g_autofree char *path = g_strdup_printf("%s/splitnet-mig-%d",
+                                            g_get_tmp_dir(), getpid());
+
+    migration_save(path);
+    /* The same configuration loads: the stream itself is good. */
+    g_assert_cmpstr(migration_load(path, ""), ==, "completed");
+    g_assert_cmpstr(migration_load(path, ",hdr-slot-size=256"), ==, "failed");
+    g_assert_cmpstr(migration_load(path, ",max-ring-size=512"), ==, "failed");
+    g_assert_cmpstr(migration_load(path, ",max-mtu=1500"), ==, "failed");
+    unlink(path);
+}
+
+/* An enabled queue with ring size 0 reached assert(len > 0) before. */
+static void test_migration_crafted(void)
+{
+    g_autofree char *path = g_strdup_printf("%s/splitnet-mig-%d",
+                                            g_get_tmp_dir(), getpid());
+    g_autofree uint8_t *buf = NULL;
+    size_t len, off;
+
+    migration_save(path);
+    g_assert(g_file_get_contents(path, (char **)&buf, &len, NULL));
+    off = stream_find_ring_size(buf, len);
+    stl_be_p(buf + off, 0);
+    stq_be_p(buf + off - 16, 0);                        /* ring base 0 */
+    g_assert(g_file_set_contents(path, (char *)buf, len, NULL));
+    g_assert_cmpstr(migration_load(path, ""), ==, "failed");
+    unlink(path);
+}
+
+static void test_pool_alignment(void)
+{
+    Ctx *c = machine_start(false);
+
+    device_init(c, STATUS);
+    queue_enable(c, TXQ, TX_RING, POOL + 64, VEC_TX);
+    assert_error(c, SPLITNET_ERR_RING_CONFIG);
+    machine_stop(c);
+}
+
 int main(int argc, char **argv)
 {
     static Case cases[2 * P_COUNT * T_COUNT];
@@ -533,6 +669,11 @@ int main(int argc, char **argv)
     qtest_add_func("/splitnet/security/crash/romd-copy", test_crash_romd_copy);
     qtest_add_func("/splitnet/security/crash/msix-clears-master",
                    test_crash_msix_clears_master);
+    qtest_add_func("/splitnet/security/migration/props-mismatch",
+                   test_migration_props_mismatch);
+    qtest_add_func("/splitnet/security/migration/crafted",
+                   test_migration_crafted);
+    qtest_add_func("/splitnet/security/pool-alignment", test_pool_alignment);
     for (iommu = 0; iommu < 2; iommu++) {
         for (p = 0; p < P_COUNT; p++) {
             for (t = 0; t < T_COUNT; t++) {
