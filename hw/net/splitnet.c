@@ -199,6 +199,19 @@ static void splitnet_exit(PCIDevice *pci)
     msix_uninit_exclusive_bar(pci);
 }
 
+/*
+ * Switching MSI-X off hands interrupts back to INTx: causes still latched
+ * in ISR must raise the line again.
+ */
+static void splitnet_write_config(PCIDevice *pci, uint32_t addr, uint32_t val,
+                                  int len)
+{
+    SplitnetState *s = SPLITNET(pci);
+
+    pci_default_write_config(pci, addr, val, len);
+    splitnet_core_config_written(&s->core);
+}
+
 static void splitnet_reset_hold(Object *obj, ResetType type)
 {
     SplitnetState *s = SPLITNET(obj);
@@ -382,6 +395,7 @@ static void splitnet_class_init(ObjectClass *klass, void *data)
 
     pc->realize = splitnet_realize;
     pc->exit = splitnet_exit;
+    pc->config_write = splitnet_write_config;
     pc->vendor_id = SPLITNET_PCI_VENDOR_ID;
     pc->device_id = SPLITNET_PCI_DEVICE_ID;
     pc->revision = SPLITNET_PCI_REVISION;

@@ -633,6 +633,11 @@ static void splitnet_guard_exit(SplitnetCore *core, bool was)
     DEVICE(core->pci)->mem_reentrancy_guard.engaged_in_io = was;
 }
 
+void splitnet_core_config_written(SplitnetCore *core)
+{
+    splitnet_update_intx(core);
+}
+
 void splitnet_core_set_link_status(SplitnetCore *core)
 {
     bool guard = splitnet_guard_enter(core);

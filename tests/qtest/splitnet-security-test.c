@@ -660,6 +660,31 @@ static void test_pool_alignment(void)
     machine_stop(c);
 }
 
+static bool intx_asserted(Ctx *c)
+{
+    return cfg_readl(c, PCI_COMMAND) & (PCI_STATUS_INTERRUPT << 16);
+}
+
+/* Causes latched in ISR under MSI-X come back on INTx when it is off. */
+static void test_intx_after_msix(void)
+{
+    Ctx *c = machine_start(false);
+    uint8_t cap = msix_cap(c);
+
+    device_init(c, STATUS);
+    cfg_writew(c, cap + PCI_MSIX_FLAGS, 0);
+    queue_enable(c, TXQ, TX_RING, POOL, VEC_TX);
+    tx_post(c, 0, TX_BUF, 100);
+    g_assert_true(intx_asserted(c));
+    cfg_writew(c, cap + PCI_MSIX_FLAGS, PCI_MSIX_FLAGS_ENABLE);
+    g_assert_false(intx_asserted(c));
+    cfg_writew(c, cap + PCI_MSIX_FLAGS, 0);
+    g_assert_true(intx_asserted(c));
+    g_assert_cmphex(rd(c, SPLITNET_REG_ISR), ==, SPLITNET_ISR_QUEUE(TXQ));
+    g_assert_false(intx_asserted(c));
+    machine_stop(c);
+}
+
 int main(int argc, char **argv)
 {
     static Case cases[2 * P_COUNT * T_COUNT];
@@ -674,6 +699,8 @@ int main(int argc, char **argv)
     qtest_add_func("/splitnet/security/migration/crafted",
                    test_migration_crafted);
     qtest_add_func("/splitnet/security/pool-alignment", test_pool_alignment);
+    qtest_add_func("/splitnet/security/intx-after-msix",
+                   test_intx_after_msix);
     for (iommu = 0; iommu < 2; iommu++) {
         for (p = 0; p < P_COUNT; p++) {
             for (t = 0; t < T_COUNT; t++) {
