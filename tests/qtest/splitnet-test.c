@@ -758,80 +758,84 @@ static void tx_batch(Ctx *c, int count, uint16_t hdr_len, uint32_t payload,
     }
 }
 
-static void test_tx_one_frag(void)
+/*
+ * Frames of one shape each, sent one at a time: each arrives intact, the
+ * payload in guest memory stays untouched, and the counters add up.
+ */
+
+/* @hdr_len head bytes, @nfrags fragments of @lens (NULL: @payload split) */
+typedef struct TxShape {
+    uint16_t hdr_len;
+    int nfrags;
+    const uint32_t *lens;
+    uint32_t payload;
+} TxShape;
+
+typedef struct TxShapeCase {
+    const char *path;
+    uint32_t ring;
+    unsigned seed;          /* of the first frame, +1 for each next */
+    int nframes;
+    TxShape frames[3];
+} TxShapeCase;
+
+static const uint32_t lens_17[17] = {
+    10, 15, 20, 25, 30, 35, 40, 45, 50, 55, 60, 65, 70, 75, 80, 85, 90,
+};
+
+static const TxShapeCase tx_shapes[] = {
+    { "tx/one-frag", 8, 1, 2, {
+        { ETH_HLEN, 1, (const uint32_t[]){ 100 } },
+        { 54, 1, (const uint32_t[]){ 100 } } } },
+    { "tx/two-frags", 8, 3, 1, {
+        { 54, 2, (const uint32_t[]){ 700, 760 } } } },
+    { "tx/17-frags", 64, 4, 1, {
+        { 42, 17, lens_17 } } },
+    /*
+     * SPLITNET_TX_MAX_FRAGS descriptors is the most one frame may span;
+     * three times, so that the second frame wraps the 64-entry ring.
+     */
+    { "tx/32-frags", 64, 5, 3, {
+        { 64, SPLITNET_TX_MAX_FRAGS, NULL, 1450 },
+        { 64, SPLITNET_TX_MAX_FRAGS, NULL, 1450 },
+        { 64, SPLITNET_TX_MAX_FRAGS, NULL, 1450 } } },
+    /* The whole frame in the slot; the one descriptor has len 0. */
+    { "tx/head-only", 8, 8, 3, {
+        { 60, 0 },
+        { ETH_HLEN, 0 },
+        { 128, 3, (const uint32_t[]){ 0, 0, 0 } } } },
+    /* hdr_len 0: the frame is all payload. */
+    { "tx/no-head", 8, 11, 1, {
+        { 0, 2, (const uint32_t[]){ 10, 90 } } } },
+};
+
+static void test_tx_shape(gconstpointer data)
 {
-    Ctx *c = start_up(NULL, 8);
-    uint32_t len = 100;
-
-    tx_one(c, ETH_HLEN, &len, 1, 1);
-    tx_one(c, 54, &len, 1, 2);
-    g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_FRAMES), ==, 2);
-    g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_BYTES), ==, 114 + 154);
-    g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_ERRORS), ==, 0);
-    qsplitnet_test_stop(c);
-}
-
-static void test_tx_two_frags(void)
-{
-    Ctx *c = start_up(NULL, 8);
-    uint32_t lens[2] = { 700, 760 };
-
-    tx_one(c, 54, lens, 2, 3);
-    qsplitnet_test_stop(c);
-}
-
-static void test_tx_17_frags(void)
-{
-    Ctx *c = start_up(NULL, 64);
-    uint32_t lens[17];
+    const TxShapeCase *t = data;
+    Ctx *c = start_up(NULL, t->ring);
+    uint64_t bytes = 0, head = 0;
+    uint32_t lens[SPLITNET_TX_MAX_FRAGS];
     int i;
 
-    for (i = 0; i < 17; i++) {
-        lens[i] = 10 + 5 * i;
+    for (i = 0; i < t->nframes; i++) {
+        const TxShape *f = &t->frames[i];
+
+        if (f->lens) {
+            memcpy(lens, f->lens, f->nfrags * sizeof(lens[0]));
+        } else {
+            split_lens(lens, f->payload, f->nfrags);
+        }
+        tx_one(c, f->hdr_len, lens, f->nfrags, t->seed + i);
+        bytes += qsplitnet_frame_len(f->hdr_len, lens, f->nfrags);
+        head += f->hdr_len;
     }
-    tx_one(c, 42, lens, 17, 4);
-    qsplitnet_test_stop(c);
-}
-
-/* SPLITNET_TX_MAX_FRAGS descriptors is the most one frame may span. */
-static void test_tx_32_frags(void)
-{
-    Ctx *c = start_up(NULL, 64);
-    uint32_t lens[SPLITNET_TX_MAX_FRAGS];
-
-    split_lens(lens, 1450, SPLITNET_TX_MAX_FRAGS);
-    tx_one(c, 64, lens, SPLITNET_TX_MAX_FRAGS, 5);
-    /* Twice, so the second frame wraps the 64-entry ring */
-    tx_one(c, 64, lens, SPLITNET_TX_MAX_FRAGS, 6);
-    tx_one(c, 64, lens, SPLITNET_TX_MAX_FRAGS, 7);
-    g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_ERRORS), ==, 0);
-    qsplitnet_test_stop(c);
-}
-
-/* The whole frame in the slot; the one descriptor has len 0. */
-static void test_tx_head_only(void)
-{
-    Ctx *c = start_up(NULL, 8);
-    uint32_t zeros[3] = { 0, 0, 0 };
-
-    tx_one(c, 60, NULL, 0, 8);
-    tx_one(c, ETH_HLEN, NULL, 0, 9);
-    tx_one(c, 128, zeros, 3, 10);
+    g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_FRAMES), ==, t->nframes);
+    g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_BYTES), ==, bytes);
+    g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_TX_HEAD_BYTES), ==, head);
     g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_TX_PAYLOAD_REF) +
-                     qstat(c, TXQ, SPLITNET_STAT_TX_PAYLOAD_COPY), ==, 0);
-    g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_TX_HEAD_BYTES), ==,
-                     60 + 14 + 128);
-    qsplitnet_test_stop(c);
-}
-
-/* hdr_len 0: the frame is all payload. */
-static void test_tx_no_head(void)
-{
-    Ctx *c = start_up(NULL, 8);
-    uint32_t lens[2] = { 10, 90 };
-
-    tx_one(c, 0, lens, 2, 11);
-    g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_TX_HEAD_BYTES), ==, 0);
+                     qstat(c, TXQ, SPLITNET_STAT_TX_PAYLOAD_COPY), ==,
+                     bytes - head);
+    g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_ERRORS), ==, 0);
     qsplitnet_test_stop(c);
 }
 
@@ -925,26 +929,28 @@ static void test_tx_1514_counters(void)
 /* Fragments shorter than tx-copybreak are copied, the rest mapped. */
 static void test_tx_copybreak(void)
 {
+    static const struct {
+        const char *devopts;
+        uint64_t copy, ref;
+    } cases[] = {
+        { NULL, 64, 1064 },
+        { "tx-copybreak=0", 0, 1128 },
+        { "tx-copybreak=256", 128, 1000 },
+    };
     uint32_t lens[4] = { 63, 64, 1, 1000 };
-    Ctx *c = start_up(NULL, 8);
+    int i;
 
-    tx_one(c, 54, lens, 4, 16);
-    g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_TX_PAYLOAD_COPY), ==, 64);
-    g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_TX_PAYLOAD_REF), ==, 1064);
-    qsplitnet_test_stop(c);
+    for (i = 0; i < ARRAY_SIZE(cases); i++) {
+        Ctx *c = start_up(cases[i].devopts, 8);
 
-    c = start_up("tx-copybreak=0", 8);
-    tx_one(c, 54, lens, 4, 17);
-    g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_TX_PAYLOAD_COPY), ==, 0);
-    g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_TX_PAYLOAD_REF), ==, 1128);
-    qsplitnet_test_stop(c);
-
-    c = start_up("tx-copybreak=256", 8);
-    tx_one(c, 54, lens, 4, 18);
-    g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_TX_PAYLOAD_COPY), ==, 128);
-    g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_TX_PAYLOAD_REF), ==, 1000);
-    g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_TX_HEAD_BYTES), ==, 54);
-    qsplitnet_test_stop(c);
+        tx_one(c, 54, lens, 4, 16 + i);
+        g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_TX_PAYLOAD_COPY), ==,
+                         cases[i].copy);
+        g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_TX_PAYLOAD_REF), ==,
+                         cases[i].ref);
+        g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_TX_HEAD_BYTES), ==, 54);
+        qsplitnet_test_stop(c);
+    }
 }
 
 /* Frames of 1..3 descriptors around an 8-entry ring, many times. */
@@ -2168,19 +2174,88 @@ static void finish_queues(Ctx *c)
     qsplitnet_test_stop(c);
 }
 
-static void test_err_ring_size(void)
+/*
+ * Queue set-ups that differ from a good one in one field: enabling the
+ * queue must fail with the case's error, each in turn.
+ */
+
+enum { Q_RING, Q_POOL, Q_SIZE };
+#define AT_BAR0 UINT64_MAX      /* the device's own registers */
+
+typedef struct BadQueue {
+    bool rx;                /* the RX queue, else TX */
+    int field;              /* Q_RING, Q_POOL or Q_SIZE */
+    bool add;               /* add @val to the good value, else set it */
+    uint64_t val;           /* AT_BAR0: BAR0's address */
+} BadQueue;
+
+typedef struct BadQueueCase {
+    const char *path;
+    uint32_t err;
+    int n;
+    const BadQueue *bad;
+} BadQueueCase;
+
+static const BadQueue bad_ring_size[] = {
+    { false, Q_SIZE, false, 0 }, { true, Q_SIZE, false, 0 },
+    { false, Q_SIZE, false, 4 }, { true, Q_SIZE, false, 4 },
+    { false, Q_SIZE, false, 12 }, { true, Q_SIZE, false, 12 },
+    { false, Q_SIZE, false, 100 }, { true, Q_SIZE, false, 100 },
+    { false, Q_SIZE, false, 2048 }, { true, Q_SIZE, false, 2048 },
+    { false, Q_SIZE, false, 0x80000000 }, { true, Q_SIZE, false, 0x80000000 },
+};
+
+static const BadQueue bad_unaligned[] = {
+    { false, Q_RING, true, 32 },
+    { false, Q_POOL, true, 8 },
+    { true, Q_RING, true, 1 },
+};
+
+/* Ring or pool not entirely in RAM */
+static const BadQueue bad_xlate[] = {
+    { false, Q_RING, false, NOT_RAM },
+    { false, Q_POOL, false, NOT_RAM },
+    { false, Q_RING, false, RAM_SIZE - 128 },   /* 256 bytes across the end */
+    { false, Q_RING, false, AT_BAR0 },
+    { true, Q_RING, false, 1ull << 50 },
+};
+
+static const BadQueueCase bad_queue_cases[] = {
+    { "err/ring-size", SPLITNET_ERR_RING_CONFIG,
+      ARRAY_SIZE(bad_ring_size), bad_ring_size },
+    { "err/unaligned", SPLITNET_ERR_RING_CONFIG,
+      ARRAY_SIZE(bad_unaligned), bad_unaligned },
+    { "err/xlate", SPLITNET_ERR_XLATE, ARRAY_SIZE(bad_xlate), bad_xlate },
+};
+
+static void bad_queue_apply(Ctx *c, const BadQueue *b, QSplitnetQueue *vq)
 {
-    static const uint32_t bad[] = { 0, 4, 12, 100, 2048, 0x80000000 };
+    uint64_t val = b->val == AT_BAR0 ? c->d.bar.addr : b->val;
+
+    switch (b->field) {
+    case Q_RING:
+        vq->ring = b->add ? vq->ring + val : val;
+        break;
+    case Q_POOL:
+        vq->pool = b->add ? vq->pool + val : val;
+        break;
+    default:
+        vq->size = b->add ? vq->size + val : val;
+        break;
+    }
+}
+
+static void test_err_queue_config(gconstpointer data)
+{
+    const BadQueueCase *t = data;
     Ctx *c = start_queues();
     int i;
 
-    for (i = 0; i < ARRAY_SIZE(bad); i++) {
-        QSplitnetQueue tx = c->d.txq, rx = c->d.rxq;
+    for (i = 0; i < t->n; i++) {
+        QSplitnetQueue vq = t->bad[i].rx ? c->d.rxq : c->d.txq;
 
-        tx.size = bad[i];
-        enable_expect(c, &tx, SPLITNET_ERR_RING_CONFIG);
-        rx.size = bad[i];
-        enable_expect(c, &rx, SPLITNET_ERR_RING_CONFIG);
+        bad_queue_apply(c, &t->bad[i], &vq);
+        enable_expect(c, &vq, t->err);
     }
     finish_queues(c);
 }
@@ -2198,21 +2273,6 @@ static void test_err_ring_size_max(void)
     finish_queues(c);
 }
 
-static void test_err_unaligned(void)
-{
-    Ctx *c = start_queues();
-    QSplitnetQueue tx = c->d.txq, rx = c->d.rxq;
-
-    tx.ring += 32;
-    enable_expect(c, &tx, SPLITNET_ERR_RING_CONFIG);
-    tx = c->d.txq;
-    tx.pool += 8;
-    enable_expect(c, &tx, SPLITNET_ERR_RING_CONFIG);
-    rx.ring += 1;
-    enable_expect(c, &rx, SPLITNET_ERR_RING_CONFIG);
-    finish_queues(c);
-}
-
 static void test_err_no_status_base(void)
 {
     Ctx *c = start_queues();
@@ -2224,28 +2284,6 @@ static void test_err_no_status_base(void)
     qsplitnet_queue_enable(&c->d, &tx);
     assert_error(c, SPLITNET_ERR_RING_CONFIG, TXQ);
     g_assert_cmpuint(qrd(c, TXQ, SPLITNET_Q_ENABLE), ==, 0);
-    finish_queues(c);
-}
-
-/* Ring, pool or status entry not entirely in RAM */
-static void test_err_xlate(void)
-{
-    Ctx *c = start_queues();
-    QSplitnetQueue tx = c->d.txq, rx = c->d.rxq;
-
-    tx.ring = NOT_RAM;
-    enable_expect(c, &tx, SPLITNET_ERR_XLATE);
-    tx = c->d.txq;
-    tx.pool = NOT_RAM;
-    enable_expect(c, &tx, SPLITNET_ERR_XLATE);
-    tx = c->d.txq;
-    tx.ring = RAM_SIZE - 128;       /* 256 bytes across the end of RAM */
-    enable_expect(c, &tx, SPLITNET_ERR_XLATE);
-    tx = c->d.txq;
-    tx.ring = c->d.bar.addr;        /* the device's own registers */
-    enable_expect(c, &tx, SPLITNET_ERR_XLATE);
-    rx.ring = 1ull << 50;
-    enable_expect(c, &rx, SPLITNET_ERR_XLATE);
     finish_queues(c);
 }
 
@@ -2297,12 +2335,6 @@ int main(int argc, char **argv)
         { "regs/bad-access", test_regs_bad_access },
         { "regs/link", test_regs_link },
         { "regs/qom-stats", test_regs_qom_stats },
-        { "tx/one-frag", test_tx_one_frag },
-        { "tx/two-frags", test_tx_two_frags },
-        { "tx/17-frags", test_tx_17_frags },
-        { "tx/32-frags", test_tx_32_frags },
-        { "tx/head-only", test_tx_head_only },
-        { "tx/no-head", test_tx_no_head },
         { "tx/full-slot", test_tx_full_slot },
         { "tx/zero-len-frags", test_tx_zero_len_frags },
         { "tx/max-frame", test_tx_max_frame },
@@ -2355,11 +2387,8 @@ int main(int argc, char **argv)
         { "err/prod-index", test_err_prod_index },
         { "err/prod-index-rx", test_err_prod_index_rx },
         { "err/tx-chain", test_err_tx_chain },
-        { "err/ring-size", test_err_ring_size },
         { "err/ring-size-max", test_err_ring_size_max },
-        { "err/unaligned", test_err_unaligned },
         { "err/no-status-base", test_err_no_status_base },
-        { "err/xlate", test_err_xlate },
         { "err/xlate-status", test_err_xlate_status },
         { "err/first-kept", test_err_first_kept },
     };
@@ -2375,6 +2404,19 @@ int main(int argc, char **argv)
                                                 tests[i].path);
 
         qtest_add_func(path, tests[i].fn);
+    }
+    for (i = 0; i < ARRAY_SIZE(tx_shapes); i++) {
+        g_autofree char *path = g_strdup_printf("/splitnet/%s",
+                                                tx_shapes[i].path);
+
+        qtest_add_data_func(path, &tx_shapes[i], test_tx_shape);
+    }
+    for (i = 0; i < ARRAY_SIZE(bad_queue_cases); i++) {
+        g_autofree char *path = g_strdup_printf("/splitnet/%s",
+                                                bad_queue_cases[i].path);
+
+        qtest_add_data_func(path, &bad_queue_cases[i],
+                            test_err_queue_config);
     }
     return g_test_run();
 }
