@@ -28,7 +28,7 @@ QTEST_SUITE := '$(TOP)/scripts/qtest-tap.sh splitnet-test' \
                '$(TOP)/scripts/qtest-tap.sh splitnet-security-test' \
                '$(TOP)/scripts/qtest-tap.sh qos-test'
 GUEST_SUITE := '$(TOP)/scripts/driver-build-tap.sh' '$(TOP)/tests/guest/run.sh'
-STYLE_SUITE := '$(TOP)/scripts/checkpatch-tap.sh'
+STYLE_SUITE := '$(TOP)/scripts/checkpatch-tap.sh' '$(TOP)/scripts/structure-tap.sh'
 
 .PHONY: all build configure check check-qtest check-guest check-style \
         export-patches patch-series demo libvirt-demo clean distclean help bench
@@ -118,7 +118,8 @@ help:
 	@echo "make check           check-qtest + check-guest + check-style"
 	@echo "make check-qtest     splitnet-test and qos-test's splitnet paths"
 	@echo "make check-guest     boot guests on splitnet (tests/guest/run.sh)"
-	@echo "make check-style     checkpatch (QEMU, Linux for guest/), shellcheck"
+	@echo "make check-style     checkpatch (QEMU, Linux for guest/), shellcheck,"
+	@echo "                     which device file calls which (scripts/structure-tap.sh)"
 	@echo "make export-patches  patches/ <- commits on upstream in build/qemu-src"
 	@echo "make patch-series    build/patch-series/: the whole series vs. QEMU"
 	@echo "make demo            boot a guest on splitnet (scripts/demo.sh)"
