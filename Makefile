@@ -29,7 +29,8 @@ GUEST_SUITE := '$(TOP)/scripts/driver-build-tap.sh' '$(TOP)/tests/guest/run.sh'
 STYLE_SUITE := '$(TOP)/scripts/checkpatch-tap.sh'
 
 .PHONY: all build configure check check-qtest check-guest check-style \
-        export-patches patch-series demo libvirt-demo clean distclean help bench
+        export-patches patch-series demo libvirt-demo clean distclean help bench \
+        check-fresh
 
 all: build
 
@@ -76,6 +77,11 @@ check-guest: build
 check-style: configure
 	@$(RUN_SUITE) $(STYLE_SUITE)
 
+# The README's two commands in a clean Debian 12 root (debootstrap, chroot):
+# long, so not part of `make check`.  Options: CHECK_FRESH_ARGS=--new-root ...
+check-fresh:
+	@$(TOP)/scripts/check-fresh.sh $(CHECK_FRESH_ARGS)
+
 # patches/ <- the commits on top of `upstream` in build/qemu-src.
 export-patches:
 	@$(TOP)/scripts/export-patches.sh
@@ -117,6 +123,7 @@ help:
 	@echo "make check-qtest     splitnet-test and qos-test's splitnet paths"
 	@echo "make check-guest     boot guests on splitnet (tests/guest/run.sh)"
 	@echo "make check-style     checkpatch (QEMU, Linux for guest/), shellcheck"
+	@echo "make check-fresh     the README's commands in a clean Debian 12 root"
 	@echo "make export-patches  patches/ <- commits on upstream in build/qemu-src"
 	@echo "make patch-series    build/patch-series/: the whole series vs. QEMU"
 	@echo "make demo            boot a guest on splitnet (scripts/demo.sh)"
