@@ -27,8 +27,9 @@ QTEST_SUITE := '$(TOP)/scripts/qtest-tap.sh splitnet-test' \
                '$(TOP)/scripts/qtest-tap.sh qos-test'
 GUEST_SUITE := '$(TOP)/scripts/driver-build-tap.sh' '$(TOP)/tests/guest/run.sh'
 STYLE_SUITE := '$(TOP)/scripts/checkpatch-tap.sh'
+SETUP_SUITE := '$(TOP)/tests/setup/run.sh'
 
-.PHONY: all build configure check check-qtest check-guest check-style \
+.PHONY: all build configure check check-qtest check-guest check-style check-setup \
         export-patches patch-series demo libvirt-demo clean distclean help bench \
         check-fresh
 
@@ -62,7 +63,7 @@ build: configure
 	@$(TOP)/scripts/build-driver.sh
 
 check: build
-	@$(RUN_SUITE) $(QTEST_SUITE) $(GUEST_SUITE) $(STYLE_SUITE)
+	@$(RUN_SUITE) $(SETUP_SUITE) $(QTEST_SUITE) $(GUEST_SUITE) $(STYLE_SUITE)
 
 check-qtest: build
 	@$(RUN_SUITE) $(QTEST_SUITE)
@@ -76,6 +77,10 @@ check-guest: build
 
 check-style: configure
 	@$(RUN_SUITE) $(STYLE_SUITE)
+
+# configure's dependency step (as a user other than root) and the ERR trap.
+check-setup: configure
+	@$(RUN_SUITE) $(SETUP_SUITE)
 
 # The README's two commands in a clean Debian 12 root (debootstrap, chroot):
 # long, so not part of `make check`.  Options: CHECK_FRESH_ARGS=--new-root ...
@@ -119,7 +124,8 @@ distclean:
 
 help:
 	@echo "make                 configure if needed, build QEMU + qtests"
-	@echo "make check           check-qtest + check-guest + check-style"
+	@echo "make check           check-setup + check-qtest + check-guest + check-style"
+	@echo "make check-setup     configure's dependency check, the ERR trap (seconds)"
 	@echo "make check-qtest     splitnet-test and qos-test's splitnet paths"
 	@echo "make check-guest     boot guests on splitnet (tests/guest/run.sh)"
 	@echo "make check-style     checkpatch (QEMU, Linux for guest/), shellcheck"
