@@ -59,7 +59,8 @@ build: configure
 	@[ -f $(PBUILD)/build.ninja ] || \
 	    $(MESON) setup $(PBUILD) $(TOP) >$(BUILD)/project-setup.log 2>&1 || \
 	    { cat $(BUILD)/project-setup.log; exit 1; }
-	@$(NINJA) -C $(PBUILD) $(if $(V),-v) | grep -v '^ninja: no work to do' || true
+	@set -o pipefail; $(NINJA) -C $(PBUILD) $(if $(V),-v) | \
+	    { grep -v '^ninja: no work to do' || true; }
 	@$(TOP)/scripts/build-driver.sh
 
 check: build

@@ -244,4 +244,4 @@ if [ "$failed" = 0 ] && [ "$KEEP" = 0 ]; then
 else
     say "root kept in ${ROOT#"$SPLITNET_TOP"/} (logs of the commands in ${WORK#"$SPLITNET_TOP"/}/N.log)"
 fi
-[ "$failed" = 0 ]
+[ "$failed" = 0 ] || exit 1

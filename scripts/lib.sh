@@ -24,9 +24,11 @@ die() { echo "splitnet: error: $*" >&2; exit 1; }
 # only matters (and is reported) where its result is used.  A subshell that
 # runs with errexit on its own (a guest test case in tests/guest/run.sh)
 # sets SPLITNET_ERR_SUBSHELL=$BASH_SUBSHELL to report at its level instead.
+# Under `set +e` a failure does not end the script, so it is not reported.
 # The trap only reports: it never changes whether the script goes on.
 splitnet_err_trap() {
     local rc=$1 cmd=$2 file=$3 line=$4
+    case $- in *e*) ;; *) return 0 ;; esac
     [ "$BASH_SUBSHELL" -eq "${SPLITNET_ERR_SUBSHELL:-0}" ] || return 0
     echo "splitnet: error: '$cmd' failed (exit $rc) at ${file#"$SPLITNET_TOP"/}:$line" >&2
 }
