@@ -141,7 +141,7 @@ mount_root() {
 }
 
 trap 'unmount_root' EXIT
-trap 'exit 130' INT TERM
+trap 'say "interrupted"; exit 130' INT TERM
 
 # --- the Debian 12 root -------------------------------------------------------
 
@@ -216,13 +216,19 @@ for cmd in "${COMMANDS[@]}"; do
     log=$WORK/$n.log
     say "[$n/${#COMMANDS[@]}] in the root, in $SRC_IN_ROOT: $cmd (log: ${log#"$SPLITNET_TOP"/})"
     t0=$SECONDS
-    rc=0
-    # shellcheck disable=SC2016 # $1 belongs to the inner bash
-    chroot "$ROOT" /usr/bin/env -i HOME="$HOME_IN_ROOT" USER=root LOGNAME=root \
-        SHELL=/bin/bash TERM=dumb \
-        PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-        /bin/bash -c 'cd "$1" && eval "$2"' _ "$SRC_IN_ROOT" "$cmd" \
-        </dev/null 2>&1 | tee "$log" || rc=${PIPESTATUS[0]}
+    rm -f "$WORK/$n.rc"
+    # In the background, so that a signal reaches this script's traps (and
+    # the unmount) at once rather than when the command ends.
+    # shellcheck disable=SC2016 # $1 and $2 belong to the inner bash
+    { rc=0
+      chroot "$ROOT" /usr/bin/env -i HOME="$HOME_IN_ROOT" USER=root LOGNAME=root \
+          SHELL=/bin/bash TERM=dumb \
+          PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+          /bin/bash -c 'cd "$1" && eval "$2"' _ "$SRC_IN_ROOT" "$cmd" \
+          </dev/null 2>&1 || rc=$?
+      echo "$rc" > "$WORK/$n.rc"; } | tee "$log" &
+    wait $! || true
+    rc=$(cat "$WORK/$n.rc" 2>/dev/null || echo '?')
     el=$((SECONDS - t0))
     if [ "$rc" = 0 ]; then
         RESULTS+=("PASS  $cmd  ($(fmt_time "$el"))")
