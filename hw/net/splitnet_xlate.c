@@ -88,6 +88,7 @@ static bool splitnet_cache_init(SplitnetQueue *q, SplitnetCache *c,
 {
     SplitnetCore *core = q->core;
     MemoryRegion *mr;
+    bool iommu;
     int64_t got;
 
     *c = (SplitnetCache) { .base = addr, .len = len, .is_write = is_write };
@@ -102,9 +103,9 @@ static bool splitnet_cache_init(SplitnetQueue *q, SplitnetCache *c,
         return true;
     }
     /* Behind an IOMMU: keep the range, check it at every access. */
+    iommu = memory_region_is_iommu(mr);
     address_space_cache_destroy(&c->mrc);
-    return memory_region_is_iommu(mr) &&
-           splitnet_range_is_ram(core, addr, len, is_write);
+    return iommu && splitnet_range_is_ram(core, addr, len, is_write);
 }
 
 static void splitnet_cache_destroy(SplitnetCache *c)
