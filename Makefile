@@ -19,20 +19,22 @@ export CCACHE_DIR ?= $(HOME)/.cache/ccache
 # What `make` builds in QEMU's tree; targets not (yet) defined are skipped.
 QEMU_TARGETS := qemu-system-x86_64 tests/qtest/qos-test tests/qtest/splitnet-test \
                 tests/qtest/splitnet-hub-test tests/qtest/netdev-sink-test \
-                tests/qtest/netdev-iov-test
+                tests/qtest/splitnet-security-test tests/qtest/netdev-iov-test
 
 RUN_SUITE := $(TOP)/tests/run-suite.sh
 QTEST_SUITE := '$(TOP)/scripts/qtest-tap.sh splitnet-test' \
                '$(TOP)/scripts/qtest-tap.sh splitnet-hub-test' \
                '$(TOP)/scripts/qtest-tap.sh netdev-sink-test' \
+               '$(TOP)/scripts/qtest-tap.sh splitnet-security-test' \
                '$(TOP)/scripts/qtest-tap.sh netdev-iov-test' \
                '$(TOP)/scripts/qtest-tap.sh qos-test'
 GUEST_SUITE := '$(TOP)/scripts/driver-build-tap.sh' '$(TOP)/tests/guest/run.sh'
-STYLE_SUITE := '$(TOP)/scripts/checkpatch-tap.sh'
+STYLE_SUITE := '$(TOP)/scripts/checkpatch-tap.sh' '$(TOP)/scripts/structure-tap.sh'
+SETUP_SUITE := '$(TOP)/tests/setup/run.sh'
 
-.PHONY: all build configure check check-qtest check-guest check-style \
+.PHONY: all build configure check check-qtest check-guest check-style check-setup \
         export-patches patch-series demo libvirt-demo clean distclean help bench \
-        bench-callgrind
+        bench-callgrind check-fresh
 
 all: build
 
@@ -60,11 +62,12 @@ build: configure
 	@[ -f $(PBUILD)/build.ninja ] || \
 	    $(MESON) setup $(PBUILD) $(TOP) >$(BUILD)/project-setup.log 2>&1 || \
 	    { cat $(BUILD)/project-setup.log; exit 1; }
-	@$(NINJA) -C $(PBUILD) $(if $(V),-v) | grep -v '^ninja: no work to do' || true
+	@set -o pipefail; $(NINJA) -C $(PBUILD) $(if $(V),-v) | \
+	    { grep -v '^ninja: no work to do' || true; }
 	@$(TOP)/scripts/build-driver.sh
 
 check: build
-	@$(RUN_SUITE) $(QTEST_SUITE) $(GUEST_SUITE) $(STYLE_SUITE)
+	@$(RUN_SUITE) $(SETUP_SUITE) $(QTEST_SUITE) $(GUEST_SUITE) $(STYLE_SUITE)
 
 check-qtest: build
 	@$(RUN_SUITE) $(QTEST_SUITE)
@@ -78,6 +81,15 @@ check-guest: build
 
 check-style: configure
 	@$(RUN_SUITE) $(STYLE_SUITE)
+
+# configure's dependency step (as a user other than root) and the ERR trap.
+check-setup: configure
+	@$(RUN_SUITE) $(SETUP_SUITE)
+
+# The README's two commands in a clean Debian 12 root (debootstrap, chroot):
+# long, so not part of `make check`.  Options: CHECK_FRESH_ARGS=--new-root ...
+check-fresh:
+	@$(TOP)/scripts/check-fresh.sh $(CHECK_FRESH_ARGS)
 
 # patches/ <- the commits on top of `upstream` in build/qemu-src.
 export-patches:
@@ -122,10 +134,13 @@ distclean:
 
 help:
 	@echo "make                 configure if needed, build QEMU + qtests"
-	@echo "make check           check-qtest + check-guest + check-style"
+	@echo "make check           check-setup + check-qtest + check-guest + check-style"
+	@echo "make check-setup     configure's dependency check, the ERR trap (seconds)"
 	@echo "make check-qtest     splitnet-test and qos-test's splitnet paths"
 	@echo "make check-guest     boot guests on splitnet (tests/guest/run.sh)"
-	@echo "make check-style     checkpatch (QEMU, Linux for guest/), shellcheck"
+	@echo "make check-style     checkpatch (QEMU, Linux for guest/), shellcheck,"
+	@echo "                     which device file calls which (scripts/structure-tap.sh)"
+	@echo "make check-fresh     the README's commands in a clean Debian 12 root"
 	@echo "make export-patches  patches/ <- commits on upstream in build/qemu-src"
 	@echo "make patch-series    build/patch-series/: the whole series vs. QEMU"
 	@echo "make bench           NIC comparison in guests (tests/bench/README.md)"

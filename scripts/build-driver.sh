@@ -28,6 +28,9 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+# modinfo and depmod live in /sbin (package kmod), not in a user's PATH.
+PATH=$PATH:/usr/sbin:/sbin
+
 KERNEL=guest
 CHECK=0
 while [ $# -gt 0 ]; do
@@ -45,10 +48,13 @@ done
 SRC=$SPLITNET_TOP/guest/linux
 DRIVER_DIR=$SPLITNET_BUILD/guest/driver
 command -v make >/dev/null || die "make is missing: apt-get install make"
+command -v modinfo >/dev/null || die "modinfo is missing: apt-get install kmod"
+command -v strip >/dev/null || die "strip is missing: apt-get install binutils"
 
-# Value of KEY in build/versions.txt, if recorded.
+# Value of KEY in build/versions.txt, if recorded (empty without the file).
 recorded() {
-    sed -n "s/^$1=//p" "$SPLITNET_BUILD/versions.txt" 2>/dev/null | tail -n1
+    [ -f "$SPLITNET_BUILD/versions.txt" ] || return 0
+    sed -n "s/^$1=//p" "$SPLITNET_BUILD/versions.txt" | tail -n1
 }
 
 # Kernel release that Debian's meta package linux-image-amd64 selects in
@@ -66,7 +72,8 @@ meta_kernel() {
         head -n1
 }
 
-# First dependency of package $1 (suite $2) whose name matches $3.
+# First dependency of package $1 (suite $2) whose name matches $3; empty
+# when none does (the caller says so: no grep exit status under pipefail).
 dep_matching() {
     local pkg=$1 suite=$2 re=$3 ver
     ver=$(deb_version "$pkg" "$suite")
@@ -74,7 +81,7 @@ dep_matching() {
     apt-cache $(apt_priv_opts) -o APT::Default-Release="$suite" \
             show "$pkg=$ver" |
         sed -n 's/^Depends: //p' | head -n1 | sed 's/[,|]/\n/g' |
-        sed 's/^ *//; s/ .*//' | grep -E "$re" | head -n1
+        sed 's/^ *//; s/ .*//' | awk -v re="$re" '$0 ~ re && !n++'
 }
 
 # Unpack headers, their -common package and linux-kbuild into
@@ -174,14 +181,14 @@ MAKE_ARGS=(-C "$KDIR" "M=$OUT/src" "SPLITNET_TOP=$SPLITNET_TOP")
 command -v pahole >/dev/null || MAKE_ARGS+=(CONFIG_DEBUG_INFO_BTF_MODULES=)
 [ "$CHECK" = 1 ] && MAKE_ARGS+=(W=1)
 
-make "${MAKE_ARGS[@]}" -j"$(nproc)" modules 2>&1 | tee "$OUT/build.log" >&2
-[ "${PIPESTATUS[0]}" = 0 ] || die "driver build failed, see ${OUT#"$SPLITNET_TOP"/}/build.log"
+# (pipefail: make's failure is the pipe's, so errexit must not see it first)
+make "${MAKE_ARGS[@]}" -j"$(nproc)" modules 2>&1 | tee "$OUT/build.log" >&2 ||
+    die "driver build failed, see ${OUT#"$SPLITNET_TOP"/}/build.log"
 if [ "$CHECK" = 1 ] && grep -q 'warning:' "$OUT/build.log"; then
     die "the driver builds with warnings (W=1), see ${OUT#"$SPLITNET_TOP"/}/build.log"
 fi
 cp "$OUT/src/splitnet.ko" "$OUT/splitnet.ko"
-vermagic=$(modinfo -F vermagic "$OUT/splitnet.ko" 2>/dev/null ||
-           /sbin/modinfo -F vermagic "$OUT/splitnet.ko")
+vermagic=$(modinfo -F vermagic "$OUT/splitnet.ko")
 say "built ${OUT#"$SPLITNET_TOP"/}/splitnet.ko ($vermagic)"
 
 if [ "$KERNEL" = guest ] || [ "$KERNEL" = 6.1 ]; then

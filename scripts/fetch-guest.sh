@@ -56,7 +56,10 @@ host_need() {
     command -v "$tool" >/dev/null 2>&1 && return 0
     [ "$(id -u)" = 0 ] || die "$tool is missing: apt-get install $pkg"
     say "installing $pkg (for $tool)"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$pkg" >/dev/null ||
+    export DEBIAN_FRONTEND=noninteractive
+    # (a machine whose apt lists were never fetched needs an update first)
+    apt-get install -y -q "$pkg" >/dev/null 2>&1 ||
+        { apt-get update -q >/dev/null && apt-get install -y -q "$pkg" >/dev/null; } ||
         die "apt-get install $pkg failed"
 }
 host_need dpkg-deb dpkg

@@ -21,10 +21,15 @@ die() { echo "splitnet: error: $*" >&2; exit 1; }
 # No silent exit under `set -e`: name the command that failed and where.
 # -E carries the trap into functions.  Only the top-level shell reports:
 # errexit does not reach into command substitutions, so a failure there
-# only matters (and is reported) where its result is used.
+# only matters (and is reported) where its result is used.  A subshell that
+# runs with errexit on its own (a guest test case in tests/guest/run.sh)
+# sets SPLITNET_ERR_SUBSHELL=$BASH_SUBSHELL to report at its level instead.
+# Under `set +e` a failure does not end the script, so it is not reported.
+# The trap only reports: it never changes whether the script goes on.
 splitnet_err_trap() {
     local rc=$1 cmd=$2 file=$3 line=$4
-    [ "$BASH_SUBSHELL" -eq 0 ] || return 0
+    case $- in *e*) ;; *) return 0 ;; esac
+    [ "$BASH_SUBSHELL" -eq "${SPLITNET_ERR_SUBSHELL:-0}" ] || return 0
     echo "splitnet: error: '$cmd' failed (exit $rc) at ${file#"$SPLITNET_TOP"/}:$line" >&2
 }
 set -E

@@ -66,9 +66,11 @@ step() { printf '\n==> %s\n' "$*" >&2; }
 # takes trixie's newer libc6, glib, systemd, ... for every dependency it
 # touches.
 
+# Empty when not installed (dpkg-query exits 1 for a package it never saw:
+# expected, so it must not fail the pipe under pipefail).
 libvirt_version() {
-    dpkg-query -W -f='${Status} ${Version}\n' libvirt-daemon-system 2>/dev/null |
-        awk '$3 == "installed" { print $4 }'
+    { dpkg-query -W -f='${Status} ${Version}\n' libvirt-daemon-system 2>/dev/null ||
+          true; } | awk '$3 == "installed" { print $4 }'
 }
 
 install_libvirt() {
@@ -103,8 +105,21 @@ EOS
     dpkg --compare-versions "${v:-0}" ge 11 || die "installed libvirt is $v, not >= 11"
 }
 
+# `ip` (iproute2) brings up the loopback of the daemons' network namespace;
+# libvirt does not pull it in, and a minimal Debian has none.
+install_ip() {
+    command -v ip >/dev/null && return 0
+    say "apt-get install iproute2 (for ip)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -q --no-install-recommends iproute2 >> "$OUT/install.log" 2>&1 ||
+        { apt-get update -q >> "$OUT/install.log" 2>&1 &&
+          apt-get install -y -q --no-install-recommends iproute2 >> "$OUT/install.log" 2>&1; } ||
+        die "apt-get install iproute2 failed, see ${OUT#"$TOP"/}/install.log"
+}
+
 step "1/5 libvirt"
 install_libvirt
+install_ip
 record_version libvirt-daemon-system "$(libvirt_version)"
 record_version libvirt-clients "$(dpkg-query -W -f='${Version}' libvirt-clients)"
 
@@ -171,6 +186,8 @@ STARTED_PIDS=()
 PROBE_PID=
 cleanup() {
     local p i n
+    # Best effort: what is already gone is no error (set +e: nor does the
+    # ERR trap report it).
     set +e
     if "${VIRSH[@]}" dominfo "$DOMAIN" >/dev/null 2>&1; then
         "${VIRSH[@]}" destroy "$DOMAIN" >/dev/null 2>&1
@@ -283,7 +300,8 @@ echo "$net" | grep 'type=user' | grep -vq 'restrict=on' &&
 awk '/^LC_ALL=/ { b = ""; on = 1 } on { b = b $0 "\n" } /^-msg/ { on = 0 }
      END { printf "%s", b }' "/var/log/libvirt/qemu/$DOMAIN.log" > "$OUT/qemu.log"
 say "QEMU command line: ${OUT#"$TOP"/}/qemu.log"
-grep -E '^-(machine|netdev|set) |^-device .*splitnet' "$OUT/qemu.log" | sed 's/^/  /' >&2
+{ grep -E '^-(machine|netdev|set) |^-device .*splitnet' "$OUT/qemu.log" || true; } |
+    sed 's/^/  /' >&2
 "${VIRSH[@]}" resume "$DOMAIN" >&2
 
 # --- 5. the guest ------------------------------------------------------------
@@ -304,7 +322,7 @@ while ! grep -aq 'SPLITNET-RESULT: ' "$OUT/console.log"; do
     sleep 0.5
 done
 el=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
-tr -d '\r' < "$OUT/console.log" | grep -aE '^(guest:|udhcpc:|SPLITNET-)' |
+tr -d '\r' < "$OUT/console.log" | { grep -aE '^(guest:|udhcpc:|SPLITNET-)' || true; } |
     sed 's/^/  console| /' >&2
 for _ in $(seq 50); do
     "${VIRSH[@]}" domstate "$DOMAIN" 2>/dev/null | grep -q 'shut off' && break

@@ -24,6 +24,10 @@
 #define SPLITNET_TX_TIMEOUT		(5 * HZ)
 #define SPLITNET_RESET_POLLS		100
 
+/* The ISR and INTR_MASK bits of queue pair 0 */
+#define SPLITNET_ISR_QUEUES		(SPLITNET_ISR_QUEUE(SPLITNET_TXQ(0)) | \
+					 SPLITNET_ISR_QUEUE(SPLITNET_RXQ(0)))
+
 static const struct pci_device_id splitnet_pci_tbl[] = {
 	{ PCI_DEVICE(SPLITNET_PCI_VENDOR_ID, SPLITNET_PCI_DEVICE_ID) },
 	{ }
@@ -187,9 +191,6 @@ static irqreturn_t splitnet_msix_queue(int irq, void *data)
 	return IRQ_HANDLED;
 }
 
-#define SPLITNET_ISR_QUEUES	(SPLITNET_ISR_QUEUE(SPLITNET_TXQ(0)) | \
-				 SPLITNET_ISR_QUEUE(SPLITNET_RXQ(0)))
-
 static irqreturn_t splitnet_intx(int irq, void *data)
 {
 	struct splitnet_priv *priv = data;
@@ -273,6 +274,39 @@ static void splitnet_free_irqs(struct splitnet_priv *priv)
 		free_irq(pci_irq_vector(priv->pdev, i), priv);
 }
 
+/* --- receive filter ----------------------------------------------------- */
+
+static void splitnet_set_rx_mode(struct net_device *netdev)
+{
+	struct splitnet_priv *priv = netdev_priv(netdev);
+	u32 filter = SPLITNET_RX_FILTER_UNICAST | SPLITNET_RX_FILTER_BROADCAST;
+	struct netdev_hw_addr *ha;
+	u64 hash = 0;
+
+	if (!priv->up)
+		return;
+	/* Only the station address has an exact filter. */
+	if ((netdev->flags & IFF_PROMISC) || !netdev_uc_empty(netdev)) {
+		filter |= SPLITNET_RX_FILTER_PROMISC;
+	} else if (netdev->flags & IFF_ALLMULTI) {
+		filter |= SPLITNET_RX_FILTER_ALLMULTI;
+	} else if (!netdev_mc_empty(netdev)) {
+		filter |= SPLITNET_RX_FILTER_MULTICAST;
+		netdev_for_each_mc_addr(ha, netdev)
+			hash |= BIT_ULL(ether_crc(ETH_ALEN, ha->addr) >>
+					SPLITNET_MC_HASH_SHIFT);
+	}
+	splitnet_wr64(priv, SPLITNET_REG_MC_HASH, hash);
+	splitnet_wr32(priv, SPLITNET_REG_RX_FILTER, filter);
+}
+
+static void splitnet_start_rx_filter(struct net_device *netdev)
+{
+	netif_addr_lock_bh(netdev);
+	splitnet_set_rx_mode(netdev);
+	netif_addr_unlock_bh(netdev);
+}
+
 /* --- bring-up and teardown ------------------------------------------------ */
 
 static int splitnet_alloc_status(struct splitnet_priv *priv)
@@ -294,8 +328,6 @@ static void splitnet_free_status(struct splitnet_priv *priv)
 			  priv->status, priv->status_dma);
 	priv->status = NULL;
 }
-
-static void splitnet_start_rx_filter(struct net_device *netdev);
 
 static int splitnet_up(struct splitnet_priv *priv)
 {
@@ -418,37 +450,6 @@ static int splitnet_stop(struct net_device *netdev)
 	if (priv->up)
 		splitnet_down(priv);
 	return 0;
-}
-
-static void splitnet_set_rx_mode(struct net_device *netdev)
-{
-	struct splitnet_priv *priv = netdev_priv(netdev);
-	u32 filter = SPLITNET_RX_FILTER_UNICAST | SPLITNET_RX_FILTER_BROADCAST;
-	struct netdev_hw_addr *ha;
-	u64 hash = 0;
-
-	if (!priv->up)
-		return;
-	/* Only the station address has an exact filter. */
-	if ((netdev->flags & IFF_PROMISC) || !netdev_uc_empty(netdev)) {
-		filter |= SPLITNET_RX_FILTER_PROMISC;
-	} else if (netdev->flags & IFF_ALLMULTI) {
-		filter |= SPLITNET_RX_FILTER_ALLMULTI;
-	} else if (!netdev_mc_empty(netdev)) {
-		filter |= SPLITNET_RX_FILTER_MULTICAST;
-		netdev_for_each_mc_addr(ha, netdev)
-			hash |= BIT_ULL(ether_crc(ETH_ALEN, ha->addr) >>
-					SPLITNET_MC_HASH_SHIFT);
-	}
-	splitnet_wr64(priv, SPLITNET_REG_MC_HASH, hash);
-	splitnet_wr32(priv, SPLITNET_REG_RX_FILTER, filter);
-}
-
-static void splitnet_start_rx_filter(struct net_device *netdev)
-{
-	netif_addr_lock_bh(netdev);
-	splitnet_set_rx_mode(netdev);
-	netif_addr_unlock_bh(netdev);
 }
 
 static int splitnet_set_mac_address(struct net_device *netdev, void *p)

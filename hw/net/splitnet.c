@@ -199,6 +199,19 @@ static void splitnet_exit(PCIDevice *pci)
     msix_uninit_exclusive_bar(pci);
 }
 
+/*
+ * Switching MSI-X off hands interrupts back to INTx: causes still latched
+ * in ISR must raise the line again.
+ */
+static void splitnet_write_config(PCIDevice *pci, uint32_t addr, uint32_t val,
+                                  int len)
+{
+    SplitnetState *s = SPLITNET(pci);
+
+    pci_default_write_config(pci, addr, val, len);
+    splitnet_core_config_written(&s->core);
+}
+
 static void splitnet_reset_hold(Object *obj, ResetType type)
 {
     SplitnetState *s = SPLITNET(obj);
@@ -210,8 +223,7 @@ static int splitnet_post_load(void *opaque, int version_id)
 {
     SplitnetState *s = opaque;
 
-    splitnet_core_post_load(&s->core);
-    return 0;
+    return splitnet_core_post_load(&s->core);
 }
 
 static const VMStateDescription vmstate_splitnet_queue = {
@@ -262,14 +274,24 @@ static const VMStateDescription vmstate_splitnet_rxq = {
     },
 };
 
+/*
+ * Version 2 carries the properties the guest's ring and pool layout
+ * depends on; a destination configured otherwise refuses the stream.
+ */
 static const VMStateDescription vmstate_splitnet = {
     .name = "splitnet",
-    .version_id = 1,
-    .minimum_version_id = 1,
+    .version_id = 2,
+    .minimum_version_id = 2,
     .post_load = splitnet_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_PCI_DEVICE(parent_obj, SplitnetState),
         VMSTATE_MSIX(parent_obj, SplitnetState),
+        VMSTATE_UINT32_EQUAL(core.slot_size, SplitnetState,
+                             "hdr-slot-size must match the source's"),
+        VMSTATE_UINT32_EQUAL(core.max_ring_size, SplitnetState,
+                             "max-ring-size must match the source's"),
+        VMSTATE_UINT32_EQUAL(core.max_mtu, SplitnetState,
+                             "max-mtu must match the source's"),
         VMSTATE_UINT64(core.drv_features, SplitnetState),
         VMSTATE_UINT64(core.status_base, SplitnetState),
         VMSTATE_UINT64(core.mc_hash, SplitnetState),
@@ -373,6 +395,7 @@ static void splitnet_class_init(ObjectClass *klass, void *data)
 
     pc->realize = splitnet_realize;
     pc->exit = splitnet_exit;
+    pc->config_write = splitnet_write_config;
     pc->vendor_id = SPLITNET_PCI_VENDOR_ID;
     pc->device_id = SPLITNET_PCI_DEVICE_ID;
     pc->revision = SPLITNET_PCI_REVISION;

@@ -8,6 +8,7 @@
 
 #include "qemu/osdep.h"
 #include "hw/registerfields.h"
+#include "qemu/error-report.h"
 #include "qemu/log.h"
 #include "system/runstate.h"
 #include "splitnet_core.h"
@@ -360,16 +361,28 @@ static void splitnet_global_write(SplitnetCore *core, hwaddr addr,
                        addr);
 }
 
-static bool splitnet_queue_config_valid(SplitnetQueue *q)
+/*
+ * The pool is aligned to its slot size so that no slot crosses a page,
+ * which behind a vIOMMU may map anywhere.
+ */
+static bool splitnet_queue_config_ok(SplitnetQueue *q)
 {
     SplitnetCore *core = q->core;
     bool tx = !SPLITNET_QUEUE_IS_RX(q->index);
 
-    if (!is_power_of_2(q->ring_size) || q->ring_size < SPLITNET_RING_SIZE_MIN ||
-        q->ring_size > core->max_ring_size ||
-        !core->status_base || (core->status_base % SPLITNET_STATUS_ALIGN) ||
-        (q->ring_base % SPLITNET_RING_ALIGN) ||
-        (tx && (q->pool_base % SPLITNET_RING_ALIGN))) {
+    return is_power_of_2(q->ring_size) &&
+           q->ring_size >= SPLITNET_RING_SIZE_MIN &&
+           q->ring_size <= core->max_ring_size &&
+           core->status_base && !(core->status_base % SPLITNET_STATUS_ALIGN) &&
+           !(q->ring_base % SPLITNET_RING_ALIGN) &&
+           !(tx && (q->pool_base % core->slot_size));
+}
+
+static bool splitnet_queue_config_valid(SplitnetQueue *q)
+{
+    SplitnetCore *core = q->core;
+
+    if (!splitnet_queue_config_ok(q)) {
         SPLITNET_GUEST_ERR(splitnet_err_ring_config,
                            "queue %u ring 0x%" PRIx64 " size %u pool 0x%"
                            PRIx64 " status 0x%" PRIx64, q->index,
@@ -562,10 +575,42 @@ void splitnet_core_unrealize(SplitnetCore *core)
     }
 }
 
-/* Translations are rebuilt on first use; TX resumes when the VM runs. */
-void splitnet_core_post_load(SplitnetCore *core)
+/*
+ * A migration stream is input too: refuse one that describes a state the
+ * device could not have reached.  Translations are rebuilt on first use;
+ * TX resumes when the VM runs.
+ */
+int splitnet_core_post_load(SplitnetCore *core)
 {
+    SplitnetQueue *q;
+    unsigned i;
+
+    if (core->error > SPLITNET_ERR_TX_CHAIN ||
+        core->error_queue >= SPLITNET_NUM_QUEUES ||
+        core->mtu < SPLITNET_MIN_MTU || core->mtu > core->max_mtu ||
+        (core->drv_features & ~SPLITNET_DEV_FEATURES) ||
+        (core->rx_filter & ~R_RX_FILTER_ALL_MASK)) {
+        error_report("splitnet: invalid device state in the migration "
+                     "stream (error %u queue %u mtu %u features 0x%" PRIx64
+                     " rx filter 0x%x)", core->error, core->error_queue,
+                     core->mtu, core->drv_features, core->rx_filter);
+        return -EINVAL;
+    }
+    for (i = 0; i < SPLITNET_NUM_QUEUES; i++) {
+        q = splitnet_queue(core, i);
+        if (q->enabled > 1 || q->intr_delay_us > SPLITNET_INTR_DELAY_MAX ||
+            (q->enabled && (!splitnet_queue_config_ok(q) ||
+                            q->prod - q->cons > q->ring_size))) {
+            error_report("splitnet: invalid state of queue %u in the "
+                         "migration stream (enabled %u ring 0x%" PRIx64
+                         " size %u pool 0x%" PRIx64 " prod %u cons %u)", i,
+                         q->enabled, q->ring_base, q->ring_size, q->pool_base,
+                         q->prod, q->cons);
+            return -EINVAL;
+        }
+    }
     splitnet_update_intx(core);
+    return 0;
 }
 
 /*
@@ -586,6 +631,11 @@ static bool splitnet_guard_enter(SplitnetCore *core)
 static void splitnet_guard_exit(SplitnetCore *core, bool was)
 {
     DEVICE(core->pci)->mem_reentrancy_guard.engaged_in_io = was;
+}
+
+void splitnet_core_config_written(SplitnetCore *core)
+{
+    splitnet_update_intx(core);
 }
 
 void splitnet_core_set_link_status(SplitnetCore *core)

@@ -171,7 +171,8 @@ uint64_t splitnet_core_read(SplitnetCore *core, hwaddr addr, unsigned size);
 void splitnet_core_write(SplitnetCore *core, hwaddr addr, uint64_t val,
                          unsigned size);
 void splitnet_core_set_link_status(SplitnetCore *core);
-void splitnet_core_post_load(SplitnetCore *core);
+void splitnet_core_config_written(SplitnetCore *core);
+int splitnet_core_post_load(SplitnetCore *core);
 void splitnet_core_tx_sent(SplitnetCore *core, ssize_t ret);
 bool splitnet_core_can_receive(SplitnetCore *core);
 ssize_t splitnet_core_receive(SplitnetCore *core, const struct iovec *iov,

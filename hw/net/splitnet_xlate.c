@@ -127,6 +127,7 @@ static bool splitnet_cache_init(SplitnetQueue *q, SplitnetCache *c,
 {
     SplitnetCore *core = q->core;
     MemoryRegion *mr;
+    bool iommu;
     int64_t got;
 
     *c = (SplitnetCache) { .base = addr, .len = len, .is_write = is_write };
@@ -141,9 +142,9 @@ static bool splitnet_cache_init(SplitnetQueue *q, SplitnetCache *c,
         return true;
     }
     /* Behind an IOMMU: keep the range, check it at every access. */
+    iommu = memory_region_is_iommu(mr);
     address_space_cache_destroy(&c->mrc);
-    return memory_region_is_iommu(mr) &&
-           splitnet_range_is_ram(core, addr, len, is_write);
+    return iommu && splitnet_range_is_ram(core, addr, len, is_write);
 }
 
 static void splitnet_cache_destroy(SplitnetCache *c)
@@ -188,6 +189,10 @@ bool splitnet_xlate_build(SplitnetQueue *q)
     return true;
 }
 
+/*
+ * Callers hold the RCU read lock: the cache's references keep a direct
+ * pointer's RAM alive, RCU keeps what an IOMMU translation returns alive.
+ */
 static bool splitnet_cache_access_ok(SplitnetQueue *q, SplitnetCache *c,
                                      hwaddr off, hwaddr len, bool is_write)
 {
@@ -198,6 +203,8 @@ static bool splitnet_cache_access_ok(SplitnetQueue *q, SplitnetCache *c,
 MemTxResult splitnet_xlate_read(SplitnetQueue *q, SplitnetCache *c,
                                 hwaddr off, void *buf, hwaddr len)
 {
+    RCU_READ_LOCK_GUARD();
+
     if (!splitnet_cache_access_ok(q, c, off, len, false)) {
         return MEMTX_ERROR;
     }
@@ -214,6 +221,8 @@ MemTxResult splitnet_xlate_read(SplitnetQueue *q, SplitnetCache *c,
 MemTxResult splitnet_xlate_write(SplitnetQueue *q, SplitnetCache *c,
                                  hwaddr off, const void *buf, hwaddr len)
 {
+    RCU_READ_LOCK_GUARD();
+
     if (!splitnet_cache_access_ok(q, c, off, len, true)) {
         return MEMTX_ERROR;
     }

@@ -203,11 +203,13 @@ nic_device() {
     echo "$1,netdev=$2,id=nic0,mac=$MAC,romfile="
 }
 
-# The module for NIC $1 goes to the next guest: a file for splitnet.
+# The module for NIC $1 goes to the next guest (a file for splitnet), with
+# the setup both in-guest scripts source.
 nic_module_env() {
     local mod
     mod=$(nic_module "$1")
     guest_env "BENCH_NIC=$1" "BENCH_MODULE=$mod"
+    guest_file "$HERE/in-guest/benchlib.sh" benchlib.sh
     [ "$1" = splitnet ] && guest_file "$KO" splitnet.ko
     return 0
 }

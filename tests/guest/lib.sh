@@ -76,10 +76,13 @@ guest_qemu_is_ours() {
       "$(readlink -f "$SPLITNET_BUILD/qemu-build/qemu-system-x86_64")" ]
 }
 
-# True when QEMU knows device $1.
+# True when QEMU knows device $1.  The list is read whole first: `grep -q`
+# in a pipe stops reading at the first match, and QEMU writing the rest
+# could then die of SIGPIPE, which pipefail would take for "no device".
 qemu_has_device() {
-    "$(guest_qemu)" -machine none -device help 2>/dev/null |
-        grep -q "^name \"$1\""
+    local list
+    list=$("$(guest_qemu)" -machine none -device help 2>/dev/null) || return 1
+    grep -q "^name \"$1\"" <<<"$list"
 }
 
 # Kernel, initramfs and firmware: (re)build them when needed, then load
@@ -249,9 +252,11 @@ for s in socks:
 print("\n".join(str(s.getsockname()[1]) for s in socks))' "$1"
 }
 
-# Lines the in-guest script printed with log() ("guest: ..."), without \r.
+# Lines the in-guest script printed with log() ("guest: ..."), without \r;
+# none is no error (grep's exit 1 would fail every pipe under pipefail).
 guest_output() {
-    grep -a '^guest: ' "${GUEST_LOGS[$1]:-$GUEST_LOGDIR/$1.log}" | tr -d '\r'
+    { grep -a '^guest: ' "${GUEST_LOGS[$1]:-$GUEST_LOGDIR/$1.log}" || true; } |
+        tr -d '\r'
 }
 
 # --- traffic tests ------------------------------------------------------------

@@ -79,10 +79,13 @@ for f in "${cases[@]}"; do
     out=$(mktemp)
     diagf=$(mktemp)
     t0=$(date +%s.%N)
-    # the test's own output is progress: to stderr, and kept for diagnostics
+    # the test's own output is progress: to stderr, and kept for diagnostics.
+    # (Not `( ... ) | tee || rc=...`: errexit would then be off in the test.)
     set +e
     (
         set -euo pipefail
+        # the ERR trap (scripts/lib.sh) names a failed command at this level
+        SPLITNET_ERR_SUBSHELL=$BASH_SUBSHELL
         # shellcheck disable=SC2034 # used by the test
         TEST_NAME=$name
         # shellcheck disable=SC2034 # used by lib.sh's diag
@@ -113,4 +116,4 @@ for f in "${cases[@]}"; do
 done
 echo "# guest tests: $passed passed, $failed failed, $skipped skipped in $(( $(date +%s) - t_all ))s"
 echo "guest: $passed passed, $failed failed, $skipped skipped" >&2
-[ "$failed" = 0 ]
+[ "$failed" = 0 ] || exit 1

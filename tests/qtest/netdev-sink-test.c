@@ -12,9 +12,7 @@
  */
 
 #include "qemu/osdep.h"
-#include <sys/socket.h>
 #include "libqtest.h"
-#include "qemu/bswap.h"
 #include "qemu/timer.h"
 #include "qemu/units.h"
 #include "qobject/qdict.h"
@@ -25,40 +23,21 @@
 #include "libqos/pci-pc.h"
 #include "libqos/splitnet.h"
 
-#define SN_DEVFN        QPCI_DEVFN(4, 0)
 #define TXQ             SPLITNET_TXQ(0)
-#define ETH_HLEN        14
 #define HDR_LEN         54
 #define FRAME_MAX       (16 * KiB)
 #define TIMEOUT_US      (10 * G_TIME_SPAN_SECOND)
 /* `info network` is refreshed on the real-time clock: wait that long. */
 #define INFO_TIMEOUT_US (3 * G_TIME_SPAN_SECOND)
 
-typedef struct Ctx {
-    QOSState *qs;
-    QTestState *qts;
-    QPCIDevice *pdev;
-    QSplitnet d;
-    int sock;               /* test end of socket port s0, or -1 */
-} Ctx;
+/* One machine: splitnet at 04.0 (libqos/splitnet.h) */
+typedef QSplitnetTest Ctx;
 
 static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 static const uint8_t our_mac[6] = SPLITNET_TEST_MAC;
 static const uint8_t other_mac[6] = { 0x52, 0x54, 0x00, 0xaa, 0xbb, 0xcc };
 
 /* Harness */
-
-static int make_socket(int *qemu_end)
-{
-    struct timeval tv = { .tv_sec = 10 };
-    int sv[2];
-
-    g_assert_cmpint(socketpair(PF_UNIX, SOCK_STREAM, 0, sv), ==, 0);
-    g_assert_cmpint(setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv,
-                               sizeof(tv)), ==, 0);
-    *qemu_end = sv[1];
-    return sv[0];
-}
 
 /*
  * Boot with splitnet on netdev @nic_netdev and @netdevs; "%d" in @netdevs
@@ -67,33 +46,19 @@ static int make_socket(int *qemu_end)
 static Ctx *start(const char *netdevs, const char *nic_netdev,
                   bool with_sock, uint32_t ring)
 {
-    Ctx *c = g_new0(Ctx, 1);
     g_autofree char *nd = NULL;
-    int qemu_end = -1;
+    int sock = -1, qemu_end = -1;
+    Ctx *c;
 
-    c->sock = with_sock ? make_socket(&qemu_end) : -1;
-    nd = with_sock ? g_strdup_printf(netdevs, qemu_end) : g_strdup(netdevs);
-    c->qs = qtest_pc_boot("-m 128M %s -device splitnet,addr=04.0,netdev=%s,"
-                          "mac=" SPLITNET_TEST_MAC_STR, nd, nic_netdev);
-    if (qemu_end >= 0) {
-        close(qemu_end);
+    if (with_sock) {
+        sock = qsplitnet_socketpair(0, 0, &qemu_end);
     }
-    c->qts = c->qs->qts;
-    c->pdev = qpci_device_find(c->qs->pcibus, SN_DEVFN);
-    g_assert(c->pdev);
-    qsplitnet_init(&c->d, c->pdev, &c->qs->alloc);
+    nd = with_sock ? g_strdup_printf(netdevs, qemu_end) : g_strdup(netdevs);
+    c = qsplitnet_test_start(sock, qemu_end, "-m 128M %s -device splitnet,"
+                             "addr=04.0,netdev=%s,mac=" SPLITNET_TEST_MAC_STR,
+                             nd, nic_netdev);
     qsplitnet_bringup(&c->d, ring, 0);
     return c;
-}
-
-static void stop(Ctx *c)
-{
-    g_free(c->pdev);
-    qtest_shutdown(c->qs);
-    if (c->sock >= 0) {
-        close(c->sock);
-    }
-    g_free(c);
 }
 
 /* QMP and HMP */
@@ -193,16 +158,7 @@ static void info_network_expect(QTestState *qts, const char *id,
 static size_t frame_fill(uint8_t *b, const uint8_t *dst, size_t len,
                          unsigned seq)
 {
-    size_t i;
-
-    for (i = 0; i < len; i++) {
-        b[i] = (uint8_t)(seq * 37 + i * 7 + (i >> 8));
-    }
-    memcpy(b, dst, 6);
-    memcpy(b + 6, our_mac, 6);
-    b[12] = 0x88;
-    b[13] = 0xb5;
-    stl_be_p(b + ETH_HLEN, seq);
+    qsplitnet_fill_seq_frame(b, len, dst, our_mac, seq);
     return len;
 }
 
@@ -239,22 +195,9 @@ static uint64_t sn_send(Ctx *c, int n)
 static void sock_expect(int sock, unsigned seq)
 {
     g_autofree uint8_t *want = g_malloc(FRAME_MAX);
-    g_autofree uint8_t *got = g_malloc(FRAME_MAX);
     size_t len = frame_fill(want, bcast, 60 + (seq * 71) % 1400, seq);
-    uint32_t be_len;
 
-    g_assert_cmpint(recv(sock, &be_len, 4, MSG_WAITALL), ==, 4);
-    g_assert_cmpuint(ntohl(be_len), ==, len);
-    g_assert_cmpint(recv(sock, got, len, MSG_WAITALL), ==, len);
-    g_assert(memcmp(got, want, len) == 0);
-}
-
-static void sock_send(int sock, const uint8_t *frame, size_t len)
-{
-    uint32_t be_len = htonl(len);
-
-    g_assert_cmpint(send(sock, &be_len, 4, 0), ==, 4);
-    g_assert_cmpint(send(sock, frame, len, 0), ==, len);
+    qsplitnet_sock_expect(sock, "port s0", want, len);
 }
 
 static void sn_check_tx(Ctx *c, uint64_t frames, uint64_t bytes)
@@ -293,7 +236,7 @@ static void test_nic(void)
     sn_check_tx(c, 80, bytes);
     sink_expect(c->qts, "k0", 80, bytes);
     info_network_expect(c->qts, "k0", 80, bytes);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 /* A bigger ring, more frames, and the counts keep adding up. */
@@ -306,7 +249,7 @@ static void test_nic_many(void)
     sn_check_tx(c, 1024, bytes);
     sink_expect(c->qts, "k0", 1024, bytes);
     info_network_expect(c->qts, "k0", 1024, bytes);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 /*
@@ -333,14 +276,15 @@ static void test_hub(void)
     sink_expect(c->qts, "k1", 40, bytes);
 
     for (i = 0; i < 5; i++) {
-        sock_send(c->sock, frame, frame_fill(frame, other_mac, 100 + i, i));
+        qsplitnet_sock_send(c->sock, frame,
+                            frame_fill(frame, other_mac, 100 + i, i));
         bytes += 100 + i;
     }
     sink_wait(c->qts, "k0", 45, bytes);
     sink_wait(c->qts, "k1", 45, bytes);
     g_assert_cmpint(sink_count(c->qts), ==, 2);
     info_network_expect(c->qts, "k1", 45, bytes);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 /*

@@ -69,15 +69,8 @@ typedef struct HubOpts {
     bool vnet;              /* add virtio-net-pci */
 } HubOpts;
 
-/* A frame as it must arrive, and where its payload sits in the guest. */
-typedef struct Frame {
-    uint8_t *bytes;
-    size_t len;
-    uint16_t hdr_len;
-    uint64_t area;
-    QSplitnetFrag frags[SPLITNET_TX_MAX_FRAGS];
-    int nfrags;
-} Frame;
+/* A TX frame and where its payload sits in the guest (libqos/splitnet.h) */
+typedef QSplitnetFrame Frame;
 
 static const uint8_t vnet_mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x60 };
 
@@ -91,25 +84,6 @@ static void sn_mac(int i, uint8_t *mac)
 
 /* Harness */
 
-static int make_socket(bool small, int *qemu_end)
-{
-    struct timeval tv = { .tv_sec = 10 };
-    int sv[2], sz = SMALL_SNDBUF;
-
-    g_assert_cmpint(socketpair(PF_UNIX, SOCK_STREAM, 0, sv), ==, 0);
-    if (small) {
-        g_assert_cmpint(setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &sz,
-                                   sizeof(sz)), ==, 0);
-        g_assert_cmpint(setsockopt(sv[0], SOL_SOCKET, SO_RCVBUF, &sz,
-                                   sizeof(sz)), ==, 0);
-    }
-    /* A frame that never comes fails the test instead of hanging it. */
-    g_assert_cmpint(setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv,
-                               sizeof(tv)), ==, 0);
-    *qemu_end = sv[1];
-    return sv[0];
-}
-
 /* Socket ports first: a hubport's netdev= must name an existing netdev. */
 static void cmdline_socks(Hub *h, const HubOpts *o, GString *cmd,
                           int *qemu_end)
@@ -117,7 +91,9 @@ static void cmdline_socks(Hub *h, const HubOpts *o, GString *cmd,
     int i;
 
     for (i = 0; i < o->nsock; i++) {
-        h->sock[i] = make_socket(o->small & (1u << i), &qemu_end[i]);
+        int sz = o->small & (1u << i) ? SMALL_SNDBUF : 0;
+
+        h->sock[i] = qsplitnet_socketpair(sz, sz, &qemu_end[i]);
         g_string_append_printf(cmd, " -netdev socket,fd=%d,id=s%d"
                                " -netdev hubport,id=h%d,hubid=0,netdev=s%d",
                                qemu_end[i], i, i, i);
@@ -163,9 +139,7 @@ static Hub *hub_start(const HubOpts *o)
         close(qemu_end[i]);
     }
     for (i = 0; i < o->nsn; i++) {
-        h->pdev[i] = qpci_device_find(h->qs->pcibus, SN_DEVFN(i));
-        g_assert(h->pdev[i]);
-        qsplitnet_init(&h->sn[i], h->pdev[i], &h->qs->alloc);
+        h->pdev[i] = qsplitnet_test_attach(h->qs, SN_DEVFN(i), &h->sn[i]);
         qsplitnet_bringup(&h->sn[i], RING, 0);
     }
     h->nsn = o->nsn;
@@ -191,52 +165,16 @@ static void hub_stop(Hub *h)
     g_free(h);
 }
 
-static bool wait_stat(QSplitnet *d, int q, int n, uint64_t min)
-{
-    gint64 end = g_get_monotonic_time() + TIMEOUT_US;
-
-    do {
-        if (qsplitnet_stat(d, q, n) >= min) {
-            return true;
-        }
-        g_usleep(100);
-    } while (g_get_monotonic_time() < end);
-    return false;
-}
-
 /* Frames */
 
-static void fill_pattern(uint8_t *buf, size_t len, unsigned seed)
-{
-    size_t i;
-
-    for (i = 0; i < len; i++) {
-        buf[i] = (uint8_t)(seed * 37 + i * 7 + (i >> 8));
-    }
-}
-
-/*
- * Ethernet header, a local experimental EtherType, then the sequence
- * number @seq (big-endian) so that a frame on the wire names itself.
- */
+/* A frame numbered @seq (qsplitnet_fill_seq_frame) */
 static uint8_t *make_bytes(const uint8_t *dst, const uint8_t *src,
                            size_t len, unsigned seq)
 {
     uint8_t *b = g_malloc(len);
 
-    g_assert_cmpuint(len, >=, ETH_HLEN + 4);
-    fill_pattern(b, len, seq);
-    memcpy(b, dst, 6);
-    memcpy(b + 6, src, 6);
-    b[12] = 0x88;
-    b[13] = 0xb5;
-    stl_be_p(b + ETH_HLEN, seq);
+    qsplitnet_fill_seq_frame(b, len, dst, src, seq);
     return b;
-}
-
-static unsigned frame_seq(const uint8_t *buf)
-{
-    return ldl_be_p(buf + ETH_HLEN);
 }
 
 /* Alternate short (copied) and long (referenced) fragments. */
@@ -252,59 +190,22 @@ static void split_payload(uint32_t *lens, int n, uint32_t payload)
     lens[n - 1] += payload - sum;
 }
 
-/*
- * Build a frame of @hdr_len head bytes and @n fragments of @lens bytes,
- * fragments in guest memory at odd offsets, 3 bytes apart.
- */
-static Frame *frame_new(Hub *h, const uint8_t *dst, const uint8_t *src,
-                        uint16_t hdr_len, const uint32_t *lens, int n,
-                        unsigned seq)
-{
-    Frame *f = g_new0(Frame, 1);
-    size_t off = hdr_len, cursor = 1;
-    int i;
-
-    g_assert_cmpint(n, <=, SPLITNET_TX_MAX_FRAGS);
-    f->hdr_len = hdr_len;
-    f->len = hdr_len;
-    for (i = 0; i < n; i++) {
-        f->len += lens[i];
-    }
-    f->bytes = make_bytes(dst, src, f->len, seq);
-    f->area = guest_alloc(&h->qs->alloc, f->len + 4 * n + 8);
-    for (i = 0; i < n; i++) {
-        f->frags[i].addr = f->area + cursor;
-        f->frags[i].len = lens[i];
-        if (lens[i]) {
-            qtest_memwrite(h->qts, f->frags[i].addr, f->bytes + off,
-                           lens[i]);
-        }
-        off += lens[i];
-        cursor += lens[i] + 3;
-    }
-    f->nfrags = n;
-    return f;
-}
-
 /* A frame from splitnet @i to @dst: HDR_LEN head, @payload in @n frags. */
 static Frame *sn_frame(Hub *h, int i, const uint8_t *dst, uint32_t payload,
                        int n, unsigned seq)
 {
     uint32_t lens[SPLITNET_TX_MAX_FRAGS] = { 0 };
+    uint16_t hdr_len = n ? HDR_LEN : payload;
     uint8_t src[6];
+    size_t len;
 
     sn_mac(i, src);
     if (n) {
         split_payload(lens, n, payload);
     }
-    return frame_new(h, dst, src, n ? HDR_LEN : payload, lens, n, seq);
-}
-
-static void frame_free(Hub *h, Frame *f)
-{
-    guest_free(&h->qs->alloc, f->area);
-    g_free(f->bytes);
-    g_free(f);
+    len = qsplitnet_frame_len(hdr_len, lens, n);
+    return qsplitnet_frame_new(&h->sn[i], make_bytes(dst, src, len, seq),
+                               hdr_len, lens, n);
 }
 
 static void frames_free(Hub *h, Frame **f, int n)
@@ -312,7 +213,7 @@ static void frames_free(Hub *h, Frame **f, int n)
     int i;
 
     for (i = 0; i < n; i++) {
-        frame_free(h, f[i]);
+        qsplitnet_frame_free(&h->sn[0], f[i]);
     }
 }
 
@@ -328,27 +229,12 @@ static void frame_scribble(Hub *h, Frame *f)
     }
 }
 
-/* The device only reads payload: what the guest wrote is still there. */
-static void frame_check_guest(Hub *h, const Frame *f)
-{
-    g_autofree uint8_t *buf = g_malloc(f->len);
-    size_t off = f->hdr_len;
-    int i;
-
-    for (i = 0; i < f->nfrags; i++) {
-        qtest_memread(h->qts, f->frags[i].addr, buf, f->frags[i].len);
-        g_assert(memcmp(buf, f->bytes + off, f->frags[i].len) == 0);
-        off += f->frags[i].len;
-    }
-}
-
 static void sn_queue(QSplitnet *d, Frame **f, int n)
 {
     int i;
 
     for (i = 0; i < n; i++) {
-        qsplitnet_tx_frame(d, f[i]->bytes, f[i]->hdr_len, f[i]->frags,
-                           f[i]->nfrags);
+        qsplitnet_frame_queue(d, f[i]);
     }
 }
 
@@ -379,36 +265,13 @@ static void sn_send(QSplitnet *d, Frame **f, int n)
 
 /* Wire */
 
-static size_t sock_recv(int fd, uint8_t *buf, size_t max)
-{
-    uint32_t be_len;
-    ssize_t ret;
-    size_t len;
-
-    ret = recv(fd, &be_len, sizeof(be_len), MSG_WAITALL);
-    g_assert_cmpint(ret, ==, sizeof(be_len));
-    len = ntohl(be_len);
-    g_assert_cmpuint(len, <=, max);
-    ret = recv(fd, buf, len, MSG_WAITALL);
-    g_assert_cmpint(ret, ==, len);
-    return len;
-}
-
 static void expect_bytes(const char *where, const uint8_t *got,
                          size_t got_len, const Frame *f)
 {
-    size_t i = 0;
+    g_autofree char *what = g_strdup_printf("%s, frame %u", where,
+                                            qsplitnet_frame_seq(f->bytes));
 
-    g_assert_cmpuint(got_len, ==, f->len);
-    if (memcmp(got, f->bytes, f->len)) {
-        while (got[i] == f->bytes[i]) {
-            i++;
-        }
-        g_test_message("%s: frame %u of %zu bytes differs from byte %zu: "
-                       "got 0x%02x, want 0x%02x", where, frame_seq(f->bytes),
-                       f->len, i, got[i], f->bytes[i]);
-        g_assert_not_reached();
-    }
+    qsplitnet_expect_frame(what, got, got_len, f->bytes, f->len);
 }
 
 /* The next frame on socket port @port is @f, byte for byte. */
@@ -416,7 +279,7 @@ static void sock_expect(Hub *h, int port, const Frame *f)
 {
     g_autofree uint8_t *buf = g_malloc(FRAME_MAX);
     g_autofree char *where = g_strdup_printf("port s%d", port);
-    size_t len = sock_recv(h->sock[port], buf, FRAME_MAX);
+    size_t len = qsplitnet_sock_recv(h->sock[port], buf, FRAME_MAX);
 
     expect_bytes(where, buf, len, f);
 }
@@ -433,14 +296,11 @@ static void sock_expect_all(Hub *h, int port, Frame **f, int n)
 /* Nothing (more) on any socket port once QEMU's main loop caught up. */
 static void socks_expect_nothing(Hub *h)
 {
-    uint8_t b;
     int i;
 
     qsplitnet_sync(&h->sn[0]);
     for (i = 0; i < h->nsock; i++) {
-        g_assert_cmpint(recv(h->sock[i], &b, 1, MSG_DONTWAIT | MSG_PEEK),
-                        ==, -1);
-        g_assert_cmpint(errno, ==, EAGAIN);
+        qsplitnet_sock_expect_nothing(h->sock[i]);
     }
 }
 
@@ -512,7 +372,7 @@ static void test_fanout(gconstpointer data)
     socks_expect_nothing(h);
     sn_check_tx_stats(&h->sn[0], f, 8, 0);
     for (i = 0; i < 8; i++) {
-        frame_check_guest(h, f[i]);
+        qsplitnet_frame_check_guest(&h->sn[0], f[i]);
     }
     frames_free(h, f, 8);
     hub_stop(h);
@@ -620,9 +480,9 @@ static void sock_recv_seqs(Hub *h, int port, Frame **f, int n,
     int i;
 
     for (i = 0; i < n; i++) {
-        len = sock_recv(h->sock[port], buf, FRAME_MAX);
+        len = qsplitnet_sock_recv(h->sock[port], buf, FRAME_MAX);
         g_assert_cmpuint(len, >=, ETH_HLEN + 4);
-        seq[i] = frame_seq(buf);
+        seq[i] = qsplitnet_frame_seq(buf);
         g_assert_cmpuint(seq[i], <, n);
         expect_bytes(where, buf, len, f[seq[i]]);
     }
@@ -708,7 +568,7 @@ static void test_all_ports_blocked(gconstpointer data)
     }
     sn_queue(d, f, STALL_FRAMES);
     qsplitnet_kick(d, &d->txq);
-    g_assert(wait_stat(d, TXQ, SPLITNET_STAT_TX_STALLS, 1));
+    g_assert(qsplitnet_wait_stat(d, TXQ, SPLITNET_STAT_TX_STALLS, 1));
     qsplitnet_sync(d);
     handed = qsplitnet_stat(d, TXQ, SPLITNET_STAT_FRAMES);
     g_test_message("stalled: %" PRIu64 " frames handed over, cons %u",
@@ -719,7 +579,7 @@ static void test_all_ports_blocked(gconstpointer data)
         frame_scribble(h, f[i]);
     }
     for (i = handed; i < STALL_FRAMES; i++) {
-        frame_check_guest(h, f[i]);
+        qsplitnet_frame_check_guest(&h->sn[0], f[i]);
     }
     for (p = 0; p < 2; p++) {
         sock_recv_seqs(h, p, f, STALL_FRAMES, seq);

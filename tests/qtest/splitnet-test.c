@@ -25,7 +25,6 @@
 #include "libqos/pci-pc.h"
 #include "libqos/splitnet.h"
 
-#define DEVFN           QPCI_DEVFN(4, 0)
 #define RAM_SIZE        (128 * MiB)
 #define NOT_RAM         0x40000000ull   /* between RAM and the PCI hole */
 #define FRAME_MAX       (16 * KiB)
@@ -40,14 +39,8 @@ static const uint8_t our_mac[6] = SPLITNET_TEST_MAC;
 static const uint8_t bcast_mac[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 static const uint8_t other_mac[6] = { 0x52, 0x54, 0x00, 0xaa, 0xbb, 0xcc };
 
-typedef struct Ctx {
-    QOSState *qs;
-    QTestState *qts;
-    QPCIDevice *pdev;
-    QSplitnet d;
-    int sock;               /* our end of -netdev socket, or -1 */
-    uint8_t mac[6];         /* station address the device has now */
-} Ctx;
+/* One machine: splitnet at 04.0 on netdev hs0 (libqos/splitnet.h) */
+typedef QSplitnetTest Ctx;
 
 typedef struct StartOpts {
     const char *devopts;    /* appended to -device splitnet,... */
@@ -57,23 +50,6 @@ typedef struct StartOpts {
 } StartOpts;
 
 /* Harness */
-
-static int make_socket(int sndbuf, int *qemu_end)
-{
-    struct timeval tv = { .tv_sec = 10 };
-    int sv[2];
-
-    g_assert_cmpint(socketpair(PF_UNIX, SOCK_STREAM, 0, sv), ==, 0);
-    if (sndbuf) {
-        g_assert_cmpint(setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &sndbuf,
-                                   sizeof(sndbuf)), ==, 0);
-    }
-    /* A frame that never comes fails the test instead of hanging it. */
-    g_assert_cmpint(setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv,
-                               sizeof(tv)), ==, 0);
-    *qemu_end = sv[1];
-    return sv[0];
-}
 
 static char *netdev_arg(const StartOpts *o, int fd)
 {
@@ -85,26 +61,19 @@ static char *netdev_arg(const StartOpts *o, int fd)
 
 static Ctx *start_with(const StartOpts *o)
 {
-    Ctx *c = g_new0(Ctx, 1);
-    int qemu_end = -1;
     g_autofree char *netdev = NULL;
+    int sock = -1, qemu_end = -1;
 
-    memcpy(c->mac, our_mac, sizeof(c->mac));
-    c->sock = o->lone_hub ? -1 : make_socket(o->sndbuf, &qemu_end);
-    netdev = netdev_arg(o, qemu_end);
-    c->qs = qtest_pc_boot("-m 128M %s -device splitnet,id=sn0,addr=04.0,"
-                          "netdev=hs0,mac=" SPLITNET_TEST_MAC_STR "%s%s %s",
-                          netdev, o->devopts ? "," : "",
-                          o->devopts ? o->devopts : "",
-                          o->extra ? o->extra : "");
-    if (qemu_end >= 0) {
-        close(qemu_end);
+    if (!o->lone_hub) {
+        sock = qsplitnet_socketpair(o->sndbuf, 0, &qemu_end);
     }
-    c->qts = c->qs->qts;
-    c->pdev = qpci_device_find(c->qs->pcibus, DEVFN);
-    g_assert(c->pdev);
-    qsplitnet_init(&c->d, c->pdev, &c->qs->alloc);
-    return c;
+    netdev = netdev_arg(o, qemu_end);
+    return qsplitnet_test_start(sock, qemu_end,
+                                "-m 128M %s -device splitnet,id=sn0,addr=04.0,"
+                                "netdev=hs0,mac=" SPLITNET_TEST_MAC_STR
+                                "%s%s %s", netdev, o->devopts ? "," : "",
+                                o->devopts ? o->devopts : "",
+                                o->extra ? o->extra : "");
 }
 
 static Ctx *start(const char *devopts)
@@ -121,16 +90,6 @@ static Ctx *start_up(const char *devopts, uint32_t ring_size)
 
     qsplitnet_bringup(&c->d, ring_size, 0);
     return c;
-}
-
-static void stop(Ctx *c)
-{
-    g_free(c->pdev);
-    qtest_shutdown(c->qs);
-    if (c->sock >= 0) {
-        close(c->sock);
-    }
-    g_free(c);
 }
 
 static uint32_t rd(Ctx *c, uint32_t off)
@@ -165,22 +124,13 @@ static uint64_t galloc(Ctx *c, size_t size)
 
 /* Wire */
 
-static void fill_pattern(uint8_t *buf, size_t len, unsigned seed)
-{
-    size_t i;
-
-    for (i = 0; i < len; i++) {
-        buf[i] = (uint8_t)(seed * 37 + i * 7 + (i >> 8));
-    }
-}
-
 /* A frame to @dst from @src, pattern after the header. */
 static uint8_t *make_frame(const uint8_t *dst, const uint8_t *src,
                            size_t len, unsigned seed)
 {
     uint8_t *f = g_malloc(MAX(len, ETH_HLEN));
 
-    fill_pattern(f, len, seed);
+    qsplitnet_fill_pattern(f, len, seed);
     if (len >= ETH_HLEN) {
         memcpy(f, dst, 6);
         memcpy(f + 6, src, 6);
@@ -190,142 +140,45 @@ static uint8_t *make_frame(const uint8_t *dst, const uint8_t *src,
     return f;
 }
 
-static size_t sock_recv_frame(Ctx *c, uint8_t *buf, size_t max)
-{
-    uint32_t be_len;
-    ssize_t ret;
-    size_t len;
-
-    ret = recv(c->sock, &be_len, sizeof(be_len), MSG_WAITALL);
-    g_assert_cmpint(ret, ==, sizeof(be_len));
-    len = ntohl(be_len);
-    g_assert_cmpuint(len, <=, max);
-    ret = recv(c->sock, buf, len, MSG_WAITALL);
-    g_assert_cmpint(ret, ==, len);
-    return len;
-}
-
 static void sock_expect(Ctx *c, const uint8_t *frame, size_t len)
 {
-    g_autofree uint8_t *buf = g_malloc(FRAME_MAX);
-    size_t got = sock_recv_frame(c, buf, FRAME_MAX);
-
-    g_assert_cmpuint(got, ==, len);
-    if (memcmp(buf, frame, len)) {
-        size_t i = 0;
-
-        while (buf[i] == frame[i]) {
-            i++;
-        }
-        g_test_message("frame of %zu bytes differs from byte %zu: got "
-                       "0x%02x, want 0x%02x", len, i, buf[i], frame[i]);
-        g_assert_not_reached();
-    }
+    qsplitnet_sock_expect(c->sock, "wire", frame, len);
 }
 
 /* Nothing (more) on the wire once QEMU's main loop has caught up. */
 static void sock_expect_nothing(Ctx *c)
 {
-    uint8_t b;
-
     qsplitnet_sync(&c->d);
-    g_assert_cmpint(recv(c->sock, &b, 1, MSG_DONTWAIT | MSG_PEEK), ==, -1);
-    g_assert_cmpint(errno, ==, EAGAIN);
-}
-
-static void sock_send_frame(Ctx *c, const uint8_t *frame, size_t len)
-{
-    uint32_t be_len = htonl(len);
-
-    g_assert_cmpint(send(c->sock, &be_len, 4, 0), ==, 4);
-    g_assert_cmpint(send(c->sock, frame, len, 0), ==, len);
+    qsplitnet_sock_expect_nothing(c->sock);
 }
 
 /* TX helpers */
 
-typedef struct TxFrame {
-    uint8_t *bytes;         /* the whole frame, as it must arrive */
-    size_t len;
-    uint64_t area;          /* guest memory holding the fragments */
-    QSplitnetFrag frags[SPLITNET_TX_MAX_FRAGS + 1];
-    int nfrags;
-    uint16_t hdr_len;
-} TxFrame;
-
 /*
- * Build a frame of @hdr_len head bytes and @n fragments of @lens bytes;
- * the fragments go to guest memory at odd offsets, 3 bytes apart.
+ * A broadcast frame of @hdr_len head bytes and @n fragments of @lens
+ * bytes, in guest memory (qsplitnet_frame_new).
  */
-static TxFrame *tx_build(Ctx *c, uint16_t hdr_len, const uint32_t *lens,
-                         int n, unsigned seed)
+static QSplitnetFrame *tx_build(Ctx *c, uint16_t hdr_len,
+                                const uint32_t *lens, int n, unsigned seed)
 {
-    TxFrame *f = g_new0(TxFrame, 1);
-    size_t off, cursor = 1;
-    int i;
+    size_t len = qsplitnet_frame_len(hdr_len, lens, n);
 
-    g_assert_cmpint(n, <=, SPLITNET_TX_MAX_FRAGS + 1);
-    f->hdr_len = hdr_len;
-    f->len = hdr_len;
-    for (i = 0; i < n; i++) {
-        f->len += lens[i];
-    }
-    f->bytes = make_frame(bcast_mac, our_mac, f->len, seed);
-    f->area = galloc(c, f->len + 4 * n + 8);
-    off = hdr_len;
-    for (i = 0; i < n; i++) {
-        f->frags[i].addr = f->area + cursor;
-        f->frags[i].len = lens[i];
-        if (lens[i]) {
-            qtest_memwrite(c->qts, f->frags[i].addr, f->bytes + off,
-                           lens[i]);
-        }
-        off += lens[i];
-        cursor += lens[i] + 3;
-    }
-    f->nfrags = n;
-    return f;
-}
-
-static void tx_free(Ctx *c, TxFrame *f)
-{
-    guest_free(&c->qs->alloc, f->area);
-    g_free(f->bytes);
-    g_free(f);
-}
-
-static void tx_queue(Ctx *c, TxFrame *f)
-{
-    qsplitnet_tx_frame(&c->d, f->bytes, f->hdr_len, f->frags, f->nfrags);
-}
-
-/* The device must not have written the payload it read. */
-static void tx_check_untouched(Ctx *c, TxFrame *f)
-{
-    size_t off = f->hdr_len;
-    g_autofree uint8_t *buf = g_malloc(f->len + 1);
-    int i;
-
-    for (i = 0; i < f->nfrags; i++) {
-        if (f->frags[i].len) {
-            qtest_memread(c->qts, f->frags[i].addr, buf, f->frags[i].len);
-            g_assert(memcmp(buf, f->bytes + off, f->frags[i].len) == 0);
-        }
-        off += f->frags[i].len;
-    }
+    return qsplitnet_frame_new(&c->d, make_frame(bcast_mac, our_mac, len,
+                                                 seed), hdr_len, lens, n);
 }
 
 /* Send one frame, wait for its completion, check it on the wire. */
 static void tx_one(Ctx *c, uint16_t hdr_len, const uint32_t *lens, int n,
                    unsigned seed)
 {
-    TxFrame *f = tx_build(c, hdr_len, lens, n, seed);
+    QSplitnetFrame *f = tx_build(c, hdr_len, lens, n, seed);
 
-    tx_queue(c, f);
+    qsplitnet_frame_queue(&c->d, f);
     qsplitnet_kick(&c->d, &c->d.txq);
     g_assert(qsplitnet_wait_cons(&c->d, TXQ, c->d.txq.prod));
     sock_expect(c, f->bytes, f->len);
-    tx_check_untouched(c, f);
-    tx_free(c, f);
+    qsplitnet_frame_check_guest(&c->d, f);
+    qsplitnet_frame_free(&c->d, f);
 }
 
 /* A 60-byte frame in one fragment after a 14-byte head. */
@@ -398,7 +251,7 @@ static void rx_one(Ctx *c, const RxBufs *b, const uint8_t *frame,
 {
     uint32_t idx = qsplitnet_cons(&c->d, RXQ);
 
-    sock_send_frame(c, frame, len);
+    qsplitnet_sock_send(c->sock, frame, len);
     g_assert(qsplitnet_wait_cons(&c->d, RXQ, idx + 1));
     rx_check(c, b, idx, frame, len);
 }
@@ -432,14 +285,14 @@ static void assert_halted_then_recover(Ctx *c)
                     SPLITNET_ISR_CONFIG);
     /* A valid frame is not taken while the device is in error. */
     if (c->d.txq.ring && c->sock >= 0) {
-        TxFrame *f = tx_build(c, ETH_HLEN, (uint32_t[]){ 50 }, 1, 99);
+        QSplitnetFrame *f = tx_build(c, ETH_HLEN, (uint32_t[]){ 50 }, 1, 99);
 
         c->d.txq.prod = cons;
-        tx_queue(c, f);
+        qsplitnet_frame_queue(&c->d, f);
         qsplitnet_kick(&c->d, &c->d.txq);
         sock_expect_nothing(c);
         g_assert_cmpuint(qsplitnet_cons(&c->d, TXQ), ==, cons);
-        tx_free(c, f);
+        qsplitnet_frame_free(&c->d, f);
     }
     qsplitnet_reset(&c->d);
     assert_no_error(c);
@@ -483,7 +336,7 @@ static void test_pci_ids(void)
                     0x1af4);
     g_assert_cmphex(qpci_config_readw(p, PCI_SUBSYSTEM_ID), ==, 0x1100);
     g_assert_cmphex(qpci_config_readb(p, PCI_INTERRUPT_PIN), ==, 1);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 static void test_pci_bars(void)
@@ -510,7 +363,7 @@ static void test_pci_bars(void)
     g_assert_cmpuint(qpci_config_readl(c->pdev, cap + PCI_MSIX_PBA) &
                      PCI_MSIX_FLAGS_BIRMASK, ==, SPLITNET_BAR_MSIX);
     g_assert_cmpuint(qpci_msix_table_size(c->pdev), ==, vectors);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 /* Registers */
@@ -526,7 +379,7 @@ static void test_regs_identity(void)
     g_assert_cmpuint(rd(c, SPLITNET_REG_MAX_QUEUE_PAIRS), ==, 1);
     g_assert_cmpuint(rd(c, SPLITNET_REG_NUM_VECTORS), ==,
                      1 + 2 * rd(c, SPLITNET_REG_MAX_QUEUE_PAIRS));
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 static void test_regs_mac(void)
@@ -536,12 +389,12 @@ static void test_regs_mac(void)
     /* 52:54:00:12:34:56: byte 0 in bits 0..7 of MAC_LO */
     g_assert_cmphex(rd(c, SPLITNET_REG_MAC_LO), ==, 0x12005452);
     g_assert_cmphex(rd(c, SPLITNET_REG_MAC_HI), ==, 0x5634);
-    stop(c);
+    qsplitnet_test_stop(c);
 
     c = start("mac=02:11:22:33:44:55");
     g_assert_cmphex(rd(c, SPLITNET_REG_MAC_LO), ==, 0x33221102);
     g_assert_cmphex(rd(c, SPLITNET_REG_MAC_HI), ==, 0x5544);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 /* Every register at its documented reset value. */
@@ -590,7 +443,7 @@ static void test_regs_reset_values(void)
     Ctx *c = start(NULL);
 
     check_reset_values(c, 0);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 /* Dirty every register, run traffic and raise an interrupt. */
@@ -618,7 +471,7 @@ static void test_regs_ctrl_reset(void)
     dirty_everything(c);
     wr(c, SPLITNET_REG_CTRL, SPLITNET_CTRL_RESET);
     check_reset_values(c, 250);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 static void test_regs_system_reset(void)
@@ -631,7 +484,7 @@ static void test_regs_system_reset(void)
     qpci_device_enable(c->pdev);
     c->d.bar = qpci_iomap(c->pdev, SPLITNET_BAR_REGS, NULL);
     check_reset_values(c, 0);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 static void test_regs_properties(void)
@@ -642,13 +495,13 @@ static void test_regs_properties(void)
     g_assert_cmpuint(rd(c, SPLITNET_REG_TX_SLOT_SIZE), ==, 256);
     g_assert_cmpuint(rd(c, SPLITNET_REG_MAX_MTU), ==, 4000);
     g_assert_cmpuint(rd(c, SPLITNET_REG_MTU), ==, 1500);
-    stop(c);
+    qsplitnet_test_stop(c);
 
     c = start("max-mtu=1000,hdr-slot-size=64,max-ring-size=8");
     g_assert_cmpuint(rd(c, SPLITNET_REG_MTU), ==, 1000);
     g_assert_cmpuint(rd(c, SPLITNET_REG_TX_SLOT_SIZE), ==, 64);
     g_assert_cmpuint(rd(c, SPLITNET_REG_MAX_RING_SIZE), ==, 8);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 static void device_add_fails(Ctx *c, const char *prop, int64_t val)
@@ -673,7 +526,7 @@ static void test_regs_bad_properties(void)
     device_add_fails(c, "max-ring-size", 8192);
     /* The running device is unaffected. */
     g_assert_cmphex(rd(c, SPLITNET_REG_MAGIC), ==, SPLITNET_MAGIC);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 /* 64-bit registers: one 8-byte access or two 4-byte halves. */
@@ -696,7 +549,7 @@ static void test_regs_access64(void)
                    SPLITNET_Q_RING_BASE, 0x100000040ull);
     g_assert_cmphex(qsplitnet_readq(&c->d, SPLITNET_QUEUE_REGS(TXQ) +
                                     SPLITNET_Q_RING_BASE), ==, 0x100000040ull);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 static void test_regs_features(void)
@@ -717,7 +570,7 @@ static void test_regs_features(void)
     g_assert_cmphex(qsplitnet_readq(&c->d, SPLITNET_REG_DRV_FEATURES), ==,
                     SPLITNET_F_EVENT_IDX);
     assert_no_error(c);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 static void test_regs_mtu(void)
@@ -735,7 +588,7 @@ static void test_regs_mtu(void)
     g_assert_cmpuint(rd(c, SPLITNET_REG_MTU), ==, max);
     wr(c, SPLITNET_REG_MTU, 0);
     g_assert_cmpuint(rd(c, SPLITNET_REG_MTU), ==, max);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 /* Queue registers other than INTR_DELAY are read-only while enabled. */
@@ -766,7 +619,7 @@ static void test_regs_queue_locked(void)
     qwr(c, TXQ, SPLITNET_Q_RING_SIZE, 16);
     g_assert_cmpuint(qrd(c, TXQ, SPLITNET_Q_RING_SIZE), ==, 16);
     assert_no_error(c);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 /*
@@ -830,7 +683,7 @@ static void test_regs_bad_access(void)
     /* Still works */
     qsplitnet_bringup(&c->d, 8, 0);
     tx_simple(c, 4);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 /* Link changes show in STATUS and raise the config interrupt. */
@@ -852,7 +705,7 @@ static void test_regs_link(void)
     g_assert_cmphex(rd(c, SPLITNET_REG_STATUS) & SPLITNET_STATUS_LINK_UP,
                     ==, SPLITNET_STATUS_LINK_UP);
     g_assert_cmphex(rd(c, SPLITNET_REG_ISR), ==, SPLITNET_ISR_CONFIG);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 /* The counters are readable from the host as QOM property "stats". */
@@ -867,7 +720,7 @@ static void test_regs_qom_stats(void)
                     " 'property': 'stats'}}");
     g_assert(qdict_haskey(rsp, "return"));
     qobject_unref(rsp);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 /* Transmit */
@@ -888,111 +741,102 @@ static void split_lens(uint32_t *lens, uint32_t payload, int n)
 static void tx_batch(Ctx *c, int count, uint16_t hdr_len, uint32_t payload,
                      int nfrags)
 {
-    g_autofree TxFrame **f = g_new(TxFrame *, count);
+    g_autofree QSplitnetFrame **f = g_new(QSplitnetFrame *, count);
     uint32_t lens[SPLITNET_TX_MAX_FRAGS];
     int i;
 
     split_lens(lens, payload, nfrags);
     for (i = 0; i < count; i++) {
         f[i] = tx_build(c, hdr_len, lens, nfrags, next_seed++);
-        tx_queue(c, f[i]);
+        qsplitnet_frame_queue(&c->d, f[i]);
     }
     qsplitnet_kick(&c->d, &c->d.txq);
     g_assert(qsplitnet_wait_cons(&c->d, TXQ, c->d.txq.prod));
     for (i = 0; i < count; i++) {
         sock_expect(c, f[i]->bytes, f[i]->len);
-        tx_free(c, f[i]);
+        qsplitnet_frame_free(&c->d, f[i]);
     }
 }
 
-static bool wait_stat(Ctx *c, int q, int n, uint64_t min)
+/*
+ * Frames of one shape each, sent one at a time: each arrives intact, the
+ * payload in guest memory stays untouched, and the counters add up.
+ */
+
+/* @hdr_len head bytes, @nfrags fragments of @lens (NULL: @payload split) */
+typedef struct TxShape {
+    uint16_t hdr_len;
+    int nfrags;
+    const uint32_t *lens;
+    uint32_t payload;
+} TxShape;
+
+typedef struct TxShapeCase {
+    const char *path;
+    uint32_t ring;
+    unsigned seed;          /* of the first frame, +1 for each next */
+    int nframes;
+    TxShape frames[3];
+} TxShapeCase;
+
+static const uint32_t lens_17[17] = {
+    10, 15, 20, 25, 30, 35, 40, 45, 50, 55, 60, 65, 70, 75, 80, 85, 90,
+};
+
+static const TxShapeCase tx_shapes[] = {
+    { "tx/one-frag", 8, 1, 2, {
+        { ETH_HLEN, 1, (const uint32_t[]){ 100 } },
+        { 54, 1, (const uint32_t[]){ 100 } } } },
+    { "tx/two-frags", 8, 3, 1, {
+        { 54, 2, (const uint32_t[]){ 700, 760 } } } },
+    { "tx/17-frags", 64, 4, 1, {
+        { 42, 17, lens_17 } } },
+    /*
+     * SPLITNET_TX_MAX_FRAGS descriptors is the most one frame may span;
+     * three times, so that the second frame wraps the 64-entry ring.
+     */
+    { "tx/32-frags", 64, 5, 3, {
+        { 64, SPLITNET_TX_MAX_FRAGS, NULL, 1450 },
+        { 64, SPLITNET_TX_MAX_FRAGS, NULL, 1450 },
+        { 64, SPLITNET_TX_MAX_FRAGS, NULL, 1450 } } },
+    /* The whole frame in the slot; the one descriptor has len 0. */
+    { "tx/head-only", 8, 8, 3, {
+        { 60, 0 },
+        { ETH_HLEN, 0 },
+        { 128, 3, (const uint32_t[]){ 0, 0, 0 } } } },
+    /* hdr_len 0: the frame is all payload. */
+    { "tx/no-head", 8, 11, 1, {
+        { 0, 2, (const uint32_t[]){ 10, 90 } } } },
+};
+
+static void test_tx_shape(gconstpointer data)
 {
-    gint64 end = g_get_monotonic_time() + 10 * G_TIME_SPAN_SECOND;
-
-    do {
-        if (qstat(c, q, n) >= min) {
-            return true;
-        }
-        g_usleep(100);
-    } while (g_get_monotonic_time() < end);
-    return false;
-}
-
-static void test_tx_one_frag(void)
-{
-    Ctx *c = start_up(NULL, 8);
-    uint32_t len = 100;
-
-    tx_one(c, ETH_HLEN, &len, 1, 1);
-    tx_one(c, 54, &len, 1, 2);
-    g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_FRAMES), ==, 2);
-    g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_BYTES), ==, 114 + 154);
-    g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_ERRORS), ==, 0);
-    stop(c);
-}
-
-static void test_tx_two_frags(void)
-{
-    Ctx *c = start_up(NULL, 8);
-    uint32_t lens[2] = { 700, 760 };
-
-    tx_one(c, 54, lens, 2, 3);
-    stop(c);
-}
-
-static void test_tx_17_frags(void)
-{
-    Ctx *c = start_up(NULL, 64);
-    uint32_t lens[17];
+    const TxShapeCase *t = data;
+    Ctx *c = start_up(NULL, t->ring);
+    uint64_t bytes = 0, head = 0;
+    uint32_t lens[SPLITNET_TX_MAX_FRAGS];
     int i;
 
-    for (i = 0; i < 17; i++) {
-        lens[i] = 10 + 5 * i;
+    for (i = 0; i < t->nframes; i++) {
+        const TxShape *f = &t->frames[i];
+
+        if (f->lens) {
+            memcpy(lens, f->lens, f->nfrags * sizeof(lens[0]));
+        } else {
+            split_lens(lens, f->payload, f->nfrags);
+        }
+        tx_one(c, f->hdr_len, lens, f->nfrags, t->seed + i);
+        bytes += qsplitnet_frame_len(f->hdr_len, lens, f->nfrags);
+        head += f->hdr_len;
     }
-    tx_one(c, 42, lens, 17, 4);
-    stop(c);
-}
-
-/* SPLITNET_TX_MAX_FRAGS descriptors is the most one frame may span. */
-static void test_tx_32_frags(void)
-{
-    Ctx *c = start_up(NULL, 64);
-    uint32_t lens[SPLITNET_TX_MAX_FRAGS];
-
-    split_lens(lens, 1450, SPLITNET_TX_MAX_FRAGS);
-    tx_one(c, 64, lens, SPLITNET_TX_MAX_FRAGS, 5);
-    /* Twice, so the second frame wraps the 64-entry ring */
-    tx_one(c, 64, lens, SPLITNET_TX_MAX_FRAGS, 6);
-    tx_one(c, 64, lens, SPLITNET_TX_MAX_FRAGS, 7);
-    g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_ERRORS), ==, 0);
-    stop(c);
-}
-
-/* The whole frame in the slot; the one descriptor has len 0. */
-static void test_tx_head_only(void)
-{
-    Ctx *c = start_up(NULL, 8);
-    uint32_t zeros[3] = { 0, 0, 0 };
-
-    tx_one(c, 60, NULL, 0, 8);
-    tx_one(c, ETH_HLEN, NULL, 0, 9);
-    tx_one(c, 128, zeros, 3, 10);
+    g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_FRAMES), ==, t->nframes);
+    g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_BYTES), ==, bytes);
+    g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_TX_HEAD_BYTES), ==, head);
     g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_TX_PAYLOAD_REF) +
-                     qstat(c, TXQ, SPLITNET_STAT_TX_PAYLOAD_COPY), ==, 0);
-    g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_TX_HEAD_BYTES), ==,
-                     60 + 14 + 128);
-    stop(c);
-}
-
-/* hdr_len 0: the frame is all payload. */
-static void test_tx_no_head(void)
-{
-    Ctx *c = start_up(NULL, 8);
-    uint32_t lens[2] = { 10, 90 };
-
-    tx_one(c, 0, lens, 2, 11);
-    g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_TX_HEAD_BYTES), ==, 0);
-    stop(c);
+                     qstat(c, TXQ, SPLITNET_STAT_TX_PAYLOAD_COPY), ==,
+                     bytes - head);
+    g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_ERRORS), ==, 0);
+    qsplitnet_test_stop(c);
 }
 
 /* hdr_len exactly TX_SLOT_SIZE, for each slot size. */
@@ -1011,7 +855,7 @@ static void test_tx_full_slot(void)
         /* and in the last slot of the ring */
         tx_batch(c, 6, ETH_HLEN, 60, 1);
         tx_one(c, c->d.slot_size, &len, 1, 20 + i);
-        stop(c);
+        qsplitnet_test_stop(c);
     }
 }
 
@@ -1019,18 +863,19 @@ static void test_tx_full_slot(void)
 static void test_tx_zero_len_frags(void)
 {
     Ctx *c = start_up(NULL, 8);
-    TxFrame *f = tx_build(c, 20, (uint32_t[]){ 0, 100, 0, 50, 0 }, 5, 13);
+    QSplitnetFrame *f = tx_build(c, 20, (uint32_t[]){ 0, 100, 0, 50, 0 }, 5,
+                                 13);
 
     f->frags[0].addr = NOT_RAM;
     f->frags[2].addr = UINT64_MAX;
     f->frags[4].addr = 0xfee00000;
-    tx_queue(c, f);
+    qsplitnet_frame_queue(&c->d, f);
     qsplitnet_kick(&c->d, &c->d.txq);
     g_assert(qsplitnet_wait_cons(&c->d, TXQ, 5));
     sock_expect(c, f->bytes, f->len);
     g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_ERRORS), ==, 0);
-    tx_free(c, f);
-    stop(c);
+    qsplitnet_frame_free(&c->d, f);
+    qsplitnet_test_stop(c);
 }
 
 /* The largest frame MTU allows: MTU + 18 bytes (here 1518). */
@@ -1044,7 +889,7 @@ static void test_tx_max_frame(void)
     lens[1] = 9018 - 54 - 1000;
     tx_one(c, 54, lens, 2, 15);
     g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_ERRORS), ==, 0);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 /*
@@ -1078,32 +923,34 @@ static void test_tx_1514_counters(void)
     g_assert_cmpuint(ref, ==, n * 1460);
     g_assert_cmpuint(copy, ==, 0);
     g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_DOORBELLS), ==, 1);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 /* Fragments shorter than tx-copybreak are copied, the rest mapped. */
 static void test_tx_copybreak(void)
 {
+    static const struct {
+        const char *devopts;
+        uint64_t copy, ref;
+    } cases[] = {
+        { NULL, 64, 1064 },
+        { "tx-copybreak=0", 0, 1128 },
+        { "tx-copybreak=256", 128, 1000 },
+    };
     uint32_t lens[4] = { 63, 64, 1, 1000 };
-    Ctx *c = start_up(NULL, 8);
+    int i;
 
-    tx_one(c, 54, lens, 4, 16);
-    g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_TX_PAYLOAD_COPY), ==, 64);
-    g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_TX_PAYLOAD_REF), ==, 1064);
-    stop(c);
+    for (i = 0; i < ARRAY_SIZE(cases); i++) {
+        Ctx *c = start_up(cases[i].devopts, 8);
 
-    c = start_up("tx-copybreak=0", 8);
-    tx_one(c, 54, lens, 4, 17);
-    g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_TX_PAYLOAD_COPY), ==, 0);
-    g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_TX_PAYLOAD_REF), ==, 1128);
-    stop(c);
-
-    c = start_up("tx-copybreak=256", 8);
-    tx_one(c, 54, lens, 4, 18);
-    g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_TX_PAYLOAD_COPY), ==, 128);
-    g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_TX_PAYLOAD_REF), ==, 1000);
-    g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_TX_HEAD_BYTES), ==, 54);
-    stop(c);
+        tx_one(c, 54, lens, 4, 16 + i);
+        g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_TX_PAYLOAD_COPY), ==,
+                         cases[i].copy);
+        g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_TX_PAYLOAD_REF), ==,
+                         cases[i].ref);
+        g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_TX_HEAD_BYTES), ==, 54);
+        qsplitnet_test_stop(c);
+    }
 }
 
 /* Frames of 1..3 descriptors around an 8-entry ring, many times. */
@@ -1113,7 +960,7 @@ static void test_tx_wrap(void)
     int round;
 
     for (round = 0; round < 12; round++) {
-        TxFrame *f[3];
+        QSplitnetFrame *f[3];
         int i;
 
         for (i = 0; i < 3; i++) {
@@ -1121,18 +968,18 @@ static void test_tx_wrap(void)
 
             split_lens(lens, 100 + 10 * i, i + 1);
             f[i] = tx_build(c, 30, lens, i + 1, next_seed++);
-            tx_queue(c, f[i]);
+            qsplitnet_frame_queue(&c->d, f[i]);
         }
         qsplitnet_kick(&c->d, &c->d.txq);
         g_assert(qsplitnet_wait_cons(&c->d, TXQ, c->d.txq.prod));
         for (i = 0; i < 3; i++) {
             sock_expect(c, f[i]->bytes, f[i]->len);
-            tx_free(c, f[i]);
+            qsplitnet_frame_free(&c->d, f[i]);
         }
     }
     g_assert_cmpuint(qsplitnet_cons(&c->d, TXQ), ==, 12 * 6);
     g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_FRAMES), ==, 36);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 /* prod exactly RING_SIZE ahead of cons is a full ring, not an error. */
@@ -1145,7 +992,7 @@ static void test_tx_ring_full(void)
     tx_batch(c, 8, ETH_HLEN, 100, 1);
     tx_batch(c, 4, ETH_HLEN, 100, 2);
     assert_no_error(c);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 /* More frames than tx-burst in one doorbell, and tx-burst=0. */
@@ -1155,12 +1002,12 @@ static void test_tx_burst(void)
 
     tx_batch(c, 100, 54, 200, 2);
     g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_FRAMES), ==, 100);
-    stop(c);
+    qsplitnet_test_stop(c);
 
     c = start_up("tx-burst=0", 16);
     tx_batch(c, 16, 54, 200, 1);
     tx_batch(c, 1, 54, 200, 1);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 /*
@@ -1173,24 +1020,24 @@ static void test_tx_backpressure(void)
     StartOpts o = { .sndbuf = 4096 };
     Ctx *c = start_with(&o);
     const int n = 64;
-    TxFrame *f[64];
+    QSplitnetFrame *f[64];
     uint32_t len = 1460, cons;
     int i;
 
     qsplitnet_bringup(&c->d, 64, 0);
     for (i = 0; i < n; i++) {
         f[i] = tx_build(c, 54, &len, 1, 100 + i);
-        tx_queue(c, f[i]);
+        qsplitnet_frame_queue(&c->d, f[i]);
     }
     qsplitnet_kick(&c->d, &c->d.txq);
-    g_assert(wait_stat(c, TXQ, SPLITNET_STAT_TX_STALLS, 1));
+    g_assert(qsplitnet_wait_stat(&c->d, TXQ, SPLITNET_STAT_TX_STALLS, 1));
     cons = qsplitnet_cons(&c->d, TXQ);
     g_test_message("stalled with cons %u of %d", cons, n);
     g_assert_cmpuint(cons, <, n);
 
     for (i = 0; i < n; i++) {
         sock_expect(c, f[i]->bytes, f[i]->len);
-        tx_free(c, f[i]);
+        qsplitnet_frame_free(&c->d, f[i]);
     }
     g_assert(qsplitnet_wait_cons(&c->d, TXQ, n));
     sock_expect_nothing(c);
@@ -1199,7 +1046,7 @@ static void test_tx_backpressure(void)
                    qstat(c, TXQ, SPLITNET_STAT_FRAMES));
     g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_FRAMES), ==, n);
     g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_ERRORS), ==, 0);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 /* A lone hubport never accepts: the first frame stays uncompleted. */
@@ -1212,13 +1059,13 @@ static Ctx *start_stalled(int nframes)
 
     qsplitnet_bringup(&c->d, 8, 0);
     for (i = 0; i < nframes; i++) {
-        TxFrame *f = tx_build(c, 54, &len, 1, i);
+        QSplitnetFrame *f = tx_build(c, 54, &len, 1, i);
 
-        tx_queue(c, f);
-        tx_free(c, f);
+        qsplitnet_frame_queue(&c->d, f);
+        qsplitnet_frame_free(&c->d, f);
     }
     qsplitnet_kick(&c->d, &c->d.txq);
-    g_assert(wait_stat(c, TXQ, SPLITNET_STAT_TX_STALLS, 1));
+    g_assert(qsplitnet_wait_stat(&c->d, TXQ, SPLITNET_STAT_TX_STALLS, 1));
     return c;
 }
 
@@ -1234,7 +1081,7 @@ static void test_tx_stall_held(void)
     g_assert_cmpuint(qsplitnet_cons(&c->d, TXQ), ==, 0);
     g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_ERRORS), ==, 0);
     assert_no_error(c);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 /* CTRL.RESET with frames posted and one held by the network layer. */
@@ -1242,7 +1089,7 @@ static void test_tx_reset_mid_ring(void)
 {
     Ctx *c = start_stalled(6);
     uint64_t status = c->d.status;
-    TxFrame *f;
+    QSplitnetFrame *f;
 
     wr(c, SPLITNET_REG_CTRL, SPLITNET_CTRL_RESET);
     check_reset_values(c, 0);
@@ -1258,11 +1105,11 @@ static void test_tx_reset_mid_ring(void)
     c->d.status = 0;
     qsplitnet_bringup(&c->d, 8, 0);
     f = tx_build(c, 54, (uint32_t[]){ 100 }, 1, 1);
-    tx_queue(c, f);
-    tx_free(c, f);
+    qsplitnet_frame_queue(&c->d, f);
+    qsplitnet_frame_free(&c->d, f);
     qsplitnet_kick(&c->d, &c->d.txq);
-    g_assert(wait_stat(c, TXQ, SPLITNET_STAT_TX_STALLS, 1));
-    stop(c);
+    g_assert(qsplitnet_wait_stat(&c->d, TXQ, SPLITNET_STAT_TX_STALLS, 1));
+    qsplitnet_test_stop(c);
 }
 
 /* A memory map change makes the device rebuild its translations. */
@@ -1283,7 +1130,7 @@ static void test_tx_xlate_rebuild(void)
     g_test_message("XLATE_REBUILDS %" PRIu64 " -> %" PRIu64, builds,
                    qstat(c, TXQ, SPLITNET_STAT_XLATE_REBUILDS));
     g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_XLATE_REBUILDS), >, builds);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 /* Receive */
@@ -1304,7 +1151,7 @@ static void test_rx_single(void)
     g_assert_cmpuint(qstat(c, RXQ, SPLITNET_STAT_FRAMES), ==, 3);
     g_assert_cmpuint(qstat(c, RXQ, SPLITNET_STAT_BYTES), ==, 60 + 1514 + 42);
     g_assert_cmpuint(qstat(c, RXQ, SPLITNET_STAT_ERRORS), ==, 0);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 /* One frame across several small buffers, EOP on the last only. */
@@ -1316,14 +1163,14 @@ static void test_rx_chain(void)
     RxBufs b;
 
     rx_post_kick(c, &b, 32, 64);
-    sock_send_frame(c, f1, 200);
+    qsplitnet_sock_send(c->sock, f1, 200);
     g_assert(qsplitnet_wait_cons(&c->d, RXQ, 4));
     g_assert_cmpint(rx_check(c, &b, 0, f1, 200), ==, 4);
-    sock_send_frame(c, f2, 1514);
+    qsplitnet_sock_send(c->sock, f2, 1514);
     g_assert(qsplitnet_wait_cons(&c->d, RXQ, 4 + 24));
     g_assert_cmpint(rx_check(c, &b, 4, f2, 1514), ==, 24);
     g_assert_cmpuint(qstat(c, RXQ, SPLITNET_STAT_FRAMES), ==, 2);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 /* No buffer posted: the frame waits and arrives after post + doorbell. */
@@ -1333,13 +1180,13 @@ static void test_rx_wait_for_buffers(void)
     g_autofree uint8_t *f = make_frame(our_mac, other_mac, 300, 6);
     RxBufs b;
 
-    sock_send_frame(c, f, 300);
+    qsplitnet_sock_send(c->sock, f, 300);
     qsplitnet_sync(&c->d);
     g_assert_cmpuint(qsplitnet_cons(&c->d, RXQ), ==, 0);
     rx_post_kick(c, &b, 2, 2048);
     g_assert(qsplitnet_wait_cons(&c->d, RXQ, 1));
     rx_check(c, &b, 0, f, 300);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 /* Too few buffers for the frame: wait (STAT_RX_NO_BUFFER), no partial. */
@@ -1350,14 +1197,14 @@ static void test_rx_partial_buffers(void)
     RxBufs b1, b2;
 
     rx_post_kick(c, &b1, 1, 64);
-    sock_send_frame(c, f, 200);
-    g_assert(wait_stat(c, RXQ, SPLITNET_STAT_RX_NO_BUFFER, 1));
+    qsplitnet_sock_send(c->sock, f, 200);
+    g_assert(qsplitnet_wait_stat(&c->d, RXQ, SPLITNET_STAT_RX_NO_BUFFER, 1));
     g_assert_cmpuint(qsplitnet_cons(&c->d, RXQ), ==, 0);
     rx_post_kick(c, &b2, 3, 64);
     g_assert(qsplitnet_wait_cons(&c->d, RXQ, 4));
     rx_check(c, &b1, 0, f, 200);
     g_assert_cmpuint(qstat(c, RXQ, SPLITNET_STAT_FRAMES), ==, 1);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 /* Send a frame the filter must drop; the next one, to @ok, follows. */
@@ -1368,7 +1215,7 @@ static void rx_expect_filtered_ok(Ctx *c, const RxBufs *b,
     g_autofree uint8_t *good = make_frame(ok, other_mac, 90, 9);
     uint64_t filtered = qstat(c, RXQ, SPLITNET_STAT_RX_FILTERED);
 
-    sock_send_frame(c, bad, 80);
+    qsplitnet_sock_send(c->sock, bad, 80);
     rx_one(c, b, good, 90);
     g_assert_cmpuint(qstat(c, RXQ, SPLITNET_STAT_RX_FILTERED), ==,
                      filtered + 1);
@@ -1396,7 +1243,7 @@ static void test_rx_filter_unicast(void)
     rx_expect_accepted(c, &b, our_mac);
     wr(c, SPLITNET_REG_RX_FILTER, SPLITNET_RX_FILTER_BROADCAST);
     rx_expect_filtered_ok(c, &b, our_mac, bcast_mac);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 static void test_rx_filter_broadcast(void)
@@ -1408,7 +1255,7 @@ static void test_rx_filter_broadcast(void)
     rx_expect_accepted(c, &b, bcast_mac);
     wr(c, SPLITNET_REG_RX_FILTER, SPLITNET_RX_FILTER_UNICAST);
     rx_expect_filtered(c, &b, bcast_mac);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 static void test_rx_filter_multicast(void)
@@ -1434,7 +1281,7 @@ static void test_rx_filter_multicast(void)
        SPLITNET_RX_FILTER_ALLMULTI);
     rx_expect_accepted(c, &b, grp2);
     rx_expect_accepted(c, &b, grp);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 static void test_rx_filter_promisc(void)
@@ -1448,7 +1295,7 @@ static void test_rx_filter_promisc(void)
     rx_expect_accepted(c, &b, bcast_mac);
     rx_expect_accepted(c, &b, our_mac);
     g_assert_cmpuint(qstat(c, RXQ, SPLITNET_STAT_RX_FILTERED), ==, 0);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 /* Unicast filtering follows MAC_LO/MAC_HI. */
@@ -1464,7 +1311,7 @@ static void test_rx_mac_change(void)
     memcpy(c->mac, new_mac, 6);
     rx_expect_accepted(c, &b, new_mac);
     rx_expect_filtered(c, &b, our_mac);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 /* Nothing is received while DRIVER_OK is clear. */
@@ -1480,14 +1327,14 @@ static void test_rx_driver_ok(void)
     wr(c, SPLITNET_REG_CTRL, 0);
     g_assert_cmphex(rd(c, SPLITNET_REG_STATUS) & SPLITNET_STATUS_DRIVER_OK,
                     ==, 0);
-    sock_send_frame(c, f1, 64);
+    qsplitnet_sock_send(c->sock, f1, 64);
     qsplitnet_sync(&c->d);
     g_assert_cmpuint(qsplitnet_cons(&c->d, RXQ), ==, 0);
 
     /* Held or dropped meanwhile; either way the next frame arrives. */
     wr(c, SPLITNET_REG_CTRL, SPLITNET_CTRL_DRIVER_OK);
-    sock_send_frame(c, f2, 65);
-    g_assert(wait_stat(c, RXQ, SPLITNET_STAT_BYTES, 65));
+    qsplitnet_sock_send(c->sock, f2, 65);
+    g_assert(qsplitnet_wait_stat(&c->d, RXQ, SPLITNET_STAT_BYTES, 65));
     cons = qsplitnet_cons(&c->d, RXQ);
     g_test_message("frame sent while DRIVER_OK was clear: %s",
                    cons == 2 ? "held" : "dropped");
@@ -1496,7 +1343,7 @@ static void test_rx_driver_ok(void)
     }
     g_assert_cmpuint(cons, >=, 1);
     rx_check(c, &b, cons - 1, f2, 65);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 /* A frame larger than a whole ring of the posted buffers is dropped. */
@@ -1508,14 +1355,14 @@ static void test_rx_oversize(void)
     RxBufs b;
 
     rx_post_kick(c, &b, 8, 64);
-    sock_send_frame(c, big, 600);
-    g_assert(wait_stat(c, RXQ, SPLITNET_STAT_RX_OVERSIZE, 1));
-    sock_send_frame(c, f, 100);
+    qsplitnet_sock_send(c->sock, big, 600);
+    g_assert(qsplitnet_wait_stat(&c->d, RXQ, SPLITNET_STAT_RX_OVERSIZE, 1));
+    qsplitnet_sock_send(c->sock, f, 100);
     g_assert(qsplitnet_wait_cons(&c->d, RXQ, 2));
     rx_check(c, &b, 0, f, 100);
     g_assert_cmpuint(qstat(c, RXQ, SPLITNET_STAT_RX_OVERSIZE), ==, 1);
     g_assert_cmpuint(qstat(c, RXQ, SPLITNET_STAT_FRAMES), ==, 1);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 /* Many frames around an 8-entry ring, some split across its end. */
@@ -1530,13 +1377,13 @@ static void test_rx_wrap(void)
         RxBufs b;
 
         rx_post_kick(c, &b, 3, 128);
-        sock_send_frame(c, f, 300);
+        qsplitnet_sock_send(c->sock, f, 300);
         g_assert(qsplitnet_wait_cons(&c->d, RXQ, idx + 3));
         g_assert_cmpint(rx_check(c, &b, idx, f, 300), ==, 3);
         guest_free(&c->qs->alloc, b.area);
     }
     g_assert_cmpuint(qstat(c, RXQ, SPLITNET_STAT_FRAMES), ==, 20);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 /* Interrupts */
@@ -1578,7 +1425,7 @@ static void test_irq_msix(void)
     tx_simple(c, 2);
     g_assert_true(msix_clear(c, VEC_TX));
     g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_INTERRUPTS), ==, 2);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 /* VECTOR 0xffff: the queue sends no message. */
@@ -1594,7 +1441,7 @@ static void test_irq_no_vector(void)
     for (v = 0; v < rd(c, SPLITNET_REG_NUM_VECTORS); v++) {
         g_assert_false(msix_clear(c, v));
     }
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 /* The error state raises the config vector. */
@@ -1607,7 +1454,7 @@ static void test_irq_msix_config(void)
     assert_error(c, SPLITNET_ERR_PROD_INDEX, TXQ);
     g_assert_true(msix_clear(c, VEC_CONFIG));
     g_assert_false(msix_clear(c, VEC_TX));
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 /* INTx: ISR latches causes, reading clears them, INTR_MASK gates INTx. */
@@ -1639,7 +1486,7 @@ static void test_irq_intx(void)
     g_assert_cmphex(rd(c, SPLITNET_REG_ISR), ==, SPLITNET_ISR_QUEUE(TXQ));
     g_assert_false(qsplitnet_intx_asserted(&c->d));
     g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_INTERRUPTS), ==, 2);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 /* F_EVENT_IDX: a queue interrupt only when cons passes intr_event. */
@@ -1668,7 +1515,7 @@ static void test_irq_event_idx(void)
     tx_batch(c, 3, ETH_HLEN, 50, 1);        /* cons 6 -> 9 */
     g_assert_true(msix_clear(c, VEC_TX));
     g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_INTERRUPTS), ==, 3);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 /* Without F_EVENT_IDX intr_event is ignored: every advance interrupts. */
@@ -1683,7 +1530,7 @@ static void test_irq_no_event_idx(void)
         g_assert_true(msix_clear(c, VEC_TX));
     }
     g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_INTERRUPTS), ==, 3);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 /* The device publishes doorbell_event = the prod it saw when idle. */
@@ -1697,7 +1544,7 @@ static void test_irq_doorbell_event(void)
     g_assert_cmpuint(qsplitnet_doorbell_event(&c->d, TXQ), ==, 4);
     tx_batch(c, 5, ETH_HLEN, 50, 2);
     g_assert_cmpuint(qsplitnet_doorbell_event(&c->d, TXQ), ==, 14);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 static bool need_event(uint32_t event, uint32_t new, uint32_t old)
@@ -1714,20 +1561,20 @@ static void test_irq_busy_no_doorbell(void)
 {
     StartOpts o = { .sndbuf = 4096 };
     Ctx *c = start_with(&o);
-    TxFrame *f[80];
+    QSplitnetFrame *f[80];
     uint32_t len = 1460, de;
     int i;
 
     qsplitnet_bringup(&c->d, 128, SPLITNET_F_EVENT_IDX);
     for (i = 0; i < 64; i++) {
         f[i] = tx_build(c, 54, &len, 1, 200 + i);
-        tx_queue(c, f[i]);
+        qsplitnet_frame_queue(&c->d, f[i]);
     }
     qsplitnet_kick(&c->d, &c->d.txq);
-    g_assert(wait_stat(c, TXQ, SPLITNET_STAT_TX_STALLS, 1));
+    g_assert(qsplitnet_wait_stat(&c->d, TXQ, SPLITNET_STAT_TX_STALLS, 1));
     for (; i < 80; i++) {
         f[i] = tx_build(c, 54, &len, 1, 200 + i);
-        tx_queue(c, f[i]);
+        qsplitnet_frame_queue(&c->d, f[i]);
     }
     qsplitnet_publish(&c->d, &c->d.txq);
     de = qsplitnet_doorbell_event(&c->d, TXQ);
@@ -1735,13 +1582,13 @@ static void test_irq_busy_no_doorbell(void)
 
     for (i = 0; i < 80; i++) {
         sock_expect(c, f[i]->bytes, f[i]->len);
-        tx_free(c, f[i]);
+        qsplitnet_frame_free(&c->d, f[i]);
     }
     g_assert(qsplitnet_wait_cons(&c->d, TXQ, 80));
     g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_DOORBELLS), ==, 1);
     g_assert_cmpuint(qsplitnet_doorbell_event(&c->d, TXQ), ==, 80);
     sock_expect_nothing(c);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 /*
@@ -1779,7 +1626,7 @@ static void moderation_check(int64_t start_ns)
     g_assert_true(msix_clear(c, VEC_TX));
     tx_simple(c, 6);
     g_assert_true(msix_clear(c, VEC_TX));
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 static void test_irq_moderation(void)
@@ -1811,7 +1658,7 @@ static void test_irq_event_idx_rx(void)
     g_assert_true(msix_clear(c, VEC_RX));
 
     /* No buffer for f3: the device asks for a doorbell at prod 2. */
-    sock_send_frame(c, f3, 62);
+    qsplitnet_sock_send(c->sock, f3, 62);
     while (qsplitnet_doorbell_event(&c->d, RXQ) != 2 &&
            g_get_monotonic_time() < end) {
         g_usleep(100);
@@ -1824,7 +1671,7 @@ static void test_irq_event_idx_rx(void)
     rx_check(c, &b2, 2, f3, 62);
     g_assert_true(msix_clear(c, VEC_RX));
     g_assert_cmpuint(qstat(c, RXQ, SPLITNET_STAT_INTERRUPTS), ==, 2);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 /* Hotplug */
@@ -1838,7 +1685,7 @@ static void test_hotplug(void)
                          "{'addr': '0x06', 'netdev': 'hs1'}");
     qpci_unplug_acpi_device_test(c->qts, "sn1", 0x06);
     g_assert_cmphex(rd(c, SPLITNET_REG_MAGIC), ==, SPLITNET_MAGIC);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 /* Unplug a device whose peer holds one of its frames. */
@@ -1858,10 +1705,10 @@ static void test_unplug_stalled(void)
     qsplitnet_init(&d2, pdev, &c->qs->alloc);
     qsplitnet_bringup(&d2, 8, 0);
     for (i = 0; i < 3; i++) {
-        TxFrame *f = tx_build(c, 54, &len, 1, i);
+        QSplitnetFrame *f = tx_build(c, 54, &len, 1, i);
 
         qsplitnet_tx_frame(&d2, f->bytes, 54, f->frags, 1);
-        tx_free(c, f);
+        qsplitnet_frame_free(&c->d, f);
     }
     qsplitnet_kick(&d2, &d2.txq);
     g_assert_cmpuint(qsplitnet_stat(&d2, TXQ, SPLITNET_STAT_TX_STALLS), >=,
@@ -1872,7 +1719,7 @@ static void test_unplug_stalled(void)
     /* The other NIC and QEMU carry on. */
     qsplitnet_bringup(&c->d, 8, 0);
     tx_simple(c, 1);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 /* Robustness */
@@ -1909,7 +1756,7 @@ static void fuzz_step(Ctx *c, uint32_t *st, const uint8_t *frame)
         qwr(c, q, SPLITNET_Q_DOORBELL, v);
         break;
     case 6:
-        sock_send_frame(c, frame, 14 + v % 1500);
+        qsplitnet_sock_send(c->sock, frame, 14 + v % 1500);
         break;
     default:
         if (v % 16 == 0) {
@@ -1964,7 +1811,7 @@ static void test_fuzz(void)
     check_reset_values(c, 0);
     qsplitnet_bringup(&c->d, 8, 0);
     tx_simple(c, 2);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 /* Migration */
@@ -1986,7 +1833,7 @@ static void test_migration_inflight(void)
         "-incoming %s -global migration.announce-rounds=0", uri);
     StartOpts dopts = { .extra = incoming };
     Ctx *src = start_with(&so), *dst;
-    TxFrame *f[6];
+    QSplitnetFrame *f[6];
     uint32_t len = 500;
     int i;
 
@@ -1995,10 +1842,10 @@ static void test_migration_inflight(void)
     wr(src, SPLITNET_REG_RX_FILTER, SPLITNET_RX_FILTER_PROMISC);
     for (i = 0; i < 6; i++) {
         f[i] = tx_build(src, 54, &len, 1, 300 + i);
-        tx_queue(src, f[i]);
+        qsplitnet_frame_queue(&src->d, f[i]);
     }
     qsplitnet_kick(&src->d, &src->d.txq);
-    g_assert(wait_stat(src, TXQ, SPLITNET_STAT_TX_STALLS, 1));
+    g_assert(qsplitnet_wait_stat(&src->d, TXQ, SPLITNET_STAT_TX_STALLS, 1));
     g_assert_cmpuint(qsplitnet_cons(&src->d, TXQ), ==, 0);
 
     dst = start_with(&dopts);
@@ -2008,10 +1855,10 @@ static void test_migration_inflight(void)
     dst->d.pdev = dst->pdev;
     dst->d.alloc = &dst->qs->alloc;
 
-    tx_free(dst, f[0]);
+    qsplitnet_frame_free(&dst->d, f[0]);
     for (i = 1; i < 6; i++) {
         sock_expect(dst, f[i]->bytes, f[i]->len);
-        tx_free(dst, f[i]);
+        qsplitnet_frame_free(&dst->d, f[i]);
     }
     g_assert(qsplitnet_wait_cons(&dst->d, TXQ, 6));
     sock_expect_nothing(dst);
@@ -2023,8 +1870,8 @@ static void test_migration_inflight(void)
     g_assert_cmpuint(qstat(dst, TXQ, SPLITNET_STAT_TX_STALLS), >=, 1);
     g_assert_cmpuint(qstat(dst, TXQ, SPLITNET_STAT_DOORBELLS), ==, 1);
     tx_simple(dst, 9);
-    stop(src);
-    stop(dst);
+    qsplitnet_test_stop(src);
+    qsplitnet_test_stop(dst);
 }
 
 /* Guest errors in a single frame: dropped, completed, counted */
@@ -2069,7 +1916,7 @@ static void test_err_hdr_too_long(void)
     tx_expect_dropped(c, 1);
     tx_add_bad(c, buf, 100, 0xffff, SPLITNET_TXD_EOP);
     tx_expect_dropped(c, 1);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 static void test_err_cont_hdr_len(void)
@@ -2080,7 +1927,7 @@ static void test_err_cont_hdr_len(void)
     tx_add_bad(c, buf, 50, ETH_HLEN, 0);
     qsplitnet_tx_add(&c->d, buf + 100, 50, 10, SPLITNET_TXD_EOP);
     tx_expect_dropped(c, 1);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 static void test_err_reserved_flags(void)
@@ -2100,7 +1947,7 @@ static void test_err_reserved_flags(void)
     tx_add_bad(c, buf, 100, ETH_HLEN, SPLITNET_TXD_CSUM);
     qsplitnet_tx_add(&c->d, buf, 100, 0, SPLITNET_TXD_EOP);
     tx_expect_dropped(c, 1);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 /* Shorter than 14 bytes; exactly 14 is fine. */
@@ -2118,7 +1965,7 @@ static void test_err_runt(void)
     tx_add_bad(c, buf, 6, 7, SPLITNET_TXD_EOP);
     tx_expect_dropped(c, 1);
     tx_one(c, ETH_HLEN, NULL, 0, 5);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 /* Longer than MTU + 18 */
@@ -2136,7 +1983,7 @@ static void test_err_too_long(void)
     tx_add_bad(c, buf, 1019 - 54, 54, SPLITNET_TXD_EOP);
     tx_expect_dropped(c, 1);
     tx_one(c, 54, &ok, 1, 6);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 /* 33 descriptors in one frame */
@@ -2153,7 +2000,7 @@ static void test_err_too_many_frags(void)
     qsplitnet_tx_add(&c->d, buf + 400, 10, 0, SPLITNET_TXD_EOP);
     g_assert_cmpuint(c->d.txq.prod, ==, SPLITNET_TX_MAX_FRAGS + 1);
     tx_expect_dropped(c, 1);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 /* A fragment whose address range wraps around 2^64 */
@@ -2167,7 +2014,7 @@ static void test_err_addr_wrap(void)
     tx_add_bad(c, buf, 64, ETH_HLEN, 0);
     qsplitnet_tx_add(&c->d, UINT64_MAX, 2, 0, SPLITNET_TXD_EOP);
     tx_expect_dropped(c, 1);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 /* Fragments outside guest RAM, including the device's own BAR0 */
@@ -2184,7 +2031,7 @@ static void test_err_addr_not_ram(void)
         tx_expect_dropped(c, 1);
     }
     g_assert_cmphex(rd(c, SPLITNET_REG_MAGIC), ==, SPLITNET_MAGIC);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 static void test_err_doorbell_disabled(void)
@@ -2204,7 +2051,7 @@ static void test_err_doorbell_disabled(void)
     qwr(c, TXQ, SPLITNET_Q_DOORBELL, 2);
     g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_ERRORS), ==, 1);
     assert_no_error(c);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 /* An RX buffer outside RAM: frame dropped, buffer returned len 0 + EOP */
@@ -2220,7 +2067,7 @@ static void test_err_rx_buf_not_ram(void)
     for (i = 0; i < ARRAY_SIZE(bad); i++) {
         qsplitnet_rx_post(&c->d, bad[i], 2048);
         qsplitnet_kick(&c->d, &c->d.rxq);
-        sock_send_frame(c, f, 100);
+        qsplitnet_sock_send(c->sock, f, 100);
         g_assert(qsplitnet_wait_cons(&c->d, RXQ, i + 1));
         qsplitnet_rx_read_desc(&c->d, i, &desc);
         g_assert_cmpuint(desc.len, ==, 0);
@@ -2231,7 +2078,7 @@ static void test_err_rx_buf_not_ram(void)
     rx_post_kick(c, &b, 2, 2048);
     rx_one(c, &b, f, 100);
     g_assert_cmpuint(qstat(c, RXQ, SPLITNET_STAT_FRAMES), ==, 1);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 /* Error states */
@@ -2246,7 +2093,7 @@ static void test_err_prod_index(void)
     qwr(c, TXQ, SPLITNET_Q_DOORBELL, 10);
     assert_error(c, SPLITNET_ERR_PROD_INDEX, TXQ);
     assert_halted_then_recover(c);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 /*
@@ -2264,7 +2111,7 @@ static void rx_bad_prod(Ctx *c, uint32_t prod)
         return;
     }
     g_test_message("RX prod %u not checked at the doorbell", prod);
-    sock_send_frame(c, f, 60);
+    qsplitnet_sock_send(c->sock, f, 60);
     while (!(rd(c, SPLITNET_REG_STATUS) & SPLITNET_STATUS_ERROR) &&
            g_get_monotonic_time() < end) {
         g_usleep(100);
@@ -2278,7 +2125,7 @@ static void test_err_prod_index_rx(void)
     rx_bad_prod(c, 9);
     assert_error(c, SPLITNET_ERR_PROD_INDEX, RXQ);
     assert_halted_then_recover(c);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 /* Published descriptors without EOP */
@@ -2292,7 +2139,7 @@ static void test_err_tx_chain(void)
     qsplitnet_kick(&c->d, &c->d.txq);
     assert_error(c, SPLITNET_ERR_TX_CHAIN, TXQ);
     assert_halted_then_recover(c);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 /* Enable @vq as given and expect error @err for it, then reset. */
@@ -2324,22 +2171,91 @@ static void finish_queues(Ctx *c)
 {
     qsplitnet_bringup(&c->d, 8, 0);
     tx_simple(c, 1);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
-static void test_err_ring_size(void)
+/*
+ * Queue set-ups that differ from a good one in one field: enabling the
+ * queue must fail with the case's error, each in turn.
+ */
+
+enum { Q_RING, Q_POOL, Q_SIZE };
+#define AT_BAR0 UINT64_MAX      /* the device's own registers */
+
+typedef struct BadQueue {
+    bool rx;                /* the RX queue, else TX */
+    int field;              /* Q_RING, Q_POOL or Q_SIZE */
+    bool add;               /* add @val to the good value, else set it */
+    uint64_t val;           /* AT_BAR0: BAR0's address */
+} BadQueue;
+
+typedef struct BadQueueCase {
+    const char *path;
+    uint32_t err;
+    int n;
+    const BadQueue *bad;
+} BadQueueCase;
+
+static const BadQueue bad_ring_size[] = {
+    { false, Q_SIZE, false, 0 }, { true, Q_SIZE, false, 0 },
+    { false, Q_SIZE, false, 4 }, { true, Q_SIZE, false, 4 },
+    { false, Q_SIZE, false, 12 }, { true, Q_SIZE, false, 12 },
+    { false, Q_SIZE, false, 100 }, { true, Q_SIZE, false, 100 },
+    { false, Q_SIZE, false, 2048 }, { true, Q_SIZE, false, 2048 },
+    { false, Q_SIZE, false, 0x80000000 }, { true, Q_SIZE, false, 0x80000000 },
+};
+
+static const BadQueue bad_unaligned[] = {
+    { false, Q_RING, true, 32 },
+    { false, Q_POOL, true, 8 },
+    { true, Q_RING, true, 1 },
+};
+
+/* Ring or pool not entirely in RAM */
+static const BadQueue bad_xlate[] = {
+    { false, Q_RING, false, NOT_RAM },
+    { false, Q_POOL, false, NOT_RAM },
+    { false, Q_RING, false, RAM_SIZE - 128 },   /* 256 bytes across the end */
+    { false, Q_RING, false, AT_BAR0 },
+    { true, Q_RING, false, 1ull << 50 },
+};
+
+static const BadQueueCase bad_queue_cases[] = {
+    { "err/ring-size", SPLITNET_ERR_RING_CONFIG,
+      ARRAY_SIZE(bad_ring_size), bad_ring_size },
+    { "err/unaligned", SPLITNET_ERR_RING_CONFIG,
+      ARRAY_SIZE(bad_unaligned), bad_unaligned },
+    { "err/xlate", SPLITNET_ERR_XLATE, ARRAY_SIZE(bad_xlate), bad_xlate },
+};
+
+static void bad_queue_apply(Ctx *c, const BadQueue *b, QSplitnetQueue *vq)
 {
-    static const uint32_t bad[] = { 0, 4, 12, 100, 2048, 0x80000000 };
+    uint64_t val = b->val == AT_BAR0 ? c->d.bar.addr : b->val;
+
+    switch (b->field) {
+    case Q_RING:
+        vq->ring = b->add ? vq->ring + val : val;
+        break;
+    case Q_POOL:
+        vq->pool = b->add ? vq->pool + val : val;
+        break;
+    default:
+        vq->size = b->add ? vq->size + val : val;
+        break;
+    }
+}
+
+static void test_err_queue_config(gconstpointer data)
+{
+    const BadQueueCase *t = data;
     Ctx *c = start_queues();
     int i;
 
-    for (i = 0; i < ARRAY_SIZE(bad); i++) {
-        QSplitnetQueue tx = c->d.txq, rx = c->d.rxq;
+    for (i = 0; i < t->n; i++) {
+        QSplitnetQueue vq = t->bad[i].rx ? c->d.rxq : c->d.txq;
 
-        tx.size = bad[i];
-        enable_expect(c, &tx, SPLITNET_ERR_RING_CONFIG);
-        rx.size = bad[i];
-        enable_expect(c, &rx, SPLITNET_ERR_RING_CONFIG);
+        bad_queue_apply(c, &t->bad[i], &vq);
+        enable_expect(c, &vq, t->err);
     }
     finish_queues(c);
 }
@@ -2357,21 +2273,6 @@ static void test_err_ring_size_max(void)
     finish_queues(c);
 }
 
-static void test_err_unaligned(void)
-{
-    Ctx *c = start_queues();
-    QSplitnetQueue tx = c->d.txq, rx = c->d.rxq;
-
-    tx.ring += 32;
-    enable_expect(c, &tx, SPLITNET_ERR_RING_CONFIG);
-    tx = c->d.txq;
-    tx.pool += 8;
-    enable_expect(c, &tx, SPLITNET_ERR_RING_CONFIG);
-    rx.ring += 1;
-    enable_expect(c, &rx, SPLITNET_ERR_RING_CONFIG);
-    finish_queues(c);
-}
-
 static void test_err_no_status_base(void)
 {
     Ctx *c = start_queues();
@@ -2383,28 +2284,6 @@ static void test_err_no_status_base(void)
     qsplitnet_queue_enable(&c->d, &tx);
     assert_error(c, SPLITNET_ERR_RING_CONFIG, TXQ);
     g_assert_cmpuint(qrd(c, TXQ, SPLITNET_Q_ENABLE), ==, 0);
-    finish_queues(c);
-}
-
-/* Ring, pool or status entry not entirely in RAM */
-static void test_err_xlate(void)
-{
-    Ctx *c = start_queues();
-    QSplitnetQueue tx = c->d.txq, rx = c->d.rxq;
-
-    tx.ring = NOT_RAM;
-    enable_expect(c, &tx, SPLITNET_ERR_XLATE);
-    tx = c->d.txq;
-    tx.pool = NOT_RAM;
-    enable_expect(c, &tx, SPLITNET_ERR_XLATE);
-    tx = c->d.txq;
-    tx.ring = RAM_SIZE - 128;       /* 256 bytes across the end of RAM */
-    enable_expect(c, &tx, SPLITNET_ERR_XLATE);
-    tx = c->d.txq;
-    tx.ring = c->d.bar.addr;        /* the device's own registers */
-    enable_expect(c, &tx, SPLITNET_ERR_XLATE);
-    rx.ring = 1ull << 50;
-    enable_expect(c, &rx, SPLITNET_ERR_XLATE);
     finish_queues(c);
 }
 
@@ -2431,7 +2310,7 @@ static void test_err_first_kept(void)
     qwr(c, TXQ, SPLITNET_Q_DOORBELL, 100);
     assert_error(c, SPLITNET_ERR_PROD_INDEX, RXQ);
     assert_halted_then_recover(c);
-    stop(c);
+    qsplitnet_test_stop(c);
 }
 
 int main(int argc, char **argv)
@@ -2456,12 +2335,6 @@ int main(int argc, char **argv)
         { "regs/bad-access", test_regs_bad_access },
         { "regs/link", test_regs_link },
         { "regs/qom-stats", test_regs_qom_stats },
-        { "tx/one-frag", test_tx_one_frag },
-        { "tx/two-frags", test_tx_two_frags },
-        { "tx/17-frags", test_tx_17_frags },
-        { "tx/32-frags", test_tx_32_frags },
-        { "tx/head-only", test_tx_head_only },
-        { "tx/no-head", test_tx_no_head },
         { "tx/full-slot", test_tx_full_slot },
         { "tx/zero-len-frags", test_tx_zero_len_frags },
         { "tx/max-frame", test_tx_max_frame },
@@ -2514,11 +2387,8 @@ int main(int argc, char **argv)
         { "err/prod-index", test_err_prod_index },
         { "err/prod-index-rx", test_err_prod_index_rx },
         { "err/tx-chain", test_err_tx_chain },
-        { "err/ring-size", test_err_ring_size },
         { "err/ring-size-max", test_err_ring_size_max },
-        { "err/unaligned", test_err_unaligned },
         { "err/no-status-base", test_err_no_status_base },
-        { "err/xlate", test_err_xlate },
         { "err/xlate-status", test_err_xlate_status },
         { "err/first-kept", test_err_first_kept },
     };
@@ -2534,6 +2404,19 @@ int main(int argc, char **argv)
                                                 tests[i].path);
 
         qtest_add_func(path, tests[i].fn);
+    }
+    for (i = 0; i < ARRAY_SIZE(tx_shapes); i++) {
+        g_autofree char *path = g_strdup_printf("/splitnet/%s",
+                                                tx_shapes[i].path);
+
+        qtest_add_data_func(path, &tx_shapes[i], test_tx_shape);
+    }
+    for (i = 0; i < ARRAY_SIZE(bad_queue_cases); i++) {
+        g_autofree char *path = g_strdup_printf("/splitnet/%s",
+                                                bad_queue_cases[i].path);
+
+        qtest_add_data_func(path, &bad_queue_cases[i],
+                            test_err_queue_config);
     }
     return g_test_run();
 }

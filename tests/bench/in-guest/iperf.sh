@@ -7,22 +7,13 @@
 #
 # Environment: BENCH_NIC, BENCH_MODULE (see pktgen.sh).
 
-echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6
-echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6
+# shellcheck source=tests/bench/in-guest/benchlib.sh
+. /run/splitnet/files/benchlib.sh
 
-for m in $BENCH_MODULE; do load_module "$m"; done
-
-IF=$(first_netdev) || fail "$BENCH_MODULE registered no network interface"
-
+bench_nic
 # slirp's default network; the host reaches 10.0.2.15 through hostfwd.
 ip addr add 10.0.2.15/24 dev "$IF"
-ip link set "$IF" up
-i=0
-while [ "$(cat "/sys/class/net/$IF/carrier" 2>/dev/null)" != 1 ]; do
-    i=$((i + 1))
-    [ "$i" -le 100 ] || fail "$IF has no carrier after 10 s"
-    usleep 100000
-done
+bench_link_up
 log "$IF up as 10.0.2.15 ($BENCH_NIC)"
 
 iperf3 -s -1 -p 5201 > /tmp/iperf3.log 2>&1 &

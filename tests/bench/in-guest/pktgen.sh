@@ -20,6 +20,9 @@
 # At every SNAP the host reads the sink's frame counter (and splitnet's QOM
 # stats) before it answers, so each phase is bracketed exactly.
 
+# shellcheck source=tests/bench/in-guest/benchlib.sh
+. /run/splitnet/files/benchlib.sh
+
 CTL=/dev/ttyS1
 PG=/proc/net/pktgen
 
@@ -58,28 +61,15 @@ snap() {
     ctl_ack "$1" 60 || bench_fail "no answer from the host to SNAP $1"
 }
 
-# No IPv6 autoconfiguration traffic: the sink would count it.
-echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6
-echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6
-
-for m in $BENCH_MODULE; do load_module "$m"; done
+bench_nic
 modprobe pktgen || bench_fail "modprobe pktgen failed"
 [ -d "$PG" ] || bench_fail "no $PG after loading pktgen"
-
-# The one network interface (the harness adds no other NIC).
-IF=$(first_netdev) || bench_fail "$BENCH_MODULE registered no network interface"
 DRV=$(basename "$(readlink "/sys/class/net/$IF/device/driver")")
 log "interface $IF, driver $DRV"
 ctl "INFO interface $IF"
 ctl "INFO driver $DRV"
 
-ip link set "$IF" up
-i=0
-while [ "$(cat "/sys/class/net/$IF/carrier" 2>/dev/null)" != 1 ]; do
-    i=$((i + 1))
-    [ "$i" -le 100 ] || bench_fail "$IF has no carrier after 10 s"
-    usleep 100000
-done
+bench_link_up
 log "$IF is up: $(ip -o link show "$IF" | sed 's/.*<\(.*\)>.*/<\1>/')"
 
 # The PCI function behind the interface (virtio-net: the parent of virtioN)

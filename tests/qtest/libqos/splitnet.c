@@ -5,12 +5,14 @@
  */
 
 #include "qemu/osdep.h"
+#include <sys/socket.h>
 #include "../libqtest.h"
 #include "qemu/bswap.h"
 #include "qemu/module.h"
 #include "hw/pci/pci_regs.h"
 #include "pci.h"
 #include "libqos-malloc.h"
+#include "libqos-pc.h"
 #include "qgraph.h"
 #include "splitnet.h"
 
@@ -440,6 +442,265 @@ bool qsplitnet_msix_test_clear(QSplitnet *d, uint16_t vector)
 bool qsplitnet_intx_asserted(QSplitnet *d)
 {
     return qpci_config_readw(d->pdev, PCI_STATUS) & PCI_STATUS_INTERRUPT;
+}
+
+/* Test harness */
+
+/*
+ * Boot a pc machine with @cmdline_fmt, which puts a splitnet with
+ * SPLITNET_TEST_MAC_STR at QSPLITNET_TEST_DEVFN.  @sock is the test's end
+ * of its socket netdev and @qemu_end QEMU's, closed once QEMU has it
+ * (either -1 when there is none).
+ */
+QSplitnetTest *qsplitnet_test_start(int sock, int qemu_end,
+                                    const char *cmdline_fmt, ...)
+{
+    static const uint8_t mac[6] = SPLITNET_TEST_MAC;
+    QSplitnetTest *t = g_new0(QSplitnetTest, 1);
+    va_list ap;
+
+    va_start(ap, cmdline_fmt);
+    t->qs = qtest_pc_vboot(cmdline_fmt, ap);
+    va_end(ap);
+    if (qemu_end >= 0) {
+        close(qemu_end);
+    }
+    t->qts = t->qs->qts;
+    t->sock = sock;
+    memcpy(t->mac, mac, sizeof(t->mac));
+    t->pdev = qsplitnet_test_attach(t->qs, QSPLITNET_TEST_DEVFN, &t->d);
+    return t;
+}
+
+void qsplitnet_test_stop(QSplitnetTest *t)
+{
+    g_free(t->pdev);
+    qtest_shutdown(t->qs);
+    if (t->sock >= 0) {
+        close(t->sock);
+    }
+    g_free(t);
+}
+
+/* Find the splitnet at @devfn and set up @d for it; returns its device. */
+QPCIDevice *qsplitnet_test_attach(QOSState *qs, int devfn, QSplitnet *d)
+{
+    QPCIDevice *pdev = qpci_device_find(qs->pcibus, devfn);
+
+    g_assert(pdev);
+    qsplitnet_init(d, pdev, &qs->alloc);
+    return pdev;
+}
+
+/* Wait until counter @n of queue @q reaches @min (see wait_cons). */
+bool qsplitnet_wait_stat(QSplitnet *d, int q, int n, uint64_t min)
+{
+    gint64 end = g_get_monotonic_time() + QSPLITNET_TIMEOUT_US;
+
+    do {
+        if (qsplitnet_stat(d, q, n) >= min) {
+            return true;
+        }
+        g_usleep(100);
+    } while (g_get_monotonic_time() < end);
+    return false;
+}
+
+/* Frames */
+
+size_t qsplitnet_frame_len(uint16_t hdr_len, const uint32_t *lens, int n)
+{
+    size_t len = hdr_len;
+    int i;
+
+    for (i = 0; i < n; i++) {
+        len += lens[i];
+    }
+    return len;
+}
+
+/*
+ * A TX frame of @bytes (qsplitnet_frame_len() of them; the frame takes
+ * them over): @hdr_len head bytes and @n fragments of @lens bytes, which
+ * go to guest memory at odd offsets, 3 bytes apart.
+ */
+QSplitnetFrame *qsplitnet_frame_new(QSplitnet *d, uint8_t *bytes,
+                                    uint16_t hdr_len, const uint32_t *lens,
+                                    int n)
+{
+    QSplitnetFrame *f = g_new0(QSplitnetFrame, 1);
+    size_t off = hdr_len, cursor = 1;
+    int i;
+
+    g_assert_cmpint(n, <=, ARRAY_SIZE(f->frags));
+    f->bytes = bytes;
+    f->len = qsplitnet_frame_len(hdr_len, lens, n);
+    f->hdr_len = hdr_len;
+    f->area = guest_alloc(d->alloc, f->len + 4 * n + 8);
+    for (i = 0; i < n; i++) {
+        f->frags[i].addr = f->area + cursor;
+        f->frags[i].len = lens[i];
+        if (lens[i]) {
+            qtest_memwrite(qsplitnet_qts(d), f->frags[i].addr,
+                           f->bytes + off, lens[i]);
+        }
+        off += lens[i];
+        cursor += lens[i] + 3;
+    }
+    f->nfrags = n;
+    return f;
+}
+
+void qsplitnet_frame_free(QSplitnet *d, QSplitnetFrame *f)
+{
+    guest_free(d->alloc, f->area);
+    g_free(f->bytes);
+    g_free(f);
+}
+
+/* Queue @f on TX (qsplitnet_tx_frame); not published yet. */
+void qsplitnet_frame_queue(QSplitnet *d, const QSplitnetFrame *f)
+{
+    qsplitnet_tx_frame(d, f->bytes, f->hdr_len, f->frags, f->nfrags);
+}
+
+/* The device only reads payload: what the guest wrote is still there. */
+void qsplitnet_frame_check_guest(QSplitnet *d, const QSplitnetFrame *f)
+{
+    g_autofree uint8_t *buf = g_malloc(f->len + 1);
+    size_t off = f->hdr_len;
+    int i;
+
+    for (i = 0; i < f->nfrags; i++) {
+        if (f->frags[i].len) {
+            qtest_memread(qsplitnet_qts(d), f->frags[i].addr, buf,
+                          f->frags[i].len);
+            g_assert(memcmp(buf, f->bytes + off, f->frags[i].len) == 0);
+        }
+        off += f->frags[i].len;
+    }
+}
+
+/* Bytes that differ from frame to frame (@seed) and along a frame. */
+void qsplitnet_fill_pattern(uint8_t *buf, size_t len, unsigned seed)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        buf[i] = (uint8_t)(seed * 37 + i * 7 + (i >> 8));
+    }
+}
+
+/*
+ * Ethernet header, a local experimental EtherType, then the sequence
+ * number @seq (big-endian) so that a frame on the wire names itself.
+ */
+void qsplitnet_fill_seq_frame(uint8_t *buf, size_t len, const uint8_t *dst,
+                              const uint8_t *src, unsigned seq)
+{
+    g_assert_cmpuint(len, >=, 18);
+    qsplitnet_fill_pattern(buf, len, seq);
+    memcpy(buf, dst, 6);
+    memcpy(buf + 6, src, 6);
+    buf[12] = 0x88;
+    buf[13] = 0xb5;
+    stl_be_p(buf + 14, seq);
+}
+
+unsigned qsplitnet_frame_seq(const uint8_t *buf)
+{
+    return ldl_be_p(buf + 14);
+}
+
+/* The wire */
+
+/*
+ * A socketpair for `-netdev socket,fd=N`: returns the test's end and puts
+ * QEMU's in @qemu_end.  Non-zero @qemu_sndbuf and @test_rcvbuf shrink the
+ * buffers, so that QEMU finds the socket full sooner.
+ */
+int qsplitnet_socketpair(int qemu_sndbuf, int test_rcvbuf, int *qemu_end)
+{
+    struct timeval tv = { .tv_sec = 10 };
+    int sv[2];
+
+    g_assert_cmpint(socketpair(PF_UNIX, SOCK_STREAM, 0, sv), ==, 0);
+    if (qemu_sndbuf) {
+        g_assert_cmpint(setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF,
+                                   &qemu_sndbuf, sizeof(qemu_sndbuf)), ==, 0);
+    }
+    if (test_rcvbuf) {
+        g_assert_cmpint(setsockopt(sv[0], SOL_SOCKET, SO_RCVBUF,
+                                   &test_rcvbuf, sizeof(test_rcvbuf)), ==, 0);
+    }
+    /* A frame that never comes fails the test instead of hanging it. */
+    g_assert_cmpint(setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv,
+                               sizeof(tv)), ==, 0);
+    *qemu_end = sv[1];
+    return sv[0];
+}
+
+/* Read the next frame from @fd into @buf (at most @max bytes). */
+size_t qsplitnet_sock_recv(int fd, uint8_t *buf, size_t max)
+{
+    uint32_t be_len;
+    ssize_t ret;
+    size_t len;
+
+    ret = recv(fd, &be_len, sizeof(be_len), MSG_WAITALL);
+    g_assert_cmpint(ret, ==, sizeof(be_len));
+    len = ntohl(be_len);
+    g_assert_cmpuint(len, <=, max);
+    ret = recv(fd, buf, len, MSG_WAITALL);
+    g_assert_cmpint(ret, ==, len);
+    return len;
+}
+
+void qsplitnet_sock_send(int fd, const uint8_t *frame, size_t len)
+{
+    uint32_t be_len = htonl(len);
+
+    g_assert_cmpint(send(fd, &be_len, 4, 0), ==, 4);
+    g_assert_cmpint(send(fd, frame, len, 0), ==, len);
+}
+
+/* @got must be @want; else say where (@what) and from which byte not. */
+void qsplitnet_expect_frame(const char *what, const uint8_t *got,
+                            size_t got_len, const uint8_t *want, size_t len)
+{
+    size_t i = 0;
+
+    g_assert_cmpuint(got_len, ==, len);
+    if (memcmp(got, want, len)) {
+        while (got[i] == want[i]) {
+            i++;
+        }
+        g_test_message("%s: frame of %zu bytes differs from byte %zu: got "
+                       "0x%02x, want 0x%02x", what, len, i, got[i], want[i]);
+        g_assert_not_reached();
+    }
+}
+
+/* The next frame on @fd is @want, byte for byte. */
+void qsplitnet_sock_expect(int fd, const char *what, const uint8_t *want,
+                           size_t len)
+{
+    g_autofree uint8_t *buf = g_malloc(len + 1);
+    size_t got = qsplitnet_sock_recv(fd, buf, len + 1);
+
+    qsplitnet_expect_frame(what, buf, got, want, len);
+}
+
+/*
+ * Nothing (more) on @fd; call it after qsplitnet_sync(), once QEMU's main
+ * loop has caught up.
+ */
+void qsplitnet_sock_expect_nothing(int fd)
+{
+    uint8_t b;
+
+    g_assert_cmpint(recv(fd, &b, 1, MSG_DONTWAIT | MSG_PEEK), ==, -1);
+    g_assert_cmpint(errno, ==, EAGAIN);
 }
 
 /* The libqos graph node */

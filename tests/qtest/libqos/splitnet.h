@@ -15,6 +15,7 @@
 
 #include "qgraph.h"
 #include "pci.h"
+#include "libqos.h"
 #include "libqos-malloc.h"
 #include "standard-headers/linux/splitnet.h"
 
@@ -108,5 +109,64 @@ void qsplitnet_msix_enable(QSplitnet *d);
 bool qsplitnet_msix_pending(QSplitnet *d, uint16_t vector);
 bool qsplitnet_msix_test_clear(QSplitnet *d, uint16_t vector);
 bool qsplitnet_intx_asserted(QSplitnet *d);
+
+/*
+ * Harness shared by the splitnet qtests (splitnet-test, splitnet-hub-test,
+ * netdev-sink-test): a pc machine with splitnet devices on socket netdevs
+ * whose other end, a socketpair, the test holds.  QEMU's socket netdev
+ * frames each packet as a 4-byte big-endian length and the bytes.  Real
+ * time only bounds a wait (SO_RCVTIMEO, wait helpers); it never decides.
+ */
+
+/* One machine with one splitnet at QSPLITNET_TEST_DEVFN, driver ready. */
+typedef struct QSplitnetTest {
+    QOSState *qs;
+    QTestState *qts;
+    QPCIDevice *pdev;
+    QSplitnet d;
+    int sock;               /* test end of the socket netdev, or -1 */
+    uint8_t mac[6];         /* station address the device has now */
+} QSplitnetTest;
+
+#define QSPLITNET_TEST_DEVFN QPCI_DEVFN(4, 0)
+
+QSplitnetTest *qsplitnet_test_start(int sock, int qemu_end,
+                                    const char *cmdline_fmt, ...)
+    G_GNUC_PRINTF(3, 4);
+void qsplitnet_test_stop(QSplitnetTest *t);
+QPCIDevice *qsplitnet_test_attach(QOSState *qs, int devfn, QSplitnet *d);
+bool qsplitnet_wait_stat(QSplitnet *d, int q, int n, uint64_t min);
+
+/* A TX frame as it must arrive, and where its payload sits in the guest. */
+typedef struct QSplitnetFrame {
+    uint8_t *bytes;         /* the whole frame */
+    size_t len;
+    uint16_t hdr_len;       /* head bytes, written to the pool slot */
+    uint64_t area;          /* guest memory holding the fragments */
+    QSplitnetFrag frags[SPLITNET_TX_MAX_FRAGS + 1];
+    int nfrags;
+} QSplitnetFrame;
+
+size_t qsplitnet_frame_len(uint16_t hdr_len, const uint32_t *lens, int n);
+QSplitnetFrame *qsplitnet_frame_new(QSplitnet *d, uint8_t *bytes,
+                                    uint16_t hdr_len, const uint32_t *lens,
+                                    int n);
+void qsplitnet_frame_free(QSplitnet *d, QSplitnetFrame *f);
+void qsplitnet_frame_queue(QSplitnet *d, const QSplitnetFrame *f);
+void qsplitnet_frame_check_guest(QSplitnet *d, const QSplitnetFrame *f);
+void qsplitnet_fill_pattern(uint8_t *buf, size_t len, unsigned seed);
+void qsplitnet_fill_seq_frame(uint8_t *buf, size_t len, const uint8_t *dst,
+                              const uint8_t *src, unsigned seq);
+unsigned qsplitnet_frame_seq(const uint8_t *buf);
+
+/* The socket netdev's wire */
+int qsplitnet_socketpair(int qemu_sndbuf, int test_rcvbuf, int *qemu_end);
+size_t qsplitnet_sock_recv(int fd, uint8_t *buf, size_t max);
+void qsplitnet_sock_send(int fd, const uint8_t *frame, size_t len);
+void qsplitnet_expect_frame(const char *what, const uint8_t *got,
+                            size_t got_len, const uint8_t *want, size_t len);
+void qsplitnet_sock_expect(int fd, const char *what, const uint8_t *want,
+                           size_t len);
+void qsplitnet_sock_expect_nothing(int fd);
 
 #endif
