@@ -67,10 +67,12 @@ static void splitnet_ram_run_note(SplitnetCore *core, dma_addr_t addr,
  * contiguous there; NULL when addr is not RAM (or faults in a vIOMMU).
  *
  * TX payload reads mostly hit ram_run, the RAM section last seen, and
- * skip the flatview lookup.  It is dropped whenever RAM in our address
- * space changes (splitnet_map_commit) and never kept behind a vIOMMU,
+ * skip the flatview lookup.  It is dropped whenever a RAM or IOMMU
+ * section of our address space is added or removed
+ * (splitnet_map_changed), and never kept while the space holds an IOMMU,
  * whose mappings change without that.  Under the RCU read lock, RAM that
- * was in the map when the section began stays allocated until it ends.
+ * was in the map when the critical section began stays allocated until
+ * it ends.
  */
 void *splitnet_ram_ptr(SplitnetCore *core, dma_addr_t addr, dma_addr_t *len,
                        bool is_write)
