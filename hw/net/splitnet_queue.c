@@ -182,6 +182,14 @@ static bool splitnet_need_event(uint32_t event, uint32_t new, uint32_t old)
  * or is impossible (the device is then in its error state), or when the
  * queue stopped.
  */
+static void G_GNUC_NO_INLINE splitnet_bad_prod(SplitnetQueue *q, uint32_t prod)
+{
+    SPLITNET_GUEST_ERR(splitnet_err_prod_index,
+                       "queue %u prod %u cons %u ring %u",
+                       q->index, prod, q->cons, q->ring_size);
+    splitnet_set_error(q->core, SPLITNET_ERR_PROD_INDEX, q->index);
+}
+
 bool splitnet_refresh_prod(SplitnetQueue *q)
 {
     uint32_t prod;
@@ -190,11 +198,9 @@ bool splitnet_refresh_prod(SplitnetQueue *q)
                             &prod)) {
         return false;
     }
-    if (prod - q->cons > q->ring_size) {
-        SPLITNET_GUEST_ERR(splitnet_err_prod_index,
-                           "queue %u prod %u cons %u ring %u",
-                           q->index, prod, q->cons, q->ring_size);
-        splitnet_set_error(q->core, SPLITNET_ERR_PROD_INDEX, q->index);
+    if (unlikely(prod - q->cons > q->ring_size)) {
+        /* Out of line: the error path's calls would cost every frame. */
+        splitnet_bad_prod(q, prod);
         return false;
     }
     /* Descriptors are read after prod, as the driver wrote them before. */
