@@ -274,7 +274,7 @@ static bool splitnet_tx_send(SplitnetTxQueue *txq, const struct iovec *iov,
  * the frame completes when the net layer has let go of every segment.
  */
 static uint32_t splitnet_tx_tso(SplitnetTxQueue *txq, SplitnetTxFrame *f,
-                                size_t len)
+                                size_t len, unsigned *cost)
 {
     SplitnetQueue *q = &txq->q;
     SplitnetTso *t = &txq->tso;
@@ -290,6 +290,7 @@ static uint32_t splitnet_tx_tso(SplitnetTxQueue *txq, SplitnetTxFrame *f,
     }
     splitnet_tx_count(q, f);
     q->stats[SPLITNET_STAT_TX_TSO]++;
+    *cost = t->nsegs;
     while ((seg = splitnet_tso_next(t, txq->seg_head, txq->seg_iov, &niov))) {
         q->stats[SPLITNET_STAT_TX_TSO_SEGS]++;
         splitnet_tx_send(txq, txq->seg_iov, niov, f->head + seg, f);
@@ -300,8 +301,9 @@ static uint32_t splitnet_tx_tso(SplitnetTxQueue *txq, SplitnetTxFrame *f,
 /*
  * Send the frame at cons.  Returns the descriptors it used, 0 when there
  * is nothing to send, the net layer holds the frame, or the ring failed.
+ * *cost: the frames it sent to the network (a TSO frame's segments).
  */
-static uint32_t splitnet_tx_one(SplitnetTxQueue *txq)
+static uint32_t splitnet_tx_one(SplitnetTxQueue *txq, unsigned *cost)
 {
     SplitnetQueue *q = &txq->q;
     SplitnetTxFrame f = { 0 };
@@ -314,7 +316,7 @@ static uint32_t splitnet_tx_one(SplitnetTxQueue *txq)
     }
     len = iov_size(txq->iov, txq->niov);
     if (!f.bad && f.tso) {
-        return splitnet_tx_tso(txq, &f, len);
+        return splitnet_tx_tso(txq, &f, len, cost);
     }
     if (f.bad || !splitnet_tx_frame_len_ok(q, len) ||
         !splitnet_tx_csum(txq, &f, len)) {
@@ -326,14 +328,16 @@ static uint32_t splitnet_tx_one(SplitnetTxQueue *txq)
 }
 
 /*
- * Send up to budget frames.  Returns true when the ring is drained (or can
- * make no progress until the driver or the net layer acts).
+ * Send up to budget frames, a TSO frame counting as its segments.  Returns
+ * true when the ring is drained (or can make no progress until the driver
+ * or the net layer acts).
  */
 static bool splitnet_tx_flush(SplitnetTxQueue *txq, unsigned budget)
 {
     SplitnetQueue *q = &txq->q;
     uint32_t old = q->cons;
     uint32_t n;
+    unsigned cost;
     bool drained = false;
 
     while (!txq->stalled && !q->core->error) {
@@ -342,10 +346,12 @@ static bool splitnet_tx_flush(SplitnetTxQueue *txq, unsigned budget)
             drained = true;
             break;
         }
-        if (!budget--) {
+        if (!budget) {
             break;
         }
-        n = splitnet_tx_one(txq);
+        cost = 1;
+        n = splitnet_tx_one(txq, &cost);
+        budget -= MIN(budget, cost);
         if (!n) {
             break;
         }

@@ -733,7 +733,9 @@ static const Bad bad_cases[] = {
 
 static void bad_post(Ctx *c, const Bad *b, Posted *po)
 {
-    Pkt p = { .v6 = b->v6, .payload = b->payload ? b->payload : 3000,
+    /* Within the MTU for CSUM, so only the checksum rule can fail. */
+    unsigned dflt = b->flags & SPLITNET_TXD_TSO ? 3000 : 1000;
+    Pkt p = { .v6 = b->v6, .payload = b->payload ? b->payload : dflt,
               .tcp_opts = 12, .tcp_flags = TCP_ACK, .seed = 30 };
     struct splitnet_tx_desc d = {
         .flags = b->flags,
