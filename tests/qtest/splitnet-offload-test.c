@@ -49,7 +49,8 @@ typedef struct Ctx {
 
 /* Harness */
 
-static Ctx *start(int sndbuf, uint32_t ring, uint64_t features)
+/* Boot with the device on a socket netdev; @extra: more command line. */
+static Ctx *boot(int sndbuf, const char *extra)
 {
     struct timeval tv = { .tv_sec = 10 };
     Ctx *c = g_new0(Ctx, 1);
@@ -65,12 +66,21 @@ static Ctx *start(int sndbuf, uint32_t ring, uint64_t features)
     c->sock = sv[0];
     c->qs = qtest_pc_boot("-m 128M -netdev socket,fd=%d,id=hs0 "
                           "-device splitnet,id=sn0,addr=04.0,netdev=hs0,"
-                          "mac=" SPLITNET_TEST_MAC_STR, sv[1]);
+                          "mac=" SPLITNET_TEST_MAC_STR " %s", sv[1],
+                          extra ? extra : "");
     close(sv[1]);
     c->qts = c->qs->qts;
     c->pdev = qpci_device_find(c->qs->pcibus, DEVFN);
     g_assert(c->pdev);
     qsplitnet_init(&c->d, c->pdev, &c->qs->alloc);
+    return c;
+}
+
+/* Boot and bring up with rings of @ring and these features (INTx). */
+static Ctx *start(int sndbuf, uint32_t ring, uint64_t features)
+{
+    Ctx *c = boot(sndbuf, NULL);
+
     qsplitnet_bringup(&c->d, ring, features);
     g_assert_cmphex(qsplitnet_readq(&c->d, SPLITNET_REG_DRV_FEATURES), ==,
                     features);
@@ -861,6 +871,47 @@ static void test_qom_stats(void)
     stop(c);
 }
 
+/*
+ * Migration keeps the negotiated offloads and the offload counters (a
+ * subsection), and the destination segments as the source did.
+ */
+static void test_migration(void)
+{
+    g_autofree char *sockpath = g_strdup_printf("%s/splitnet-offl-%d.sock",
+                                                g_get_tmp_dir(), getpid());
+    g_autofree char *uri = g_strdup_printf("unix:%s", sockpath);
+    g_autofree char *incoming = g_strdup_printf(
+        "-incoming %s -global migration.announce-rounds=0", uri);
+    Ctx *src = start(0, 64, ALL_OFFLOADS), *dst;
+    Pkt p = { .payload = 3000, .tcp_flags = TCP_ACK, .seed = 60 };
+    Pkt q = { .payload = 1000, .tcp_flags = TCP_ACK, .seed = 61 };
+
+    g_assert_cmpuint(tso_check(src, &p, 1448, NULL), ==, 3);
+    pkt_build(&q);
+    csum_check(src, &q, q.hdr_len, q.l4, 16, NULL);
+    g_free(q.bytes);
+
+    dst = boot(0, incoming);
+    migrate(src->qs, dst->qs, uri);
+    unlink(sockpath);
+    dst->d = src->d;
+    dst->d.pdev = dst->pdev;
+    dst->d.alloc = &dst->qs->alloc;
+    g_assert_cmphex(qsplitnet_readq(&dst->d, SPLITNET_REG_DRV_FEATURES), ==,
+                    ALL_OFFLOADS);
+    g_assert_cmpuint(txstat(dst, SPLITNET_STAT_TX_TSO), ==, 1);
+    g_assert_cmpuint(txstat(dst, SPLITNET_STAT_TX_TSO_SEGS), ==, 3);
+    g_assert_cmpuint(txstat(dst, SPLITNET_STAT_TX_CSUM), ==, 1);
+    g_assert_cmpuint(txstat(dst, SPLITNET_STAT_FRAMES), ==, 4);
+
+    p = (Pkt) { .v6 = true, .payload = 5000, .tcp_flags = TCP_ACK | TCP_FIN,
+                .seed = 62 };
+    g_assert_cmpuint(tso_check(dst, &p, 1400, NULL), ==, 4);
+    g_assert_cmpuint(txstat(dst, SPLITNET_STAT_TX_TSO_SEGS), ==, 7);
+    stop(src);
+    stop(dst);
+}
+
 int main(int argc, char **argv)
 {
     static const struct {
@@ -880,6 +931,7 @@ int main(int argc, char **argv)
         { "err/malformed", test_bad_requests },
         { "err/not-negotiated", test_not_negotiated },
         { "stats/qom", test_qom_stats },
+        { "migration", test_migration },
     };
     g_autofree char *path = NULL;
     int i;
