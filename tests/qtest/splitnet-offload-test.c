@@ -602,6 +602,77 @@ static void test_tso_backpressure(void)
     stop(c);
 }
 
+/*
+ * The VM stops while the net layer holds part of a TSO frame: the held
+ * segments are purged, the frame stays ahead of cons and is sent again
+ * whole when the VM runs (segments sent before the stop are seen twice).
+ */
+static void test_tso_stop_purge(void)
+{
+    Ctx *c = start(4096, 64, ALL_OFFLOADS);
+    uint8_t *segs[2][SPLITNET_TSO_MAX_SEGS], **got;
+    size_t lens[2][SPLITNET_TSO_MAX_SEGS], *glen;
+    Pkt p[2] = {
+        { .payload = 40000, .tcp_flags = TCP_ACK, .seed = 12 },
+        { .payload = 3000, .tcp_flags = TCP_ACK | TCP_PSH, .seed = 13 },
+    };
+    struct splitnet_tx_desc d;
+    unsigned n[2], k, i, ngot = 0, pre;
+    Posted po[2];
+
+    for (k = 0; k < 2; k++) {
+        pkt_build(&p[k]);
+        n[k] = segment(&p[k], 1448, segs[k], lens[k]);
+        d = tso_desc(&p[k], 1448);
+        post(c, &po[k], &p[k], p[k].hdr_len, &d, NULL);
+    }
+    qsplitnet_kick(&c->d, &c->d.txq);
+    qsplitnet_sync(&c->d);
+    g_assert_cmpuint(txstat(c, SPLITNET_STAT_TX_STALLS), >=, 1);
+    qtest_qmp_assert_success(c->qts, "{'execute': 'stop'}");
+    g_assert_cmpuint(qsplitnet_cons(&c->d, TXQ), ==, 0);
+    qtest_qmp_assert_success(c->qts, "{'execute': 'cont'}");
+
+    /* Read everything: a prefix of frame 0, frame 0 again, frame 1. */
+    got = g_new0(uint8_t *, 3 * SPLITNET_TSO_MAX_SEGS);
+    glen = g_new0(size_t, 3 * SPLITNET_TSO_MAX_SEGS);
+    for (;;) {
+        g_assert_cmpuint(ngot, <, 2 * n[0] + n[1]);
+        got[ngot] = g_malloc(WIRE_MAX);
+        glen[ngot] = recv_frame(c, got[ngot]);
+        ngot++;
+        if (ngot >= n[0] + n[1] && glen[ngot - 1] == lens[1][n[1] - 1] &&
+            !memcmp(got[ngot - 1], segs[1][n[1] - 1], glen[ngot - 1])) {
+            break;
+        }
+    }
+    g_assert(qsplitnet_wait_cons(&c->d, TXQ, c->d.txq.prod));
+    expect_nothing(c);
+    pre = ngot - n[0] - n[1];
+    g_test_message("%u of %u segments went out before the stop", pre, n[0]);
+    g_assert_cmpuint(pre, >=, 1);
+    g_assert_cmpuint(pre, <, n[0]);
+    for (i = 0; i < ngot; i++) {
+        unsigned f = i < pre + n[0] ? 0 : 1;
+        unsigned j = i < pre ? i : f ? i - pre - n[0] : i - pre;
+
+        g_assert_cmpuint(glen[i], ==, lens[f][j]);
+        g_assert(!memcmp(got[i], segs[f][j], glen[i]));
+        g_free(got[i]);
+    }
+    for (k = 0; k < 2; k++) {
+        for (i = 0; i < n[k]; i++) {
+            g_free(segs[k][i]);
+        }
+        check_untouched(c, &po[k]);
+        g_free(p[k].bytes);
+    }
+    g_free(got);
+    g_free(glen);
+    g_assert_cmpuint(txstat(c, SPLITNET_STAT_ERRORS), ==, 0);
+    stop(c);
+}
+
 /* Checksum cases */
 
 /*
@@ -926,6 +997,7 @@ int main(int argc, char **argv)
         { "tso/one-segment", test_tso_one_segment },
         { "tso/64k-counters", test_tso_64k_counters },
         { "tso/backpressure", test_tso_backpressure },
+        { "tso/stop-purge", test_tso_stop_purge },
         { "csum/tcp", test_csum_tcp },
         { "csum/head-layouts", test_csum_head_layouts },
         { "err/malformed", test_bad_requests },
