@@ -19,7 +19,8 @@ export CCACHE_DIR ?= $(HOME)/.cache/ccache
 # What `make` builds in QEMU's tree; targets not (yet) defined are skipped.
 QEMU_TARGETS := qemu-system-x86_64 tests/qtest/qos-test tests/qtest/splitnet-test \
                 tests/qtest/splitnet-hub-test tests/qtest/netdev-sink-test \
-                tests/qtest/splitnet-security-test tests/qtest/netdev-iov-test
+                tests/qtest/splitnet-security-test tests/qtest/netdev-iov-test \
+                tests/qtest/splitnet-offload-test
 
 RUN_SUITE := $(TOP)/tests/run-suite.sh
 QTEST_SUITE := '$(TOP)/scripts/qtest-tap.sh splitnet-test' \
@@ -27,6 +28,7 @@ QTEST_SUITE := '$(TOP)/scripts/qtest-tap.sh splitnet-test' \
                '$(TOP)/scripts/qtest-tap.sh netdev-sink-test' \
                '$(TOP)/scripts/qtest-tap.sh splitnet-security-test' \
                '$(TOP)/scripts/qtest-tap.sh netdev-iov-test' \
+               '$(TOP)/scripts/qtest-tap.sh splitnet-offload-test' \
                '$(TOP)/scripts/qtest-tap.sh qos-test'
 GUEST_SUITE := '$(TOP)/scripts/driver-build-tap.sh' '$(TOP)/tests/guest/run.sh'
 STYLE_SUITE := '$(TOP)/scripts/checkpatch-tap.sh' '$(TOP)/scripts/structure-tap.sh'

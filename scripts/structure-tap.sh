@@ -7,9 +7,10 @@
 # matched against the symbols the others define: T, D, B or R).  Calls may
 # only go down this order:
 #
-#     glue (splitnet.c) -> core -> tx, rx -> queue -> xlate
+#     glue (splitnet.c) -> core -> tx, rx -> offload, queue -> xlate
 #
-# so tx and rx never call each other and xlate calls no splitnet file.  A
+# so tx and rx never call each other, nor offload and queue, and xlate
+# calls no splitnet file (offload is called from tx only).  A
 # new file must be given its place in LEVEL below.  One test line per file;
 # the call table is printed as TAP comments.  The objects are brought up to
 # date with ninja first, so the table is that of the sources as they are.
@@ -22,7 +23,7 @@ OBJDIR=libcommon.a.p
 
 # Place of each file in the order (short name: splitnet_X.c -> X); a file
 # may call only files with a larger number.
-declare -A LEVEL=([splitnet.c]=0 [core]=1 [tx]=2 [rx]=2 [queue]=3 [xlate]=4)
+declare -A LEVEL=([splitnet.c]=0 [core]=1 [tx]=2 [rx]=2 [offload]=3 [queue]=3 [xlate]=4)
 ORDER="glue (splitnet.c) -> core -> tx, rx -> queue -> xlate"
 
 short() {

@@ -27,7 +27,8 @@ static_assert(sizeof(struct splitnet_queue_status) ==
 	      SPLITNET_STATUS_ENTRY_SIZE);
 
 /* Features this driver understands. */
-#define SPLITNET_DRV_FEATURES		SPLITNET_F_EVENT_IDX
+#define SPLITNET_DRV_FEATURES		(SPLITNET_F_EVENT_IDX | SPLITNET_F_TX_CSUM | \
+					 SPLITNET_F_TSO4 | SPLITNET_F_TSO6)
 
 /* MSI-X vectors: config, then TX and RX of queue pair 0. */
 #define SPLITNET_VEC_CONFIG		0
@@ -241,6 +242,9 @@ int splitnet_tx_alloc(struct splitnet_priv *priv);
 void splitnet_tx_free(struct splitnet_priv *priv);
 void splitnet_tx_drain(struct splitnet_priv *priv);
 netdev_tx_t splitnet_start_xmit(struct sk_buff *skb, struct net_device *dev);
+netdev_features_t splitnet_features_check(struct sk_buff *skb,
+					  struct net_device *dev,
+					  netdev_features_t features);
 void splitnet_tx_clean(struct splitnet_priv *priv, int budget);
 void splitnet_tx_poll(struct splitnet_priv *priv, int budget);
 bool splitnet_tx_arm(struct splitnet_priv *priv);

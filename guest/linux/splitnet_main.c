@@ -517,6 +517,7 @@ static const struct net_device_ops splitnet_netdev_ops = {
 	.ndo_open		= splitnet_open,
 	.ndo_stop		= splitnet_stop,
 	.ndo_start_xmit		= splitnet_start_xmit,
+	.ndo_features_check	= splitnet_features_check,
 	.ndo_set_rx_mode	= splitnet_set_rx_mode,
 	.ndo_set_mac_address	= splitnet_set_mac_address,
 	.ndo_validate_addr	= eth_validate_addr,
@@ -590,6 +591,21 @@ static int splitnet_alloc_vectors(struct splitnet_priv *priv)
 	return 0;
 }
 
+/* What the device offers and this driver negotiated; ethtool -K toggles. */
+static netdev_features_t splitnet_offload_features(struct splitnet_priv *priv)
+{
+	netdev_features_t f = NETIF_F_SG;
+
+	if (!splitnet_has(priv, SPLITNET_F_TX_CSUM))
+		return f;
+	f |= NETIF_F_HW_CSUM;
+	if (splitnet_has(priv, SPLITNET_F_TSO4))
+		f |= NETIF_F_TSO | NETIF_F_TSO_ECN;
+	if (splitnet_has(priv, SPLITNET_F_TSO6))
+		f |= NETIF_F_TSO6 | NETIF_F_TSO_ECN;
+	return f;
+}
+
 static void splitnet_init_netdev(struct splitnet_priv *priv)
 {
 	struct net_device *netdev = priv->netdev;
@@ -599,9 +615,11 @@ static void splitnet_init_netdev(struct splitnet_priv *priv)
 	netdev->netdev_ops = &splitnet_netdev_ops;
 	netdev->ethtool_ops = &splitnet_ethtool_ops;
 	netdev->watchdog_timeo = SPLITNET_TX_TIMEOUT;
-	/* No checksum or segmentation offload yet: the device offers none. */
-	netdev->hw_features = NETIF_F_SG;
-	netdev->features = NETIF_F_SG | NETIF_F_HIGHDMA;
+	netdev->hw_features = splitnet_offload_features(priv);
+	netdev->features = netdev->hw_features | NETIF_F_HIGHDMA;
+	/* The device's bounds on one TSO frame (docs/specs/splitnet.rst). */
+	netif_set_tso_max_size(netdev, SPLITNET_TSO_MAX_SIZE);
+	netif_set_tso_max_segs(netdev, SPLITNET_TSO_MAX_SEGS);
 	netdev->priv_flags |= IFF_LIVE_ADDR_CHANGE;
 
 	max_mtu = splitnet_rd32(priv, SPLITNET_REG_MAX_MTU);

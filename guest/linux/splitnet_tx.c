@@ -71,23 +71,40 @@ static unsigned int splitnet_tx_l4_end(const struct sk_buff *skb)
 }
 
 /*
+ * The head an offload needs: every header the device reads or rewrites
+ * (all headers for TSO, up to the checksum field for CHECKSUM_PARTIAL).
+ */
+static unsigned int splitnet_tx_offload_head(const struct sk_buff *skb)
+{
+	if (skb_is_gso(skb))
+		return skb_tcp_all_headers(skb);
+	if (skb->ip_summed == CHECKSUM_PARTIAL)
+		return skb_checksum_start_offset(skb) + skb->csum_offset +
+		       sizeof(__sum16);
+	return 0;
+}
+
+/*
  * How many bytes go into the pool slot: the whole frame when it fits,
- * otherwise its headers, bounded by the slot and by the linear part (the
- * payload descriptors start where the head ends).
+ * exactly the headers of a TSO frame, otherwise the headers (and at least
+ * what a checksum offload needs), bounded by the slot.  They are copied
+ * wherever they lie; the payload descriptors start where the head ends.
  */
 static unsigned int splitnet_tx_head_len(const struct splitnet_tx_ring *tx,
 					 struct sk_buff *skb)
 {
-	unsigned int headlen = skb_headlen(skb);
+	unsigned int need = splitnet_tx_offload_head(skb);
 	unsigned int len;
 
+	if (skb_is_gso(skb))
+		return need;
 	if (skb->len <= tx->slot_size)
 		return skb->len;
 	len = splitnet_tx_l4_end(skb);
 	if (!len)
-		len = eth_get_headlen(skb->dev, skb->data, headlen);
-	len = max_t(unsigned int, len, ETH_HLEN);
-	return min3(len, tx->slot_size, headlen);
+		len = eth_get_headlen(skb->dev, skb->data, skb_headlen(skb));
+	len = max_t(unsigned int, max(len, need), ETH_HLEN);
+	return min(len, tx->slot_size);
 }
 
 static void splitnet_tx_fill(struct splitnet_tx_ring *tx, u32 idx,
@@ -106,18 +123,24 @@ static void splitnet_tx_fill(struct splitnet_tx_ring *tx, u32 idx,
 	tx->desc[idx & tx->mask] = d;
 }
 
-/* Map the payload: the rest of the linear part, then every fragment. */
+/*
+ * Map the payload from offset @hdr_len: the rest of the linear part, then
+ * every fragment; the head may end inside a fragment.
+ */
 static int splitnet_tx_map_payload(struct splitnet_tx_ring *tx,
 				   struct sk_buff *skb, unsigned int hdr_len,
 				   u32 *idx)
 {
 	struct device *dev = &tx->priv->pdev->dev;
-	unsigned int len = skb_headlen(skb) - hdr_len;
+	unsigned int headlen = skb_headlen(skb);
+	unsigned int skip = hdr_len > headlen ? hdr_len - headlen : 0;
+	unsigned int len;
 	u32 first = *idx;
 	dma_addr_t dma;
 	int i;
 
-	if (len) {
+	if (hdr_len < headlen) {
+		len = headlen - hdr_len;
 		dma = dma_map_single(dev, skb->data + hdr_len, len,
 				     DMA_TO_DEVICE);
 		if (dma_mapping_error(dev, dma))
@@ -128,12 +151,17 @@ static int splitnet_tx_map_payload(struct splitnet_tx_ring *tx,
 		const skb_frag_t *frag = &skb_shinfo(skb)->frags[i];
 
 		len = skb_frag_size(frag);
-		if (!len)
+		if (skip >= len) {
+			skip -= len;
 			continue;
-		dma = skb_frag_dma_map(dev, frag, 0, len, DMA_TO_DEVICE);
+		}
+		dma = skb_frag_dma_map(dev, frag, skip, len - skip,
+				       DMA_TO_DEVICE);
 		if (dma_mapping_error(dev, dma))
 			goto unwind;
-		splitnet_tx_fill(tx, (*idx)++, dma, len, SPLITNET_TX_MAP_PAGE);
+		splitnet_tx_fill(tx, (*idx)++, dma, len - skip,
+				 SPLITNET_TX_MAP_PAGE);
+		skip = 0;
 	}
 	return 0;
 
@@ -141,6 +169,26 @@ unwind:
 	while (*idx != first)
 		splitnet_tx_unmap(dev, &tx->bufs[--(*idx) & tx->mask]);
 	return -ENOMEM;
+}
+
+/* The offload request, in the frame's first descriptor. */
+static void splitnet_tx_offload(struct splitnet_tx_desc *desc,
+				const struct sk_buff *skb)
+{
+	const struct skb_shared_info *shinfo = skb_shinfo(skb);
+	u16 flags = le16_to_cpu(desc->flags);
+
+	if (skb_is_gso(skb)) {
+		desc->gso_size = cpu_to_le16(shinfo->gso_size);
+		desc->gso_type = shinfo->gso_type & SKB_GSO_TCPV6 ?
+				 SPLITNET_GSO_TCPV6 : SPLITNET_GSO_TCPV4;
+		flags |= SPLITNET_TXD_TSO;
+	} else if (skb->ip_summed == CHECKSUM_PARTIAL) {
+		desc->csum_start = cpu_to_le16(skb_checksum_start_offset(skb));
+		desc->csum_offset = cpu_to_le16(skb->csum_offset);
+		flags |= SPLITNET_TXD_CSUM;
+	}
+	desc->flags = cpu_to_le16(flags);
 }
 
 /*
@@ -154,23 +202,20 @@ static int splitnet_tx_map(struct splitnet_tx_ring *tx, struct sk_buff *skb)
 	u8 *slot = tx->pool + (first & tx->mask) * tx->slot_size;
 	struct splitnet_tx_desc *desc;
 
-	if (hdr_len == skb->len) {
-		/* The whole frame goes through the slot, nothing by reference. */
-		if (skb_copy_bits(skb, 0, slot, hdr_len))
-			return -EINVAL;
-		tx->xstats.whole_frames++;
-	} else {
-		memcpy(slot, skb->data, hdr_len);
-		if (splitnet_tx_map_payload(tx, skb, hdr_len, &idx))
-			return -ENOMEM;
-	}
+	if (hdr_len > tx->slot_size || skb_copy_bits(skb, 0, slot, hdr_len))
+		return -EINVAL;
+	if (hdr_len == skb->len)
+		tx->xstats.whole_frames++;	/* nothing by reference */
+	else if (splitnet_tx_map_payload(tx, skb, hdr_len, &idx))
+		return -ENOMEM;
 	if (idx == first)
 		splitnet_tx_fill(tx, idx++, 0, 0, SPLITNET_TX_MAP_NONE);
 
-	desc = &tx->desc[first & tx->mask];
-	desc->hdr_len = cpu_to_le16(hdr_len);
 	desc = &tx->desc[(idx - 1) & tx->mask];
 	desc->flags = cpu_to_le16(SPLITNET_TXD_EOP);
+	desc = &tx->desc[first & tx->mask];
+	desc->hdr_len = cpu_to_le16(hdr_len);
+	splitnet_tx_offload(desc, skb);
 	tx->bufs[(idx - 1) & tx->mask].skb = skb;
 	tx->xstats.head_bytes += hdr_len;
 	return idx - first;
@@ -240,6 +285,11 @@ static netdev_tx_t splitnet_xmit(struct splitnet_tx_ring *tx,
 			goto drop;
 		tx->xstats.linearized++;
 	}
+	/* Not expected: splitnet_features_check() keeps such frames away. */
+	if (skb->ip_summed == CHECKSUM_PARTIAL && !skb_is_gso(skb) &&
+	    splitnet_tx_offload_head(skb) > tx->slot_size &&
+	    skb_checksum_help(skb))
+		goto drop;
 	ndesc = splitnet_tx_map(tx, skb);
 	if (ndesc < 0)
 		goto drop;
@@ -261,6 +311,38 @@ drop:
 	if (!more)
 		splitnet_tx_kick(tx);
 	return NETDEV_TX_OK;
+}
+
+/* Can the device segment this GSO frame? (spec: "TCP segmentation") */
+static bool splitnet_tso_ok(const struct sk_buff *skb, unsigned int slot)
+{
+	const struct skb_shared_info *shinfo = skb_shinfo(skb);
+
+	if (skb->encapsulation || skb_network_offset(skb) != ETH_HLEN ||
+	    !(shinfo->gso_type & (SKB_GSO_TCPV4 | SKB_GSO_TCPV6)) ||
+	    shinfo->gso_size < SPLITNET_TSO_MIN_SEG_SIZE ||
+	    skb_tcp_all_headers(skb) > slot)
+		return false;
+	/* The device segments IPv6 without extension headers only. */
+	if (shinfo->gso_type & SKB_GSO_TCPV6)
+		return ipv6_hdr(skb)->nexthdr == IPPROTO_TCP;
+	return true;
+}
+
+/* Offloads whose headers would not fit the slot are done by the stack. */
+netdev_features_t splitnet_features_check(struct sk_buff *skb,
+					  struct net_device *dev,
+					  netdev_features_t features)
+{
+	struct splitnet_priv *priv = netdev_priv(dev);
+
+	if (skb->ip_summed != CHECKSUM_PARTIAL)
+		return features;
+	if (splitnet_tx_offload_head(skb) > priv->slot_size)
+		features &= ~(NETIF_F_CSUM_MASK | NETIF_F_GSO_MASK);
+	if (skb_is_gso(skb) && !splitnet_tso_ok(skb, priv->slot_size))
+		features &= ~NETIF_F_GSO_MASK;
+	return features;
 }
 
 netdev_tx_t splitnet_start_xmit(struct sk_buff *skb, struct net_device *dev)

@@ -226,6 +226,27 @@ static int splitnet_post_load(void *opaque, int version_id)
     return splitnet_core_post_load(&s->core);
 }
 
+/* Counters of version 1.1 (offloads), sent only once they count. */
+static bool splitnet_offload_stats_needed(void *opaque)
+{
+    SplitnetQueue *q = opaque;
+
+    return q->stats[SPLITNET_STAT_TX_CSUM] || q->stats[SPLITNET_STAT_TX_TSO] ||
+           q->stats[SPLITNET_STAT_TX_TSO_SEGS];
+}
+
+static const VMStateDescription vmstate_splitnet_offload_stats = {
+    .name = "splitnet/queue/offload-stats",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = splitnet_offload_stats_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT64_SUB_ARRAY(stats, SplitnetQueue, SPLITNET_STAT_TX_CSUM,
+                                 SPLITNET_NUM_STATS - SPLITNET_STAT_TX_CSUM),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
 static const VMStateDescription vmstate_splitnet_queue = {
     .name = "splitnet/queue",
     .version_id = 1,
@@ -242,8 +263,13 @@ static const VMStateDescription vmstate_splitnet_queue = {
         VMSTATE_INT64(last_intr_ns, SplitnetQueue),
         VMSTATE_BOOL(intr_pending, SplitnetQueue),
         VMSTATE_TIMER_PTR(intr_timer, SplitnetQueue),
-        VMSTATE_UINT64_ARRAY(stats, SplitnetQueue, SPLITNET_NUM_STATS),
+        VMSTATE_UINT64_SUB_ARRAY(stats, SplitnetQueue, 0,
+                                 SPLITNET_STAT_TX_CSUM),
         VMSTATE_END_OF_LIST()
+    },
+    .subsections = (const VMStateDescription * const []) {
+        &vmstate_splitnet_offload_stats,
+        NULL
     },
 };
 
@@ -315,11 +341,12 @@ static const VMStateDescription vmstate_splitnet = {
 static const char *const splitnet_tx_stat_names[SPLITNET_NUM_STATS] = {
     "frames", "bytes", "errors", "doorbells", "interrupts", "xlate-rebuilds",
     "head-bytes", "payload-ref-bytes", "payload-copy-bytes", "stalls",
+    "csum-frames", "tso-frames", "tso-segments",
 };
 
 static const char *const splitnet_rx_stat_names[SPLITNET_NUM_STATS] = {
     "frames", "bytes", "errors", "doorbells", "interrupts", "xlate-rebuilds",
-    "no-buffer", "filtered", "oversize", NULL,
+    "no-buffer", "filtered", "oversize", NULL, NULL, NULL, NULL,
 };
 
 static bool splitnet_visit_queue(Visitor *v, const char *name,

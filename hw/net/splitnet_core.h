@@ -18,6 +18,7 @@
 #include "net/net.h"
 #include "qemu/timer.h"
 #include "standard-headers/linux/splitnet.h"
+#include "splitnet_offload.h"
 
 /* Queue pairs this model implements (MAX_QUEUE_PAIRS). */
 #define SPLITNET_QUEUE_PAIRS    1
@@ -105,6 +106,9 @@ typedef struct SplitnetTxQueue {
     /* The net layer holds our last frame until its peer drains. */
     bool stalled;
     uint32_t stalled_descs;
+    /* Of a TSO frame: segments the net layer holds, one of them purged. */
+    uint32_t stall_pending;
+    bool stall_purged;
 
     /*
      * Per-frame scratch kept here, not on the stack: QEMU builds with
@@ -115,6 +119,10 @@ typedef struct SplitnetTxQueue {
     unsigned niov;
     uint8_t copy_buf[SPLITNET_TX_MAX_FRAGS * SPLITNET_COPYBREAK_MAX];
     size_t copy_used;
+    /* TSO: the frame being cut, one segment's headers and scatter list. */
+    SplitnetTso tso;
+    uint8_t seg_head[SPLITNET_TX_SLOT_MAX] QEMU_ALIGNED(8);
+    struct iovec seg_iov[SPLITNET_TSO_SEG_IOV(SPLITNET_TX_MAX_IOV)];
 } SplitnetTxQueue;
 
 typedef struct SplitnetRxQueue {

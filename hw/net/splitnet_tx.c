@@ -24,6 +24,7 @@
 #include "qemu/rcu.h"
 #include "system/runstate.h"
 #include "splitnet_core.h"
+#include "splitnet_offload.h"
 #include "splitnet_queue.h"
 #include "splitnet_xlate.h"
 #include "trace.h"
@@ -34,6 +35,8 @@
 typedef struct SplitnetTxFrame {
     uint32_t ndesc;
     bool bad;
+    bool tso;
+    struct splitnet_tx_desc first;  /* its offload request */
     uint64_t head;
     uint64_t ref;
     uint64_t copied;
@@ -51,6 +54,9 @@ static bool splitnet_tx_read_desc(SplitnetQueue *q, uint32_t idx,
     d->len = le32_to_cpu(d->len);
     d->hdr_len = le16_to_cpu(d->hdr_len);
     d->flags = le16_to_cpu(d->flags);
+    d->csum_start = le16_to_cpu(d->csum_start);
+    d->csum_offset = le16_to_cpu(d->csum_offset);
+    d->gso_size = le16_to_cpu(d->gso_size);
     return true;
 }
 
@@ -132,7 +138,8 @@ static void splitnet_tx_add_frag(SplitnetTxQueue *txq,
                                  SplitnetTxFrame *f)
 {
     SplitnetQueue *q = &txq->q;
-    bool copy = d->len < q->core->tx_copybreak;
+    /* A TSO frame's payload is referenced, never copied. */
+    bool copy = d->len < q->core->tx_copybreak && !f->tso;
 
     if (!d->len || f->bad) {
         return;
@@ -146,11 +153,15 @@ static void splitnet_tx_add_frag(SplitnetTxQueue *txq,
     f->bad = true;
 }
 
+/* Offload flags belong to the first descriptor of a frame. */
 static bool splitnet_tx_check_desc(SplitnetQueue *q, uint32_t i,
                                    const struct splitnet_tx_desc *d,
                                    SplitnetTxFrame *f)
 {
-    if ((i && d->hdr_len) || (d->flags & ~SPLITNET_TXD_EOP) ||
+    uint16_t flags = SPLITNET_TXD_EOP |
+                     (i ? 0 : SPLITNET_TXD_CSUM | SPLITNET_TXD_TSO);
+
+    if ((i && d->hdr_len) || (d->flags & ~flags) ||
         i >= SPLITNET_TX_MAX_FRAGS) {
         if (!f->bad) {
             SPLITNET_GUEST_ERR(splitnet_err_tx_desc, "queue %u desc %u of "
@@ -158,6 +169,12 @@ static bool splitnet_tx_check_desc(SplitnetQueue *q, uint32_t i,
                                d->hdr_len, d->flags);
         }
         return false;
+    }
+    if (!i && (d->flags & ~SPLITNET_TXD_EOP)) {
+        f->first = *d;
+        f->tso = d->flags & SPLITNET_TXD_TSO;
+        return f->bad || splitnet_offload_desc_ok(q->index,
+                                                  q->core->drv_features, d);
     }
     return true;
 }
@@ -203,15 +220,93 @@ static bool splitnet_tx_frame_len_ok(SplitnetQueue *q, size_t len)
     return true;
 }
 
+/* TXD_CSUM: fill in the checksum, in the head copy only. */
+static bool splitnet_tx_csum(SplitnetTxQueue *txq, SplitnetTxFrame *f,
+                             size_t len)
+{
+    SplitnetQueue *q = &txq->q;
+    unsigned skip = f->head ? 1 : 0;
+
+    if (!(f->first.flags & SPLITNET_TXD_CSUM)) {
+        return true;
+    }
+    if (!splitnet_offload_csum(q->index, txq->head, f->head, txq->iov + skip,
+                               txq->niov - skip, len - f->head, &f->first)) {
+        return false;
+    }
+    q->stats[SPLITNET_STAT_TX_CSUM]++;
+    return true;
+}
+
+static void splitnet_tx_count(SplitnetQueue *q, SplitnetTxFrame *f)
+{
+    q->stats[SPLITNET_STAT_TX_HEAD_BYTES] += f->head;
+    q->stats[SPLITNET_STAT_TX_PAYLOAD_REF] += f->ref;
+    q->stats[SPLITNET_STAT_TX_PAYLOAD_COPY] += f->copied;
+}
+
+/* Hand one frame (or segment) to the net layer; false if it holds it. */
+static bool splitnet_tx_send(SplitnetTxQueue *txq, const struct iovec *iov,
+                             unsigned niov, size_t len, SplitnetTxFrame *f)
+{
+    SplitnetQueue *q = &txq->q;
+    ssize_t ret;
+
+    ret = qemu_sendv_packet_async(qemu_get_queue(q->core->nic), iov, niov,
+                                  q->core->sent_cb);
+    trace_splitnet_tx_frame(q->index, q->cons, f->ndesc, len, f->head, f->ref,
+                            f->copied, ret);
+    q->stats[SPLITNET_STAT_FRAMES]++;
+    q->stats[SPLITNET_STAT_BYTES] += len;
+    if (ret == 0) {
+        q->stats[SPLITNET_STAT_TX_STALLS]++;
+        txq->stalled = true;
+        txq->stalled_descs = f->ndesc;
+        txq->stall_pending++;
+        return false;
+    }
+    return true;
+}
+
+/*
+ * Send a TSO frame as segments.  Once the net layer holds one segment it
+ * queues the rest behind it (its peer is marked busy), so order is kept;
+ * the frame completes when the net layer has let go of every segment.
+ */
+static uint32_t splitnet_tx_tso(SplitnetTxQueue *txq, SplitnetTxFrame *f,
+                                size_t len, unsigned *cost)
+{
+    SplitnetQueue *q = &txq->q;
+    SplitnetTso *t = &txq->tso;
+    unsigned skip = f->head ? 1 : 0;
+    unsigned niov;
+    size_t seg;
+
+    if (!splitnet_tso_begin(t, q->index, txq->head, f->head, txq->iov + skip,
+                            txq->niov - skip, len - f->head, &f->first,
+                            q->core->mtu + SPLITNET_FRAME_OVERHEAD)) {
+        q->stats[SPLITNET_STAT_ERRORS]++;
+        return f->ndesc;
+    }
+    splitnet_tx_count(q, f);
+    q->stats[SPLITNET_STAT_TX_TSO]++;
+    *cost = t->nsegs;
+    while ((seg = splitnet_tso_next(t, txq->seg_head, txq->seg_iov, &niov))) {
+        q->stats[SPLITNET_STAT_TX_TSO_SEGS]++;
+        splitnet_tx_send(txq, txq->seg_iov, niov, f->head + seg, f);
+    }
+    return txq->stalled ? 0 : f->ndesc;
+}
+
 /*
  * Send the frame at cons.  Returns the descriptors it used, 0 when there
  * is nothing to send, the net layer holds the frame, or the ring failed.
+ * *cost: the frames it sent to the network (a TSO frame's segments).
  */
-static uint32_t splitnet_tx_one(SplitnetTxQueue *txq)
+static uint32_t splitnet_tx_one(SplitnetTxQueue *txq, unsigned *cost)
 {
     SplitnetQueue *q = &txq->q;
     SplitnetTxFrame f = { 0 };
-    ssize_t ret;
     size_t len;
 
     /* The payload pointers are valid until the frame is sent. */
@@ -221,44 +316,36 @@ static uint32_t splitnet_tx_one(SplitnetTxQueue *txq)
     }
     /* What txq->iov holds, without walking it. */
     len = f.head + f.ref + f.copied;
-    if (f.bad || !splitnet_tx_frame_len_ok(q, len)) {
+    if (!f.bad && f.tso) {
+        return splitnet_tx_tso(txq, &f, len, cost);
+    }
+    if (f.bad || !splitnet_tx_frame_len_ok(q, len) ||
+        !splitnet_tx_csum(txq, &f, len)) {
         q->stats[SPLITNET_STAT_ERRORS]++;
         return f.ndesc;
     }
-    ret = qemu_sendv_packet_async(qemu_get_queue(q->core->nic), txq->iov,
-                                  txq->niov, q->core->sent_cb);
-    trace_splitnet_tx_frame(q->index, q->cons, f.ndesc, len, f.head, f.ref,
-                            f.copied, ret);
-    q->stats[SPLITNET_STAT_FRAMES]++;
-    q->stats[SPLITNET_STAT_BYTES] += len;
-    q->stats[SPLITNET_STAT_TX_HEAD_BYTES] += f.head;
-    q->stats[SPLITNET_STAT_TX_PAYLOAD_REF] += f.ref;
-    q->stats[SPLITNET_STAT_TX_PAYLOAD_COPY] += f.copied;
-    if (ret == 0) {
-        q->stats[SPLITNET_STAT_TX_STALLS]++;
-        txq->stalled = true;
-        txq->stalled_descs = f.ndesc;
-        return 0;
-    }
-    return f.ndesc;
+    splitnet_tx_count(q, &f);
+    return splitnet_tx_send(txq, txq->iov, txq->niov, len, &f) ? f.ndesc : 0;
 }
 
 /*
- * Send the frames up to prod, at most *budget of them.  Returns true when
- * it ran out of work, false when it stopped: stalled on the net layer,
- * error state, or out of budget.
+ * Send the frames up to prod, at most *budget of them, a TSO frame counting
+ * as its segments.  Returns true when it ran out of work, false when it
+ * stopped: stalled on the net layer, error state, or out of budget.
  */
-static bool splitnet_tx_send(SplitnetTxQueue *txq, unsigned *budget)
+static bool splitnet_tx_drain(SplitnetTxQueue *txq, unsigned *budget)
 {
     SplitnetQueue *q = &txq->q;
+    unsigned cost;
     uint32_t n;
 
     while (q->cons != q->prod) {
         if (txq->stalled || q->core->error || !*budget) {
             return false;
         }
-        (*budget)--;
-        n = splitnet_tx_one(txq);
+        cost = 1;
+        n = splitnet_tx_one(txq, &cost);
+        *budget -= MIN(*budget, cost);
         if (!n) {
             return false;
         }
@@ -290,7 +377,7 @@ static void splitnet_tx_run(SplitnetTxQueue *txq, unsigned budget)
      * Out of work: publish, ask for the next doorbell and look once more
      * (splitnet_queue_idle); go on while the driver keeps up.
      */
-    while (splitnet_tx_send(txq, &budget)) {
+    while (splitnet_tx_drain(txq, &budget)) {
         if (!splitnet_queue_idle(q, old)) {
             return;
         }
@@ -339,6 +426,14 @@ void splitnet_tx_sent(SplitnetTxQueue *txq, ssize_t ret)
     if (!txq->stalled) {
         return;
     }
+    txq->stall_purged |= !ret;
+    if (txq->stall_pending > 1) {
+        txq->stall_pending--;
+        return;
+    }
+    ret = txq->stall_purged ? 0 : ret;
+    txq->stall_pending = 0;
+    txq->stall_purged = false;
     txq->stalled = false;
     trace_splitnet_tx_resume(q->index, q->cons, ret);
     if (!splitnet_queue_ready(q)) {
@@ -358,6 +453,8 @@ void splitnet_tx_reset(SplitnetTxQueue *txq)
     /* Forget the held frame first: purging calls our sent callback. */
     txq->stalled = false;
     txq->stalled_descs = 0;
+    txq->stall_pending = 0;
+    txq->stall_purged = false;
     qemu_bh_cancel(txq->bh);
     txq->bh_pending = false;
     qemu_purge_queued_packets(qemu_get_queue(core->nic));

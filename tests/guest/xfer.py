@@ -8,6 +8,9 @@ on 127.0.0.1 (the only address it accepts).
                                          "sent BYTES SECONDS"
   xfer.py recv PORT [--timeout S]        read until the guest closes; prints
                                          "received BYTES SECONDS SHA256"
+  xfer.py recv PORT --http PATH          the same for the body of an HTTP/1.0
+                                         GET of PATH (busybox httpd, which
+                                         sends with sendfile: large writes)
 
 --timeout bounds the whole transfer (default 300 s); a transfer that stalls
 for --idle seconds (default 60) fails too.  Exit status 1 on any failure,
@@ -57,11 +60,22 @@ def recv(args):
     deadline = t0 + args.timeout
     h = hashlib.sha256()
     n = 0
+    head = b"" if args.http else None
     with connect(args.port, args.idle) as s:
+        if args.http:
+            s.sendall(f"GET {args.http} HTTP/1.0\r\n\r\n".encode())
         while True:
             buf = s.recv(CHUNK)
             if not buf:
                 break
+            if head is not None:
+                head += buf
+                if b"\r\n\r\n" not in head:
+                    continue
+                status, buf = head.split(b"\r\n\r\n", 1)
+                if b" 200 " not in status.split(b"\r\n")[0]:
+                    raise ConnectionError(f"HTTP: {status[:80]!r}")
+                head = None
             h.update(buf)
             n += len(buf)
             if time.monotonic() > deadline:
@@ -78,6 +92,7 @@ def main():
     ap.add_argument("file", nargs="?")
     ap.add_argument("--timeout", type=float, default=300)
     ap.add_argument("--idle", type=float, default=60)
+    ap.add_argument("--http", metavar="PATH")
     args = ap.parse_args()
     if args.mode == "send" and not args.file:
         ap.error("send needs a FILE")

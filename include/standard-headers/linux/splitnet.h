@@ -25,7 +25,7 @@
 
 #define SPLITNET_MAGIC                  0x544e5053      /* "SPNT" */
 #define SPLITNET_VERSION_MAJOR          1
-#define SPLITNET_VERSION_MINOR          0
+#define SPLITNET_VERSION_MINOR          1
 #define SPLITNET_VERSION                ((SPLITNET_VERSION_MAJOR << 16) | \
                                          SPLITNET_VERSION_MINOR)
 
@@ -104,9 +104,9 @@
  * carries their fields; a device that does not offer them ignores the fields.
  */
 #define SPLITNET_F_EVENT_IDX            (1ull << 0) /* doorbell/irq suppression */
-#define SPLITNET_F_TX_CSUM              (1ull << 1) /* reserved */
-#define SPLITNET_F_TSO4                 (1ull << 2) /* reserved */
-#define SPLITNET_F_TSO6                 (1ull << 3) /* reserved */
+#define SPLITNET_F_TX_CSUM              (1ull << 1) /* TXD_CSUM (1.1) */
+#define SPLITNET_F_TSO4                 (1ull << 2) /* TXD_TSO, GSO_TCPV4 (1.1) */
+#define SPLITNET_F_TSO6                 (1ull << 3) /* TXD_TSO, GSO_TCPV6 (1.1) */
 #define SPLITNET_F_RX_CSUM              (1ull << 4) /* reserved */
 #define SPLITNET_F_VLAN                 (1ull << 5) /* reserved */
 #define SPLITNET_F_MQ                   (1ull << 6) /* reserved: RSS */
@@ -148,10 +148,13 @@
 #define SPLITNET_STAT_TX_PAYLOAD_REF    7   /* payload bytes by reference */
 #define SPLITNET_STAT_TX_PAYLOAD_COPY   8   /* payload bytes copied */
 #define SPLITNET_STAT_TX_STALLS         9   /* backpressure stalls */
+#define SPLITNET_STAT_TX_CSUM           10  /* frames checksummed (1.1) */
+#define SPLITNET_STAT_TX_TSO            11  /* TSO frames segmented (1.1) */
+#define SPLITNET_STAT_TX_TSO_SEGS       12  /* segments they became (1.1) */
 #define SPLITNET_STAT_RX_NO_BUFFER      6   /* waits for posted buffers */
 #define SPLITNET_STAT_RX_FILTERED       7   /* dropped by RX_FILTER */
 #define SPLITNET_STAT_RX_OVERSIZE       8   /* dropped: larger than ring */
-#define SPLITNET_NUM_STATS              10
+#define SPLITNET_NUM_STATS              13
 
 /*
  * Status block: an array of (2 * MAX_QUEUE_PAIRS) entries at STATUS_BASE,
@@ -222,6 +225,15 @@ struct splitnet_tx_desc {
 #define SPLITNET_GSO_NONE               0
 #define SPLITNET_GSO_TCPV4              1
 #define SPLITNET_GSO_TCPV6              2
+
+/*
+ * TSO bounds: a TSO frame (head and payload) is at most TSO_MAX_SIZE bytes
+ * and becomes at most TSO_MAX_SEGS segments of gso_size payload bytes each
+ * (the last may be shorter); gso_size is at least TSO_MIN_SEG_SIZE.
+ */
+#define SPLITNET_TSO_MAX_SIZE           65536
+#define SPLITNET_TSO_MAX_SEGS           128
+#define SPLITNET_TSO_MIN_SEG_SIZE       64
 
 /* Largest number of descriptors one frame may span. */
 #define SPLITNET_TX_MAX_FRAGS           32

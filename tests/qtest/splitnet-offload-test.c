@@ -1,0 +1,1021 @@
+/*
+ * QTest testcases for splitnet's TX offloads: checksum (TXD_CSUM) and
+ * TCP segmentation (TXD_TSO, GSO_TCPV4 / GSO_TCPV6)
+ *
+ * Each case boots a machine with the device on a socket netdev (the test
+ * end of a socketpair; every frame arrives as a 4-byte big-endian length
+ * and the frame), posts frames through the libqos driver and compares
+ * what arrives byte for byte with what this file computes on its own:
+ * segmentation, IP and TCP header rewrites, and checksums, with its own
+ * ones' complement sum.  Malformed requests must be dropped as guest
+ * errors without the device writing the pool slot or the payload.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include <sys/socket.h>
+#include "libqtest.h"
+#include "qemu/bswap.h"
+#include "qemu/units.h"
+#include "qobject/qdict.h"
+#include "libqos/libqos.h"
+#include "libqos/libqos-pc.h"
+#include "libqos/pci-pc.h"
+#include "libqos/splitnet.h"
+
+#define DEVFN           QPCI_DEVFN(4, 0)
+#define TXQ             SPLITNET_TXQ(0)
+#define WIRE_MAX        (16 * KiB)
+#define ALL_OFFLOADS    (SPLITNET_F_TX_CSUM | SPLITNET_F_TSO4 | \
+                         SPLITNET_F_TSO6)
+
+#define TCP_FIN         0x01
+#define TCP_PSH         0x08
+#define TCP_ACK         0x10
+#define TCP_ECE         0x40
+#define TCP_CWR         0x80
+
+static const uint8_t dst_mac[6] = { 0x52, 0x54, 0x00, 0xaa, 0xbb, 0xcc };
+static const uint8_t src_mac[6] = SPLITNET_TEST_MAC;
+
+typedef struct Ctx {
+    QOSState *qs;
+    QTestState *qts;
+    QPCIDevice *pdev;
+    QSplitnet d;
+    int sock;
+} Ctx;
+
+/* Harness */
+
+/* Boot with the device on a socket netdev; @extra: more command line. */
+static Ctx *boot(int sndbuf, const char *extra)
+{
+    struct timeval tv = { .tv_sec = 10 };
+    Ctx *c = g_new0(Ctx, 1);
+    int sv[2];
+
+    g_assert_cmpint(socketpair(PF_UNIX, SOCK_STREAM, 0, sv), ==, 0);
+    if (sndbuf) {
+        g_assert_cmpint(setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &sndbuf,
+                                   sizeof(sndbuf)), ==, 0);
+    }
+    g_assert_cmpint(setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv,
+                               sizeof(tv)), ==, 0);
+    c->sock = sv[0];
+    c->qs = qtest_pc_boot("-m 128M -netdev socket,fd=%d,id=hs0 "
+                          "-device splitnet,id=sn0,addr=04.0,netdev=hs0,"
+                          "mac=" SPLITNET_TEST_MAC_STR " %s", sv[1],
+                          extra ? extra : "");
+    close(sv[1]);
+    c->qts = c->qs->qts;
+    c->pdev = qpci_device_find(c->qs->pcibus, DEVFN);
+    g_assert(c->pdev);
+    qsplitnet_init(&c->d, c->pdev, &c->qs->alloc);
+    return c;
+}
+
+/* Boot and bring up with rings of @ring and these features (INTx). */
+static Ctx *start(int sndbuf, uint32_t ring, uint64_t features)
+{
+    Ctx *c = boot(sndbuf, NULL);
+
+    qsplitnet_bringup(&c->d, ring, features);
+    g_assert_cmphex(qsplitnet_readq(&c->d, SPLITNET_REG_DRV_FEATURES), ==,
+                    features);
+    return c;
+}
+
+static void stop(Ctx *c)
+{
+    g_free(c->pdev);
+    qtest_shutdown(c->qs);
+    close(c->sock);
+    g_free(c);
+}
+
+static uint64_t txstat(Ctx *c, int n)
+{
+    return qsplitnet_stat(&c->d, TXQ, n);
+}
+
+static size_t recv_frame(Ctx *c, uint8_t *buf)
+{
+    uint32_t be_len;
+    size_t len;
+
+    g_assert_cmpint(recv(c->sock, &be_len, 4, MSG_WAITALL), ==, 4);
+    len = ntohl(be_len);
+    g_assert_cmpuint(len, <=, WIRE_MAX);
+    g_assert_cmpint(recv(c->sock, buf, len, MSG_WAITALL), ==, len);
+    return len;
+}
+
+static void expect_nothing(Ctx *c)
+{
+    uint8_t b;
+
+    qsplitnet_sync(&c->d);
+    g_assert_cmpint(recv(c->sock, &b, 1, MSG_DONTWAIT | MSG_PEEK), ==, -1);
+    g_assert_cmpint(errno, ==, EAGAIN);
+}
+
+/* The test's own checksum: RFC 1071, big-endian 16-bit words. */
+static uint32_t sum16(uint32_t sum, const uint8_t *p, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i + 1 < len; i += 2) {
+        sum += (p[i] << 8) | p[i + 1];
+    }
+    if (i < len) {
+        sum += p[i] << 8;
+    }
+    return sum;
+}
+
+static uint16_t fold(uint32_t sum)
+{
+    while (sum >> 16) {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    return sum;
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+    p[0] = v >> 8;
+    p[1] = v;
+}
+
+static uint16_t get16(const uint8_t *p)
+{
+    return (p[0] << 8) | p[1];
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+    return ((uint32_t)get16(p) << 16) | get16(p + 2);
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    put16(p, v >> 16);
+    put16(p + 2, v);
+}
+
+/* A TCP frame: Ethernet [+ 802.1Q], IPv4 or IPv6, TCP, payload. */
+typedef struct Pkt {
+    bool v6;
+    bool vlan;
+    unsigned ip_opts;       /* IPv4 option bytes, a multiple of 4 */
+    unsigned tcp_opts;      /* TCP option bytes, a multiple of 4 */
+    uint8_t tcp_flags;
+    unsigned payload;
+    unsigned seed;
+
+    /* Derived */
+    uint8_t *bytes;
+    size_t len;
+    unsigned l3, l4, hdr_len;
+} Pkt;
+
+static unsigned pkt_l3(Pkt *p, uint8_t *b)
+{
+    memcpy(b, dst_mac, 6);
+    memcpy(b + 6, src_mac, 6);
+    if (p->vlan) {
+        put16(b + 12, 0x8100);
+        put16(b + 14, 0x0123);
+        put16(b + 16, p->v6 ? 0x86dd : 0x0800);
+        return 18;
+    }
+    put16(b + 12, p->v6 ? 0x86dd : 0x0800);
+    return 14;
+}
+
+static void pkt_ip(Pkt *p, uint8_t *ip)
+{
+    unsigned i;
+
+    if (p->v6) {
+        ip[0] = 0x60;
+        ip[1] = 0x0a;
+        put16(ip + 4, p->len - p->l4);
+        ip[6] = 6;
+        ip[7] = 64;
+        for (i = 0; i < 32; i++) {
+            ip[8 + i] = 0xfd - i * 3;
+        }
+        return;
+    }
+    ip[0] = 0x40 | ((20 + p->ip_opts) / 4);
+    ip[1] = 0x02;   /* ECT(0) */
+    put16(ip + 2, p->len - p->l3);
+    put16(ip + 4, 0xfffe);  /* id: wraps inside a TSO frame */
+    put16(ip + 6, 0x4000);  /* DF */
+    ip[8] = 64;
+    ip[9] = 6;
+    put32(ip + 12, 0x0a000202);
+    put32(ip + 16, 0x0a00020f);
+    for (i = 0; i < p->ip_opts; i++) {
+        ip[20 + i] = 1;     /* NOP */
+    }
+    put16(ip + 10, ~fold(sum16(0, ip, 20 + p->ip_opts)));
+}
+
+static uint32_t pseudo_sum(bool v6, const uint8_t *ip, unsigned l4len)
+{
+    if (v6) {
+        return sum16(0, ip + 8, 32) + 6 + l4len;
+    }
+    return sum16(0, ip + 12, 8) + 6 + l4len;
+}
+
+static Pkt *pkt_build(Pkt *p)
+{
+    uint8_t *b, *tcp;
+    unsigned i;
+
+    p->hdr_len = 0;
+    b = p->bytes = g_malloc0(256 + p->payload);
+    p->l3 = pkt_l3(p, b);
+    p->l4 = p->l3 + (p->v6 ? 40 : 20 + p->ip_opts);
+    p->hdr_len = p->l4 + 20 + p->tcp_opts;
+    p->len = p->hdr_len + p->payload;
+    pkt_ip(p, b + p->l3);
+    tcp = b + p->l4;
+    put16(tcp, 40000);
+    put16(tcp + 2, 5001);
+    put32(tcp + 4, 0xfffff000 + p->seed);   /* seq wraps too */
+    put32(tcp + 8, 0x12345678);
+    tcp[12] = ((20 + p->tcp_opts) / 4) << 4;
+    tcp[13] = p->tcp_flags;
+    put16(tcp + 14, 501);
+    for (i = 0; i < p->tcp_opts; i++) {
+        tcp[20 + i] = i < 2 ? 1 : i;    /* NOP NOP, then bytes */
+    }
+    for (i = 0; i < p->payload; i++) {
+        b[p->hdr_len + i] = p->seed * 31 + i * 7 + (i >> 9);
+    }
+    /* As Linux leaves it for the device: the pseudo-header sum. */
+    put16(tcp + 16, fold(pseudo_sum(p->v6, b + p->l3, p->len - p->l4)));
+    return p;
+}
+
+/* Guest memory of one posted frame, to check it was left untouched. */
+typedef struct Posted {
+    uint64_t area;
+    QSplitnetFrag frags[SPLITNET_TX_MAX_FRAGS];
+    int nfrags;
+    uint32_t slot_idx;
+    uint8_t head[SPLITNET_TX_SLOT_MAX];
+    uint16_t hdr_len;
+    uint8_t *payload;       /* a copy of what the fragments hold */
+} Posted;
+
+/*
+ * Post @p with this first descriptor (hdr_len, flags and offload fields
+ * taken from @d0); the payload is cut at @cuts (bytes per fragment, 0
+ * terminated, the rest in a last fragment), at odd guest addresses.
+ */
+static void post(Ctx *c, Posted *po, const Pkt *p, uint16_t hdr_len,
+                 const struct splitnet_tx_desc *d0, const uint32_t *cuts)
+{
+    uint32_t left = p->len - hdr_len, cursor = 1;
+    struct splitnet_tx_desc d;
+    int i;
+
+    memset(po, 0, sizeof(*po));
+    po->area = guest_alloc(&c->qs->alloc, p->len + 4 * SPLITNET_TX_MAX_FRAGS);
+    po->payload = g_memdup2(p->bytes + hdr_len, p->len - hdr_len + 1);
+    po->hdr_len = hdr_len;
+    po->slot_idx = c->d.txq.prod;
+    memcpy(po->head, p->bytes, hdr_len);
+    qsplitnet_tx_write_head(&c->d, c->d.txq.prod, p->bytes, hdr_len);
+    for (i = 0; left || !i; i++) {
+        uint32_t l = cuts && cuts[i] ? MIN(cuts[i], left) : left;
+
+        po->frags[i] = (QSplitnetFrag) { po->area + cursor, l };
+        qtest_memwrite(c->qts, po->frags[i].addr,
+                       p->bytes + p->len - left, l);
+        cursor += l + 3;
+        left -= l;
+    }
+    po->nfrags = i;
+    for (i = 0; i < po->nfrags; i++) {
+        d = i ? (struct splitnet_tx_desc) { 0 } : *d0;
+        d.addr = po->frags[i].addr;
+        d.len = po->frags[i].len;
+        d.hdr_len = i ? 0 : hdr_len;
+        d.flags = (i ? 0 : d0->flags) |
+                  (i == po->nfrags - 1 ? SPLITNET_TXD_EOP : 0);
+        qsplitnet_tx_write_desc(&c->d, c->d.txq.prod++, &d);
+    }
+}
+
+/* The device wrote neither the pool slot nor the payload. */
+static void check_untouched(Ctx *c, Posted *po)
+{
+    uint8_t *buf = g_malloc(64 * KiB);
+    uint32_t off = 0;
+    int i;
+
+    qtest_memread(c->qts, c->d.txq.pool + (po->slot_idx &
+                  (c->d.txq.size - 1)) * c->d.slot_size, buf, po->hdr_len);
+    g_assert(memcmp(buf, po->head, po->hdr_len) == 0);
+    for (i = 0; i < po->nfrags; i++) {
+        qtest_memread(c->qts, po->frags[i].addr, buf, po->frags[i].len);
+        g_assert(memcmp(buf, po->payload + off, po->frags[i].len) == 0);
+        off += po->frags[i].len;
+    }
+    guest_free(&c->qs->alloc, po->area);
+    g_free(po->payload);
+    g_free(buf);
+}
+
+static void send_and_wait(Ctx *c)
+{
+    qsplitnet_kick(&c->d, &c->d.txq);
+    g_assert(qsplitnet_wait_cons(&c->d, TXQ, c->d.txq.prod));
+}
+
+/* Verify, independently of the expected bytes, that checksums hold. */
+static void verify_csums(const Pkt *p, const uint8_t *f, size_t len)
+{
+    const uint8_t *ip = f + p->l3;
+
+    if (!p->v6) {
+        g_assert_cmphex(fold(sum16(0, ip, p->l4 - p->l3)), ==, 0xffff);
+    }
+    g_assert_cmphex(fold(pseudo_sum(p->v6, ip, len - p->l4) +
+                         sum16(0, f + p->l4, len - p->l4)), ==, 0xffff);
+}
+
+/*
+ * Segment @p as a TSO4/TSO6 device must, into @out (one frame of the
+ * wire after another); returns the number of segments.
+ */
+static unsigned segment(const Pkt *p, unsigned mss, uint8_t **out,
+                        size_t *lens)
+{
+    unsigned nsegs = DIV_ROUND_UP(p->payload, mss), i;
+
+    for (i = 0; i < nsegs; i++) {
+        unsigned n = MIN(mss, p->payload - i * mss);
+        uint8_t *s = out[i] = g_malloc(p->hdr_len + n);
+        uint8_t *ip = s + p->l3, *tcp = s + p->l4;
+        uint8_t flags = p->tcp_flags;
+
+        memcpy(s, p->bytes, p->hdr_len);
+        memcpy(s + p->hdr_len, p->bytes + p->hdr_len + i * mss, n);
+        lens[i] = p->hdr_len + n;
+        if (p->v6) {
+            put16(ip + 4, lens[i] - p->l4);
+        } else {
+            put16(ip + 2, lens[i] - p->l3);
+            put16(ip + 4, get16(p->bytes + p->l3 + 4) + i);
+            put16(ip + 10, 0);
+            put16(ip + 10, ~fold(sum16(0, ip, p->l4 - p->l3)));
+        }
+        put32(tcp + 4, get32(p->bytes + p->l4 + 4) + i * mss);
+        if (i) {
+            flags &= ~TCP_CWR;
+        }
+        if (i != nsegs - 1) {
+            flags &= ~(TCP_FIN | TCP_PSH);
+        }
+        tcp[13] = flags;
+        put16(tcp + 16, 0);
+        put16(tcp + 16, ~fold(pseudo_sum(p->v6, ip, lens[i] - p->l4) +
+                              sum16(0, tcp, lens[i] - p->l4)));
+    }
+    return nsegs;
+}
+
+static void expect_frame(Ctx *c, const uint8_t *want, size_t want_len,
+                         uint8_t *buf, unsigned i)
+{
+    size_t len = recv_frame(c, buf), k = 0;
+
+    g_assert_cmpuint(len, ==, want_len);
+    if (memcmp(buf, want, len)) {
+        while (buf[k] == want[k]) {
+            k++;
+        }
+        g_test_message("segment %u of %zu bytes differs at byte %zu: got "
+                       "0x%02x, want 0x%02x", i, len, k, buf[k], want[k]);
+        g_assert_not_reached();
+    }
+}
+
+static struct splitnet_tx_desc tso_desc(const Pkt *p, unsigned mss)
+{
+    return (struct splitnet_tx_desc) {
+        .flags = SPLITNET_TXD_TSO,
+        .gso_size = mss,
+        .gso_type = p->v6 ? SPLITNET_GSO_TCPV6 : SPLITNET_GSO_TCPV4,
+    };
+}
+
+/* Send @p as one TSO frame; expect the independently cut segments. */
+static unsigned tso_check(Ctx *c, Pkt *p, unsigned mss, const uint32_t *cuts)
+{
+    struct splitnet_tx_desc d = tso_desc(p, mss);
+    uint8_t **segs = g_new0(uint8_t *, SPLITNET_TSO_MAX_SEGS);
+    size_t *lens = g_new0(size_t, SPLITNET_TSO_MAX_SEGS);
+    uint8_t *buf = g_malloc(WIRE_MAX);
+    uint64_t errors = txstat(c, SPLITNET_STAT_ERRORS);
+    unsigned n, i;
+    Posted po;
+
+    pkt_build(p);
+    n = segment(p, mss, segs, lens);
+    post(c, &po, p, p->hdr_len, &d, cuts);
+    send_and_wait(c);
+    for (i = 0; i < n; i++) {
+        expect_frame(c, segs[i], lens[i], buf, i);
+        verify_csums(p, buf, lens[i]);
+        g_free(segs[i]);
+    }
+    expect_nothing(c);
+    check_untouched(c, &po);
+    g_assert_cmpuint(txstat(c, SPLITNET_STAT_ERRORS), ==, errors);
+    g_assert_cmpuint(txstat(c, SPLITNET_STAT_TX_PAYLOAD_COPY), ==, 0);
+    g_free(p->bytes);
+    g_free(segs);
+    g_free(lens);
+    g_free(buf);
+    return n;
+}
+
+/* TSO cases */
+
+static void test_tso4_basic(void)
+{
+    Ctx *c = start(0, 64, ALL_OFFLOADS);
+    Pkt p = { .payload = 10 * 1448, .tcp_flags = TCP_ACK, .seed = 1 };
+
+    g_assert_cmpuint(tso_check(c, &p, 1448, NULL), ==, 10);
+    g_assert_cmpuint(txstat(c, SPLITNET_STAT_TX_TSO), ==, 1);
+    g_assert_cmpuint(txstat(c, SPLITNET_STAT_TX_TSO_SEGS), ==, 10);
+    stop(c);
+}
+
+static void test_tso6_basic(void)
+{
+    Ctx *c = start(0, 64, ALL_OFFLOADS);
+    Pkt p = { .v6 = true, .payload = 7 * 1428, .tcp_flags = TCP_ACK,
+              .seed = 2 };
+
+    g_assert_cmpuint(tso_check(c, &p, 1428, NULL), ==, 7);
+    stop(c);
+}
+
+/* IP and TCP options; a short last segment; PSH and FIN on it only. */
+static void test_tso4_options(void)
+{
+    static const uint32_t cuts[] = { 3, 1000, 1, 5000, 17, 0 };
+    Ctx *c = start(0, 64, ALL_OFFLOADS);
+    Pkt p = { .ip_opts = 8, .tcp_opts = 12, .payload = 9000 + 123,
+              .tcp_flags = TCP_ACK | TCP_PSH | TCP_FIN, .seed = 3 };
+
+    g_assert_cmpuint(tso_check(c, &p, 1400, cuts), ==, 7);
+    p = (Pkt) { .ip_opts = 40, .tcp_opts = 32, .payload = 3001,
+                .tcp_flags = TCP_ACK | TCP_PSH, .seed = 4 };
+    g_assert_cmpuint(tso_check(c, &p, 1000, cuts), ==, 4);
+    stop(c);
+}
+
+static void test_tso6_options(void)
+{
+    static const uint32_t cuts[] = { 7, 2000, 2, 0 };
+    Ctx *c = start(0, 64, ALL_OFFLOADS);
+    Pkt p = { .v6 = true, .tcp_opts = 32, .payload = 5 * 1200 + 1,
+              .tcp_flags = TCP_ACK | TCP_PSH | TCP_FIN, .seed = 5 };
+
+    g_assert_cmpuint(tso_check(c, &p, 1200, cuts), ==, 6);
+    stop(c);
+}
+
+/* ECN: CWR only on the first segment, ECE on all; with an 802.1Q tag. */
+static void test_tso_ecn(void)
+{
+    Ctx *c = start(0, 64, ALL_OFFLOADS);
+    Pkt p = { .payload = 4000, .tcp_flags = TCP_ACK | TCP_CWR | TCP_ECE |
+              TCP_PSH, .seed = 6 };
+
+    g_assert_cmpuint(tso_check(c, &p, 1448, NULL), ==, 3);
+    p = (Pkt) { .v6 = true, .vlan = true, .payload = 4000,
+                .tcp_flags = TCP_ACK | TCP_CWR | TCP_ECE, .seed = 7 };
+    g_assert_cmpuint(tso_check(c, &p, 1400, NULL), ==, 3);
+    stop(c);
+}
+
+/* One segment only (payload <= gso_size) keeps every flag. */
+static void test_tso_one_segment(void)
+{
+    Ctx *c = start(0, 64, ALL_OFFLOADS);
+    Pkt p = { .payload = 1000, .tcp_flags = TCP_ACK | TCP_CWR | TCP_FIN,
+              .seed = 8 };
+
+    g_assert_cmpuint(tso_check(c, &p, 1448, NULL), ==, 1);
+    stop(c);
+}
+
+/*
+ * The acceptance figure: one 64 KiB TSO send.  Head bytes are copied once
+ * from the pool, the payload is referenced once, nothing is copied, even
+ * fragments shorter than tx-copybreak.
+ */
+static void test_tso_64k_counters(void)
+{
+    static const uint32_t cuts[] = { 30, 4096, 5, 16384, 16384, 16384, 0 };
+    Ctx *c = start(0, 64, ALL_OFFLOADS);
+    Pkt p = { .tcp_opts = 12, .payload = 65536 - 66,
+              .tcp_flags = TCP_ACK | TCP_PSH, .seed = 9 };
+    unsigned n = tso_check(c, &p, 1448, cuts);
+
+    g_test_message("64 KiB TSO send: %u segments, frames %" PRIu64
+                   ", bytes %" PRIu64 ", head copied %" PRIu64
+                   ", payload referenced %" PRIu64 ", payload copied %"
+                   PRIu64, n, txstat(c, SPLITNET_STAT_FRAMES),
+                   txstat(c, SPLITNET_STAT_BYTES),
+                   txstat(c, SPLITNET_STAT_TX_HEAD_BYTES),
+                   txstat(c, SPLITNET_STAT_TX_PAYLOAD_REF),
+                   txstat(c, SPLITNET_STAT_TX_PAYLOAD_COPY));
+    g_assert_cmpuint(n, ==, 46);
+    g_assert_cmpuint(txstat(c, SPLITNET_STAT_TX_TSO), ==, 1);
+    g_assert_cmpuint(txstat(c, SPLITNET_STAT_TX_TSO_SEGS), ==, 46);
+    g_assert_cmpuint(txstat(c, SPLITNET_STAT_FRAMES), ==, 46);
+    g_assert_cmpuint(txstat(c, SPLITNET_STAT_BYTES), ==, 46 * 66 + 65470);
+    g_assert_cmpuint(txstat(c, SPLITNET_STAT_TX_HEAD_BYTES), ==, 66);
+    g_assert_cmpuint(txstat(c, SPLITNET_STAT_TX_PAYLOAD_REF), ==, 65470);
+    g_assert_cmpuint(txstat(c, SPLITNET_STAT_TX_PAYLOAD_COPY), ==, 0);
+    stop(c);
+}
+
+/*
+ * Backpressure in the middle of a frame: the net layer queues the rest
+ * in order, and the frame completes only when every segment is out.
+ */
+static void test_tso_backpressure(void)
+{
+    Ctx *c = start(4096, 64, ALL_OFFLOADS);
+    struct splitnet_tx_desc d;
+    uint8_t *segs[2][SPLITNET_TSO_MAX_SEGS];
+    size_t lens[2][SPLITNET_TSO_MAX_SEGS];
+    uint8_t *buf = g_malloc(WIRE_MAX);
+    Pkt p[2] = {
+        { .payload = 40000, .tcp_flags = TCP_ACK, .seed = 10 },
+        { .v6 = true, .payload = 30000, .tcp_flags = TCP_ACK, .seed = 11 },
+    };
+    unsigned n[2], i, k;
+    Posted po[2];
+
+    for (k = 0; k < 2; k++) {
+        pkt_build(&p[k]);
+        n[k] = segment(&p[k], 1400, segs[k], lens[k]);
+        d = tso_desc(&p[k], 1400);
+        post(c, &po[k], &p[k], p[k].hdr_len, &d, NULL);
+    }
+    qsplitnet_kick(&c->d, &c->d.txq);
+    qsplitnet_sync(&c->d);
+    g_assert_cmpuint(txstat(c, SPLITNET_STAT_TX_STALLS), >=, 1);
+    g_assert_cmpuint(qsplitnet_cons(&c->d, TXQ), ==, 0);
+    for (k = 0; k < 2; k++) {
+        for (i = 0; i < n[k]; i++) {
+            expect_frame(c, segs[k][i], lens[k][i], buf, i);
+            g_free(segs[k][i]);
+        }
+    }
+    g_assert(qsplitnet_wait_cons(&c->d, TXQ, c->d.txq.prod));
+    expect_nothing(c);
+    for (k = 0; k < 2; k++) {
+        check_untouched(c, &po[k]);
+        g_free(p[k].bytes);
+    }
+    g_assert_cmpuint(txstat(c, SPLITNET_STAT_TX_TSO_SEGS), ==, n[0] + n[1]);
+    g_assert_cmpuint(txstat(c, SPLITNET_STAT_ERRORS), ==, 0);
+    g_free(buf);
+    stop(c);
+}
+
+/*
+ * The VM stops while the net layer holds part of a TSO frame: the held
+ * segments are purged, the frame stays ahead of cons and is sent again
+ * whole when the VM runs (segments sent before the stop are seen twice).
+ */
+static void test_tso_stop_purge(void)
+{
+    Ctx *c = start(4096, 64, ALL_OFFLOADS);
+    uint8_t *segs[2][SPLITNET_TSO_MAX_SEGS], **got;
+    size_t lens[2][SPLITNET_TSO_MAX_SEGS], *glen;
+    Pkt p[2] = {
+        { .payload = 40000, .tcp_flags = TCP_ACK, .seed = 12 },
+        { .payload = 3000, .tcp_flags = TCP_ACK | TCP_PSH, .seed = 13 },
+    };
+    struct splitnet_tx_desc d;
+    unsigned n[2], k, i, ngot = 0, pre;
+    Posted po[2];
+
+    for (k = 0; k < 2; k++) {
+        pkt_build(&p[k]);
+        n[k] = segment(&p[k], 1448, segs[k], lens[k]);
+        d = tso_desc(&p[k], 1448);
+        post(c, &po[k], &p[k], p[k].hdr_len, &d, NULL);
+    }
+    qsplitnet_kick(&c->d, &c->d.txq);
+    qsplitnet_sync(&c->d);
+    g_assert_cmpuint(txstat(c, SPLITNET_STAT_TX_STALLS), >=, 1);
+    qtest_qmp_assert_success(c->qts, "{'execute': 'stop'}");
+    g_assert_cmpuint(qsplitnet_cons(&c->d, TXQ), ==, 0);
+    qtest_qmp_assert_success(c->qts, "{'execute': 'cont'}");
+
+    /* Read everything: a prefix of frame 0, frame 0 again, frame 1. */
+    got = g_new0(uint8_t *, 3 * SPLITNET_TSO_MAX_SEGS);
+    glen = g_new0(size_t, 3 * SPLITNET_TSO_MAX_SEGS);
+    for (;;) {
+        g_assert_cmpuint(ngot, <, 2 * n[0] + n[1]);
+        got[ngot] = g_malloc(WIRE_MAX);
+        glen[ngot] = recv_frame(c, got[ngot]);
+        ngot++;
+        if (ngot >= n[0] + n[1] && glen[ngot - 1] == lens[1][n[1] - 1] &&
+            !memcmp(got[ngot - 1], segs[1][n[1] - 1], glen[ngot - 1])) {
+            break;
+        }
+    }
+    g_assert(qsplitnet_wait_cons(&c->d, TXQ, c->d.txq.prod));
+    expect_nothing(c);
+    pre = ngot - n[0] - n[1];
+    g_test_message("%u of %u segments went out before the stop", pre, n[0]);
+    g_assert_cmpuint(pre, >=, 1);
+    g_assert_cmpuint(pre, <, n[0]);
+    for (i = 0; i < ngot; i++) {
+        unsigned f = i < pre + n[0] ? 0 : 1;
+        unsigned j = i < pre ? i : f ? i - pre - n[0] : i - pre;
+
+        g_assert_cmpuint(glen[i], ==, lens[f][j]);
+        g_assert(!memcmp(got[i], segs[f][j], glen[i]));
+        g_free(got[i]);
+    }
+    for (k = 0; k < 2; k++) {
+        for (i = 0; i < n[k]; i++) {
+            g_free(segs[k][i]);
+        }
+        check_untouched(c, &po[k]);
+        g_free(p[k].bytes);
+    }
+    g_free(got);
+    g_free(glen);
+    g_assert_cmpuint(txstat(c, SPLITNET_STAT_ERRORS), ==, 0);
+    stop(c);
+}
+
+/* Checksum cases */
+
+/*
+ * TXD_CSUM: the sum from csum_start to the end, complemented, at
+ * csum_start + csum_offset; computed here over the whole frame.
+ */
+static void csum_expect(uint8_t *f, size_t len, unsigned start, unsigned off)
+{
+    uint16_t v = ~fold(sum16(0, f + start, len - start));
+
+    put16(f + start + off, v ? v : 0xffff);
+}
+
+static void csum_check(Ctx *c, Pkt *p, uint16_t hdr_len, unsigned start,
+                       unsigned off, const uint32_t *cuts)
+{
+    struct splitnet_tx_desc d = {
+        .flags = SPLITNET_TXD_CSUM,
+        .csum_start = start,
+        .csum_offset = off,
+    };
+    uint8_t *want = g_memdup2(p->bytes, p->len);
+    uint8_t *buf = g_malloc(WIRE_MAX);
+    Posted po;
+
+    csum_expect(want, p->len, start, off);
+    post(c, &po, p, hdr_len, &d, cuts);
+    send_and_wait(c);
+    expect_frame(c, want, p->len, buf, 0);
+    expect_nothing(c);
+    check_untouched(c, &po);
+    g_free(want);
+    g_free(buf);
+}
+
+static void test_csum_tcp(void)
+{
+    static const uint32_t cuts[] = { 1, 333, 0 };
+    Ctx *c = start(0, 64, SPLITNET_F_TX_CSUM);
+    Pkt p = { .payload = 1400, .tcp_flags = TCP_ACK, .seed = 20 };
+
+    pkt_build(&p);
+    csum_check(c, &p, p.hdr_len, p.l4, 16, cuts);
+    /* An odd payload length, IPv6, and the check verified on its own. */
+    g_free(p.bytes);
+    p = (Pkt) { .v6 = true, .tcp_opts = 12, .payload = 999, .seed = 21 };
+    pkt_build(&p);
+    csum_check(c, &p, p.hdr_len, p.l4, 16, cuts);
+    g_assert_cmpuint(txstat(c, SPLITNET_STAT_TX_CSUM), ==, 2);
+    g_assert_cmpuint(txstat(c, SPLITNET_STAT_ERRORS), ==, 0);
+    g_free(p.bytes);
+    stop(c);
+}
+
+/* Whole frame in the head; a head that ends at an odd offset. */
+static void test_csum_head_layouts(void)
+{
+    Ctx *c = start(0, 64, SPLITNET_F_TX_CSUM);
+    Pkt p = { .payload = 40, .tcp_flags = TCP_ACK, .seed = 22 };
+
+    pkt_build(&p);
+    csum_check(c, &p, p.len, p.l4, 16, NULL);
+    csum_check(c, &p, p.hdr_len + 7, p.l4, 16, NULL);
+    /* Generic: any 16-bit field, from an odd start. */
+    csum_check(c, &p, p.hdr_len, 15, 10, NULL);
+    g_assert_cmpuint(txstat(c, SPLITNET_STAT_TX_CSUM), ==, 3);
+    g_free(p.bytes);
+    stop(c);
+}
+
+/* Malformed requests: dropped, counted, nothing written, queue goes on. */
+
+typedef struct Bad {
+    const char *what;
+    bool v6;
+    uint16_t flags;
+    uint8_t gso_type;       /* 0: as the frame, 0xff: 0 */
+    uint16_t gso_size;
+    bool gso_set;           /* gso_size as given, else 1448 */
+    bool no_payload;
+    int hdr_delta;          /* hdr_len = headers + hdr_delta */
+    int csum_start;         /* -1: L4 offset */
+    uint16_t csum_offset;
+    unsigned payload;
+    unsigned patch_off;     /* from L3, 0: none */
+    uint8_t patch_val;
+    uint8_t patch_mask;     /* bits replaced */
+} Bad;
+
+static const Bad bad_cases[] = {
+    { "gso_size 0", .flags = SPLITNET_TXD_TSO, .gso_set = true },
+    { "gso_size 1", .flags = SPLITNET_TXD_TSO, .gso_size = 1,
+      .gso_set = true },
+    { "gso_size below minimum", .flags = SPLITNET_TXD_TSO, .gso_size = 63,
+      .gso_set = true },
+    { "gso_size beyond MTU", .flags = SPLITNET_TXD_TSO, .gso_size = 1453,
+      .gso_set = true },
+    { "too many segments", .flags = SPLITNET_TXD_TSO, .gso_size = 64,
+      .gso_set = true, .payload = 64 * (SPLITNET_TSO_MAX_SEGS + 1) },
+    { "TSO frame beyond 64 KiB", .flags = SPLITNET_TXD_TSO,
+      .gso_size = 1448, .payload = 65536 },
+    { "gso_type unknown", .flags = SPLITNET_TXD_TSO, .gso_type = 3 },
+    { "gso_type none", .flags = SPLITNET_TXD_TSO, .gso_type = 0xff },
+    { "gso_type TCPV6 on IPv4", .flags = SPLITNET_TXD_TSO, .gso_type = 2 },
+    { "gso_type TCPV4 on IPv6", .v6 = true, .flags = SPLITNET_TXD_TSO,
+      .gso_type = 1 },
+    { "hdr_len beyond TCP header", .flags = SPLITNET_TXD_TSO, .hdr_delta = 4 },
+    { "hdr_len short of TCP header", .flags = SPLITNET_TXD_TSO,
+      .hdr_delta = -4 },
+    { "hdr_len is the whole frame", .flags = SPLITNET_TXD_TSO,
+      .no_payload = true },
+    { "IPv4 ihl 4", .flags = SPLITNET_TXD_TSO, .patch_off = 0,
+      .patch_val = 0x44, .patch_mask = 0xff },
+    { "IPv4 ihl beyond head", .flags = SPLITNET_TXD_TSO, .patch_off = 0,
+      .patch_val = 0x4f, .patch_mask = 0xff },
+    { "IPv4 version 6", .flags = SPLITNET_TXD_TSO, .patch_off = 0,
+      .patch_val = 0x65, .patch_mask = 0xff },
+    { "IPv4 not TCP", .flags = SPLITNET_TXD_TSO, .patch_off = 9,
+      .patch_val = 17, .patch_mask = 0xff },
+    { "IPv4 fragment", .flags = SPLITNET_TXD_TSO, .patch_off = 6,
+      .patch_val = 0x20, .patch_mask = 0x20 },
+    { "IPv6 next header not TCP", .v6 = true, .flags = SPLITNET_TXD_TSO,
+      .patch_off = 6, .patch_val = 0, .patch_mask = 0xff },
+    { "TCP doff 4", .flags = SPLITNET_TXD_TSO, .patch_off = 32,
+      .patch_val = 0x40, .patch_mask = 0xf0 },
+    { "TCP doff beyond head", .flags = SPLITNET_TXD_TSO, .patch_off = 32,
+      .patch_val = 0xf0, .patch_mask = 0xf0 },
+    { "csum_start outside head", .flags = SPLITNET_TXD_CSUM,
+      .csum_start = 200, .csum_offset = 0 },
+    { "csum_offset outside head", .flags = SPLITNET_TXD_CSUM,
+      .csum_offset = 40 },
+    { "csum field across head end", .flags = SPLITNET_TXD_CSUM,
+      .csum_offset = 31 },
+    { "csum_offset 0xffff", .flags = SPLITNET_TXD_CSUM,
+      .csum_start = 0xffff, .csum_offset = 0xffff },
+    { "csum with no head", .flags = SPLITNET_TXD_CSUM, .hdr_delta = -1000 },
+    { "CSUM frame beyond MTU", .flags = SPLITNET_TXD_CSUM, .payload = 1461 },
+};
+
+static void bad_post(Ctx *c, const Bad *b, Posted *po)
+{
+    /* Within the MTU for CSUM, so only the checksum rule can fail. */
+    unsigned dflt = b->flags & SPLITNET_TXD_TSO ? 3000 : 1000;
+    Pkt p = { .v6 = b->v6, .payload = b->payload ? b->payload : dflt,
+              .tcp_opts = 12, .tcp_flags = TCP_ACK, .seed = 30 };
+    struct splitnet_tx_desc d = {
+        .flags = b->flags,
+        .gso_size = b->gso_set ? b->gso_size : 1400,
+        .csum_offset = b->csum_offset,
+    };
+    int hdr_len;
+
+    if (b->no_payload) {
+        p.payload = 0;
+    }
+    pkt_build(&p);
+    d.gso_type = b->gso_type == 0xff ? 0 :
+                 b->gso_type ? b->gso_type :
+                 p.v6 ? SPLITNET_GSO_TCPV6 : SPLITNET_GSO_TCPV4;
+    if (b->patch_mask) {
+        uint8_t *at = p.bytes + p.l3 + b->patch_off;
+
+        *at = (*at & ~b->patch_mask) | b->patch_val;
+    }
+    d.csum_start = b->csum_start ? b->csum_start : p.l4;
+    hdr_len = MAX((int)p.hdr_len + b->hdr_delta, 0);
+    post(c, po, &p, hdr_len, &d, NULL);
+    g_free(p.bytes);
+}
+
+static void test_bad_requests(void)
+{
+    Ctx *c = start(0, 64, ALL_OFFLOADS);
+    uint64_t errors = 0;
+    Posted po;
+    int i;
+
+    for (i = 0; i < ARRAY_SIZE(bad_cases); i++) {
+        g_test_message("malformed: %s", bad_cases[i].what);
+        bad_post(c, &bad_cases[i], &po);
+        send_and_wait(c);
+        g_assert_cmpuint(txstat(c, SPLITNET_STAT_ERRORS), ==, ++errors);
+        expect_nothing(c);
+        check_untouched(c, &po);
+    }
+    g_assert_cmpuint(txstat(c, SPLITNET_STAT_FRAMES), ==, 0);
+    g_assert_cmpuint(txstat(c, SPLITNET_STAT_TX_TSO), ==, 0);
+    g_assert_cmphex(qsplitnet_readl(&c->d, SPLITNET_REG_STATUS) &
+                    SPLITNET_STATUS_ERROR, ==, 0);
+    /* The queue still works. */
+    {
+        Pkt p = { .payload = 3000, .tcp_flags = TCP_ACK, .seed = 31 };
+
+        g_assert_cmpuint(tso_check(c, &p, 1448, NULL), ==, 3);
+    }
+    stop(c);
+}
+
+/* Offload flags the driver did not negotiate are guest errors. */
+static void test_not_negotiated(void)
+{
+    static const uint64_t feats[] = {
+        0, SPLITNET_F_TX_CSUM, SPLITNET_F_TSO4, SPLITNET_F_TSO6,
+    };
+    int i, k;
+
+    for (i = 0; i < ARRAY_SIZE(feats); i++) {
+        Ctx *c = start(0, 64, feats[i]);
+        uint64_t errors = 0;
+
+        for (k = 0; k < 3; k++) {
+            Pkt p = { .v6 = k == 2, .payload = 3000, .tcp_flags = TCP_ACK,
+                      .seed = 40 + k };
+            struct splitnet_tx_desc d = k ? tso_desc(&p, 1400) :
+                (struct splitnet_tx_desc) { .flags = SPLITNET_TXD_CSUM,
+                                            .csum_offset = 16 };
+            uint64_t need = k == 0 ? SPLITNET_F_TX_CSUM :
+                            k == 1 ? SPLITNET_F_TSO4 : SPLITNET_F_TSO6;
+            uint8_t *buf = g_malloc(WIRE_MAX);
+            Posted po;
+            unsigned j;
+
+            if (!k) {
+                p.payload = 1000;
+            }
+            pkt_build(&p);
+            d.csum_start = p.l4;
+            post(c, &po, &p, p.hdr_len, &d, NULL);
+            send_and_wait(c);
+            if (feats[i] & need) {
+                for (j = 0; j < (k ? 3 : 1); j++) {
+                    recv_frame(c, buf);
+                }
+            } else {
+                errors++;
+            }
+            g_assert_cmpuint(txstat(c, SPLITNET_STAT_ERRORS), ==, errors);
+            expect_nothing(c);
+            check_untouched(c, &po);
+            g_free(p.bytes);
+            g_free(buf);
+        }
+        stop(c);
+    }
+}
+
+/* The new counters are in the QOM "stats" property. */
+static void test_qom_stats(void)
+{
+    Ctx *c = start(0, 64, ALL_OFFLOADS);
+    Pkt p = { .payload = 3000, .tcp_flags = TCP_ACK, .seed = 50 };
+    QDict *rsp, *ret, *tx;
+
+    tso_check(c, &p, 1448, NULL);
+    rsp = qtest_qmp(c->qts, "{'execute': 'qom-get', 'arguments':"
+                    " {'path': '/machine/peripheral/sn0',"
+                    " 'property': 'stats'}}");
+    ret = qdict_get_qdict(rsp, "return");
+    g_assert(ret);
+    tx = qdict_get_qdict(ret, "tx0");
+    g_assert(tx);
+    g_assert_cmpint(qdict_get_int(tx, "tso-frames"), ==, 1);
+    g_assert_cmpint(qdict_get_int(tx, "tso-segments"), ==, 3);
+    g_assert_cmpint(qdict_get_int(tx, "csum-frames"), ==, 0);
+    g_assert_cmpint(qdict_get_int(tx, "payload-copy-bytes"), ==, 0);
+    qobject_unref(rsp);
+    stop(c);
+}
+
+/*
+ * Migration keeps the negotiated offloads and the offload counters (a
+ * subsection), and the destination segments as the source did.
+ */
+static void test_migration(void)
+{
+    g_autofree char *sockpath = g_strdup_printf("%s/splitnet-offl-%d.sock",
+                                                g_get_tmp_dir(), getpid());
+    g_autofree char *uri = g_strdup_printf("unix:%s", sockpath);
+    g_autofree char *incoming = g_strdup_printf(
+        "-incoming %s -global migration.announce-rounds=0", uri);
+    Ctx *src = start(0, 64, ALL_OFFLOADS), *dst;
+    Pkt p = { .payload = 3000, .tcp_flags = TCP_ACK, .seed = 60 };
+    Pkt q = { .payload = 1000, .tcp_flags = TCP_ACK, .seed = 61 };
+
+    g_assert_cmpuint(tso_check(src, &p, 1448, NULL), ==, 3);
+    pkt_build(&q);
+    csum_check(src, &q, q.hdr_len, q.l4, 16, NULL);
+    g_free(q.bytes);
+
+    dst = boot(0, incoming);
+    migrate(src->qs, dst->qs, uri);
+    unlink(sockpath);
+    dst->d = src->d;
+    dst->d.pdev = dst->pdev;
+    dst->d.alloc = &dst->qs->alloc;
+    g_assert_cmphex(qsplitnet_readq(&dst->d, SPLITNET_REG_DRV_FEATURES), ==,
+                    ALL_OFFLOADS);
+    g_assert_cmpuint(txstat(dst, SPLITNET_STAT_TX_TSO), ==, 1);
+    g_assert_cmpuint(txstat(dst, SPLITNET_STAT_TX_TSO_SEGS), ==, 3);
+    g_assert_cmpuint(txstat(dst, SPLITNET_STAT_TX_CSUM), ==, 1);
+    g_assert_cmpuint(txstat(dst, SPLITNET_STAT_FRAMES), ==, 4);
+
+    p = (Pkt) { .v6 = true, .payload = 5000, .tcp_flags = TCP_ACK | TCP_FIN,
+                .seed = 62 };
+    g_assert_cmpuint(tso_check(dst, &p, 1400, NULL), ==, 4);
+    g_assert_cmpuint(txstat(dst, SPLITNET_STAT_TX_TSO_SEGS), ==, 7);
+    stop(src);
+    stop(dst);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct {
+        const char *path;
+        void (*fn)(void);
+    } tests[] = {
+        { "tso/ipv4", test_tso4_basic },
+        { "tso/ipv6", test_tso6_basic },
+        { "tso/ipv4-options", test_tso4_options },
+        { "tso/ipv6-options", test_tso6_options },
+        { "tso/ecn-cwr", test_tso_ecn },
+        { "tso/one-segment", test_tso_one_segment },
+        { "tso/64k-counters", test_tso_64k_counters },
+        { "tso/backpressure", test_tso_backpressure },
+        { "tso/stop-purge", test_tso_stop_purge },
+        { "csum/tcp", test_csum_tcp },
+        { "csum/head-layouts", test_csum_head_layouts },
+        { "err/malformed", test_bad_requests },
+        { "err/not-negotiated", test_not_negotiated },
+        { "stats/qom", test_qom_stats },
+        { "migration", test_migration },
+    };
+    g_autofree char *path = NULL;
+    int i;
+
+    g_test_init(&argc, &argv, NULL);
+    if (!qtest_has_device("splitnet")) {
+        return 0;
+    }
+    for (i = 0; i < ARRAY_SIZE(tests); i++) {
+        g_free(path);
+        path = g_strdup_printf("/splitnet-offload/%s", tests[i].path);
+        qtest_add_func(path, tests[i].fn);
+    }
+    return g_test_run();
+}
