@@ -1,0 +1,49 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# TAP for `make check-sanitize`: one splitnet qtest (or qos-test's splitnet
+# paths), as scripts/qtest-tap.sh runs it, on the ASan + UBSan build in
+# build/qemu-build-san (scripts/build-variant.sh san).  The sanitizers of
+# every process involved (QEMU and the test program) write their reports
+# to build/sanitize-reports/NAME/; after the test one more test line says
+# whether there are any, and each report is shown as TAP comments.  Any
+# report fails, whether or not the qtest itself noticed.
+#
+#   scripts/sanitize-tap.sh NAME|qos-test
+
+set -uo pipefail
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SBUILD=$TOP/build/qemu-build-san
+name=${1:?usage: scripts/sanitize-tap.sh NAME|qos-test}
+reports=$TOP/build/sanitize-reports/$name
+
+[ -x "$SBUILD/qemu-system-x86_64" ] ||
+    { echo "Bail out! no ${SBUILD#"$TOP"/}/qemu-system-x86_64 (make check-sanitize builds it)"; exit 1; }
+
+rm -rf "$reports"
+mkdir -p "$reports"
+symbolizer=/usr/lib/llvm-14/bin/llvm-symbolizer
+[ -x "$symbolizer" ] && export ASAN_SYMBOLIZER_PATH=$symbolizer
+# UBSan stops at its first report, as ASan does, so the qtest fails there.
+export ASAN_OPTIONS="log_path=$reports/asan:detect_leaks=1:strict_string_checks=1:check_initialization_order=1:detect_stack_use_after_return=1"
+export UBSAN_OPTIONS="log_path=$reports/ubsan:print_stacktrace=1:halt_on_error=1"
+export LSAN_OPTIONS="log_path=$reports/lsan"
+export SPLITNET_QBUILD=$SBUILD
+
+"$TOP/scripts/qtest-tap.sh" "$name"
+rc=$?
+
+mapfile -t found < <(find "$reports" -type f | LC_ALL=C sort)
+if [ ${#found[@]} -eq 0 ]; then
+    echo "ok - $name: no ASan, UBSan or LSan report"
+else
+    for f in "${found[@]}"; do
+        what=$(grep -m1 -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$f" |
+               sed 's/^==[0-9]*==//' | cut -c1-160)
+        echo "not ok - $name: sanitizer report ${f#"$TOP"/}: ${what:-see file}"
+        sed -n '1,80s/^/# /p' "$f"
+    done
+    rc=1
+fi
+exit $rc
