@@ -34,6 +34,7 @@ SETUP_SUITE := '$(TOP)/tests/setup/run.sh'
 SANITIZE_SUITE := $(foreach t,splitnet-test splitnet-hub-test netdev-sink-test \
                     splitnet-security-test qos-test,'$(TOP)/scripts/sanitize-tap.sh $(t)')
 FUZZ_SECONDS ?= 300
+FUZZ_TARGET ?= generic-fuzz-splitnet
 
 .PHONY: all build configure check check-qtest check-guest check-style check-setup \
         export-patches patch-series demo libvirt-demo clean distclean help bench \
@@ -101,10 +102,11 @@ check-sanitize: configure
 	@$(RUN_SUITE) $(SANITIZE_SUITE)
 
 # A bounded libFuzzer campaign (ASan) on generic-fuzz-splitnet:
-# make fuzz FUZZ_SECONDS=N (default 300).
+# make fuzz FUZZ_SECONDS=N (default 300); FUZZ_TARGET=splitnet-abi-fuzz
+# for the ABI-aware target (tests/qtest/fuzz/splitnet_fuzz.c).
 fuzz: configure
 	@$(TOP)/scripts/build-variant.sh fuzz
-	@$(TOP)/scripts/fuzz.sh $(FUZZ_SECONDS)
+	@$(TOP)/scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGET)
 
 # patches/ <- the commits on top of `upstream` in build/qemu-src.
 export-patches:
@@ -151,7 +153,8 @@ help:
 	@echo "                     which device file calls which (scripts/structure-tap.sh)"
 	@echo "make check-fresh     the README's commands in a clean Debian 12 root"
 	@echo "make check-sanitize  the splitnet qtests under clang ASan + UBSan"
-	@echo "make fuzz            libFuzzer on generic-fuzz-splitnet (FUZZ_SECONDS=300)"
+	@echo "make fuzz            libFuzzer on generic-fuzz-splitnet (FUZZ_SECONDS=300,"
+	@echo "                     FUZZ_TARGET=splitnet-abi-fuzz: the ABI-aware one)"
 	@echo "make export-patches  patches/ <- commits on upstream in build/qemu-src"
 	@echo "make patch-series    build/patch-series/: the whole series vs. QEMU"
 	@echo "make demo            boot a guest on splitnet (scripts/demo.sh)"
