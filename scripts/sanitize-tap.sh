@@ -21,6 +21,16 @@ reports=$TOP/build/sanitize-reports/$name
 [ -x "$SBUILD/qemu-system-x86_64" ] ||
     { echo "Bail out! no ${SBUILD#"$TOP"/}/qemu-system-x86_64 (make check-sanitize builds it)"; exit 1; }
 
+# No report from an uninstrumented binary proves nothing.
+# (grep -c reads all of nm's output: no SIGPIPE under pipefail)
+asan=$(nm -D "$SBUILD/qemu-system-x86_64" 2>/dev/null | grep -c __asan_report_load)
+ubsan=$(nm "$SBUILD/qemu-system-x86_64" 2>/dev/null | grep -c __ubsan_handle_)
+if [ "${asan:-0}" -gt 0 ] && [ "${ubsan:-0}" -gt 0 ]; then
+    echo "ok - $name: qemu-system-x86_64 is built with ASan and UBSan"
+else
+    echo "not ok - $name: ${SBUILD#"$TOP"/}/qemu-system-x86_64 lacks ASan or UBSan"
+fi
+
 rm -rf "$reports"
 mkdir -p "$reports"
 symbolizer=/usr/lib/llvm-14/bin/llvm-symbolizer
@@ -44,7 +54,8 @@ for f in "${logs[@]}"; do
         found+=("$f")
     fi
 done
-warnings=$(cat "${logs[@]}" /dev/null | grep -v '^$' | sort | uniq -c | sed 's/^ */# /')
+warnings=$(cat "${logs[@]}" /dev/null | sed -n 's/^==[0-9]*==//p' | sort |
+           uniq -c | sed 's/^ */# /')
 [ -z "$warnings" ] || printf '# sanitizer warnings (no report):\n%s\n' "$warnings"
 if [ ${#found[@]} -eq 0 ]; then
     echo "ok - $name: no ASan, UBSan or LSan report"
