@@ -66,6 +66,7 @@ while [ $((SECONDS - t0)) -lt "$SECS" ] && [ "$runs" -le "$MAX_RESTARTS" ]; do
     left=$((SECS - (SECONDS - t0)))
     runs=$((runs + 1))
     log=$DIR/logs/run-$runs.log
+    before=$(find "$DIR/findings" -type f)
     # Exits non-zero on a finding; the loop goes on with the time left.
     "$FUZZER" --fuzz-target="$TARGET" -max_total_time="$left" \
         -print_final_stats=1 -rss_limit_mb=4096 -close_fd_mask=1 \
@@ -86,6 +87,13 @@ while [ $((SECONDS - t0)) -lt "$SECS" ] && [ "$runs" -le "$MAX_RESTARTS" ]; do
     if grep -qE '^==[0-9]+==ERROR|SUMMARY: |Test unit written to' "$log"; then
         say "run $runs: finding after ${n:-0} executions:"
         grep -E 'ERROR: |SUMMARY: |Test unit written to' "$log" | head -n 5 >&2
+        # The corpus leads straight to a finding already kept: running
+        # again would only find it again.
+        unit=$(sed -n 's/.*Test unit written to //p' "$log" | tail -n1)
+        if [ -n "$unit" ] && grep -qxF "$unit" <<<"$before"; then
+            say "run $runs found a known input again; fix it first (stopping)"
+            break
+        fi
     elif [ -z "$n" ]; then
         tail -n 20 "$log" >&2
         die "the fuzzer did not start, see ${log#"$SPLITNET_TOP"/}"
