@@ -33,10 +33,15 @@ QTEST_SUITE := '$(TOP)/scripts/qtest-tap.sh splitnet-test' \
 GUEST_SUITE := '$(TOP)/scripts/driver-build-tap.sh' '$(TOP)/tests/guest/run.sh'
 STYLE_SUITE := '$(TOP)/scripts/checkpatch-tap.sh' '$(TOP)/scripts/structure-tap.sh'
 SETUP_SUITE := '$(TOP)/tests/setup/run.sh'
+# The qtests of QTEST_SUITE on the ASan + UBSan build (build/qemu-build-san).
+SANITIZE_SUITE := $(foreach t,splitnet-test splitnet-hub-test netdev-sink-test \
+                    splitnet-security-test qos-test,'$(TOP)/scripts/sanitize-tap.sh $(t)')
+FUZZ_SECONDS ?= 300
+FUZZ_TARGET ?= generic-fuzz-splitnet
 
 .PHONY: all build configure check check-qtest check-guest check-style check-setup \
         export-patches patch-series demo libvirt-demo clean distclean help bench \
-        bench-callgrind check-fresh
+        bench-callgrind check-fresh check-sanitize fuzz
 
 all: build
 
@@ -93,6 +98,19 @@ check-setup: configure
 check-fresh:
 	@$(TOP)/scripts/check-fresh.sh $(CHECK_FRESH_ARGS)
 
+# The splitnet qtests on QEMU built with clang, ASan and UBSan in its own
+# build directory; any sanitizer report fails.  Long: not part of `make check`.
+check-sanitize: configure
+	@$(TOP)/scripts/build-variant.sh san $(filter-out qemu-system-x86_64,$(QEMU_TARGETS))
+	@$(RUN_SUITE) $(SANITIZE_SUITE)
+
+# A bounded libFuzzer campaign (ASan) on generic-fuzz-splitnet:
+# make fuzz FUZZ_SECONDS=N (default 300); FUZZ_TARGET=splitnet-abi-fuzz
+# for the ABI-aware target (tests/qtest/fuzz/splitnet_fuzz.c).
+fuzz: configure
+	@$(TOP)/scripts/build-variant.sh fuzz
+	@$(TOP)/scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGET)
+
 # patches/ <- the commits on top of `upstream` in build/qemu-src.
 export-patches:
 	@$(TOP)/scripts/export-patches.sh
@@ -143,6 +161,9 @@ help:
 	@echo "make check-style     checkpatch (QEMU, Linux for guest/), shellcheck,"
 	@echo "                     which device file calls which (scripts/structure-tap.sh)"
 	@echo "make check-fresh     the README's commands in a clean Debian 12 root"
+	@echo "make check-sanitize  the splitnet qtests under clang ASan + UBSan"
+	@echo "make fuzz            libFuzzer on generic-fuzz-splitnet (FUZZ_SECONDS=300,"
+	@echo "                     FUZZ_TARGET=splitnet-abi-fuzz: the ABI-aware one)"
 	@echo "make export-patches  patches/ <- commits on upstream in build/qemu-src"
 	@echo "make patch-series    build/patch-series/: the whole series vs. QEMU"
 	@echo "make bench           NIC comparison in guests (tests/bench/README.md)"

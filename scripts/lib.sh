@@ -127,3 +127,25 @@ deb_fetch() {
     record_version "$pkg" "$ver"
     echo "$dir"
 }
+
+# Make sure the Debian packages "$@" are installed (from the machine's own
+# bookworm sources), installing the missing ones as root; as another user
+# name them with the apt-get line and fail.
+pkg_need() {
+    local missing=() p
+    for p in "$@"; do
+        # dpkg-query fails for a package it has never heard of: missing.
+        dpkg-query -W -f='${db:Status-Abbrev}\n' "$p" 2>/dev/null |
+            grep -q '^ii' || missing+=("$p")
+    done
+    [ ${#missing[@]} -gt 0 ] || return 0
+    [ "$(id -u)" = 0 ] ||
+        die "missing ${missing[*]}; as root run: apt-get install --no-install-recommends ${missing[*]}"
+    say "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    # (a machine whose apt lists were never fetched needs an update first)
+    apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null 2>&1 ||
+        { apt-get update -q >/dev/null &&
+          apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null; } ||
+        die "apt-get install ${missing[*]} failed"
+}

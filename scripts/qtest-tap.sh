@@ -8,11 +8,12 @@
 set -uo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-QBUILD=$TOP/build/qemu-build
+# SPLITNET_QBUILD: another build of the same tree (make check-sanitize).
+QBUILD=${SPLITNET_QBUILD:-$TOP/build/qemu-build}
 which=("$@")
 [ $# -gt 0 ] || which=(splitnet-test qos-test)
 
-cd "$QBUILD" || { echo "Bail out! no build/qemu-build; run ./configure"; exit 1; }
+cd "$QBUILD" || { echo "Bail out! no ${QBUILD#"$TOP"/}; run ./configure"; exit 1; }
 # As QEMU's meson test does: binaries found relative to the build dir.
 export QTEST_QEMU_BINARY=./qemu-system-x86_64
 export PYTHON=/usr/bin/python3
