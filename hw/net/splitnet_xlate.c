@@ -192,16 +192,9 @@ bool splitnet_xlate_build(SplitnetQueue *q)
 }
 
 /*
- * Callers hold the RCU read lock: the cache's references keep a direct
- * pointer's RAM alive, RCU keeps what an IOMMU translation returns alive.
+ * Under the RCU read lock: the cache's references keep a direct pointer's
+ * RAM alive, RCU keeps what an IOMMU translation returns alive.
  */
-static bool splitnet_cache_access_ok(SplitnetQueue *q, SplitnetCache *c,
-                                     hwaddr off, hwaddr len, bool is_write)
-{
-    return q->xlate_valid && (!is_write || c->is_write) &&
-           off <= c->len && len <= c->len - off;
-}
-
 MemTxResult splitnet_xlate_read(SplitnetQueue *q, SplitnetCache *c,
                                 hwaddr off, void *buf, hwaddr len)
 {

@@ -25,6 +25,15 @@ MemTxResult splitnet_xlate_read(SplitnetQueue *q, SplitnetCache *c,
 MemTxResult splitnet_xlate_write(SplitnetQueue *q, SplitnetCache *c,
                                  hwaddr off, const void *buf, hwaddr len);
 
+/* The translations are current and [off, off + len) lies in the area. */
+static inline bool splitnet_cache_access_ok(SplitnetQueue *q, SplitnetCache *c,
+                                            hwaddr off, hwaddr len,
+                                            bool is_write)
+{
+    return q->xlate_valid && (!is_write || c->is_write) &&
+           off <= c->len && len <= c->len - off;
+}
+
 /*
  * The direct case without a call, as address_space_read_cached() has it:
  * true when done, false when the caller must go the long way
@@ -34,7 +43,7 @@ static inline bool splitnet_xlate_read_direct(SplitnetQueue *q,
                                               SplitnetCache *c, hwaddr off,
                                               void *buf, hwaddr len)
 {
-    if (!c->direct || !q->xlate_valid || off > c->len || len > c->len - off) {
+    if (!c->direct || !splitnet_cache_access_ok(q, c, off, len, false)) {
         return false;
     }
     memcpy(buf, c->mrc.ptr + off, len);
@@ -45,8 +54,7 @@ static inline bool splitnet_xlate_write_direct(SplitnetQueue *q,
                                                SplitnetCache *c, hwaddr off,
                                                const void *buf, hwaddr len)
 {
-    if (!c->direct || !c->is_write || !q->xlate_valid || off > c->len ||
-        len > c->len - off) {
+    if (!c->direct || !splitnet_cache_access_ok(q, c, off, len, true)) {
         return false;
     }
     memcpy(c->mrc.ptr + off, buf, len);
