@@ -67,14 +67,12 @@ static bool splitnet_tx_copy_head(SplitnetTxQueue *txq, uint32_t idx,
     SplitnetQueue *q = &txq->q;
     hwaddr off = (hwaddr)(idx & (q->ring_size - 1)) * q->core->slot_size;
 
-    if (hdr_len > q->core->slot_size) {
+    if (hdr_len < SPLITNET_TX_MIN_HEAD || hdr_len > q->core->slot_size) {
         SPLITNET_GUEST_ERR(splitnet_err_tx_hdr_len, "queue %u desc %u "
-                           "hdr_len %u > slot %u", q->index, idx, hdr_len,
+                           "hdr_len %u not in [" stringify(SPLITNET_TX_MIN_HEAD)
+                           ", slot %u]", q->index, idx, hdr_len,
                            q->core->slot_size);
         f->bad = true;
-        return true;
-    }
-    if (!hdr_len) {
         return true;
     }
     if (!splitnet_queue_read(q, &q->pool_cache, off, txq->head, hdr_len)) {
@@ -225,13 +223,13 @@ static bool splitnet_tx_csum(SplitnetTxQueue *txq, SplitnetTxFrame *f,
                              size_t len)
 {
     SplitnetQueue *q = &txq->q;
-    unsigned skip = f->head ? 1 : 0;
 
     if (!(f->first.flags & SPLITNET_TXD_CSUM)) {
         return true;
     }
-    if (!splitnet_offload_csum(q->index, txq->head, f->head, txq->iov + skip,
-                               txq->niov - skip, len - f->head, &f->first)) {
+    /* iov[0] is the head copy: a good frame always has one. */
+    if (!splitnet_offload_csum(q->index, txq->head, f->head, txq->iov + 1,
+                               txq->niov - 1, len - f->head, &f->first)) {
         return false;
     }
     q->stats[SPLITNET_STAT_TX_CSUM]++;
@@ -278,12 +276,11 @@ static uint32_t splitnet_tx_tso(SplitnetTxQueue *txq, SplitnetTxFrame *f,
 {
     SplitnetQueue *q = &txq->q;
     SplitnetTso *t = &txq->tso;
-    unsigned skip = f->head ? 1 : 0;
     unsigned niov;
     size_t seg;
 
-    if (!splitnet_tso_begin(t, q->index, txq->head, f->head, txq->iov + skip,
-                            txq->niov - skip, len - f->head, &f->first,
+    if (!splitnet_tso_begin(t, q->index, txq->head, f->head, txq->iov + 1,
+                            txq->niov - 1, len - f->head, &f->first,
                             q->core->mtu + SPLITNET_FRAME_OVERHEAD)) {
         q->stats[SPLITNET_STAT_ERRORS]++;
         return f->ndesc;

@@ -808,9 +808,6 @@ static const TxShapeCase tx_shapes[] = {
         { 60, 0 },
         { ETH_HLEN, 0 },
         { 128, 3, (const uint32_t[]){ 0, 0, 0 } } } },
-    /* hdr_len 0: the frame is all payload. */
-    { "tx/no-head", 8, 11, 1, {
-        { 0, 2, (const uint32_t[]){ 10, 90 } } } },
 };
 
 static void test_tx_shape(gconstpointer data)
@@ -1923,6 +1920,23 @@ static void test_err_hdr_too_long(void)
     qsplitnet_test_stop(c);
 }
 
+/*
+ * Fewer than SPLITNET_TX_MIN_HEAD head bytes, even with a long payload:
+ * the Ethernet header would be read from guest memory, not the copy.
+ */
+static void test_err_hdr_too_short(void)
+{
+    Ctx *c = start_up(NULL, 8);
+    uint64_t buf = galloc(c, 4096);
+
+    tx_add_bad(c, buf, 100, 0, SPLITNET_TXD_EOP);
+    tx_expect_dropped(c, 1);
+    tx_add_bad(c, buf, 100, SPLITNET_TX_MIN_HEAD - 1, SPLITNET_TXD_EOP);
+    tx_expect_dropped(c, 1);
+    tx_one(c, SPLITNET_TX_MIN_HEAD, (const uint32_t[]){ 100 }, 1, 11);
+    qsplitnet_test_stop(c);
+}
+
 static void test_err_cont_hdr_len(void)
 {
     Ctx *c = start_up(NULL, 8);
@@ -2379,6 +2393,7 @@ int main(int argc, char **argv)
         { "robust/fuzz", test_fuzz },
         { "migration/inflight", test_migration_inflight },
         { "err/hdr-too-long", test_err_hdr_too_long },
+        { "err/hdr-too-short", test_err_hdr_too_short },
         { "err/cont-hdr-len", test_err_cont_hdr_len },
         { "err/reserved-flags", test_err_reserved_flags },
         { "err/runt", test_err_runt },
