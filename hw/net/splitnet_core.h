@@ -140,9 +140,12 @@ struct SplitnetCore {
     uint32_t slot_size;
     uint32_t tx_copybreak;
     uint32_t tx_burst;
+    OnOffAuto tx_defer;
     uint32_t intr_delay_us;
     uint32_t max_mtu;
     MACAddr perm_mac;
+    /* tx-defer resolved: the doorbell write only schedules the bottom half */
+    bool tx_deferred;
 
     /* Registers. */
     uint64_t drv_features;

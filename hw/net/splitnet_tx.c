@@ -399,6 +399,10 @@ void splitnet_tx_doorbell(SplitnetTxQueue *txq)
     if (txq->stalled || txq->bh_pending) {
         return;
     }
+    if (txq->q.core->tx_deferred) {
+        splitnet_tx_schedule(txq);
+        return;
+    }
     splitnet_tx_run(txq, txq->q.core->tx_burst);
 }
 

@@ -1012,13 +1012,36 @@ static void test_tx_burst(void)
 }
 
 /*
+ * tx-defer=on: the bottom half sends, and asks for the next doorbell (with
+ * cons, in one store) only once it finds the ring empty; backpressure
+ * still delivers every frame once and in order.
+ */
+static void test_tx_defer(void)
+{
+    Ctx *c = start("tx-defer=on");
+    int i;
+
+    qsplitnet_bringup(&c->d, 256, SPLITNET_F_EVENT_IDX);
+
+    for (i = 0; i < 4; i++) {
+        tx_batch(c, 1 + 20 * i, 54, 1400, 2);
+        g_assert_cmpuint(qsplitnet_doorbell_event(&c->d, TXQ), ==,
+                         c->d.txq.prod);
+    }
+    g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_FRAMES), ==, 1 + 21 + 41 + 61);
+    g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_DOORBELLS), ==, 4);
+    assert_no_error(c);
+    qsplitnet_test_stop(c);
+}
+
+/*
  * Backpressure: QEMU's end of the socket has a small send buffer and we
  * do not read; the device must stall (STAT_TX_STALLS), then deliver
  * every frame exactly once and in order when we drain.
  */
-static void test_tx_backpressure(void)
+static void test_tx_backpressure(gconstpointer devopts)
 {
-    StartOpts o = { .sndbuf = 4096 };
+    StartOpts o = { .sndbuf = 4096, .devopts = devopts };
     Ctx *c = start_with(&o);
     const int n = 64;
     QSplitnetFrame *f[64];
@@ -2361,7 +2384,7 @@ int main(int argc, char **argv)
         { "tx/wrap", test_tx_wrap },
         { "tx/ring-full", test_tx_ring_full },
         { "tx/burst", test_tx_burst },
-        { "tx/backpressure", test_tx_backpressure },
+        { "tx/defer", test_tx_defer },
         { "tx/stall-held", test_tx_stall_held },
         { "tx/reset-mid-ring", test_tx_reset_mid_ring },
         { "tx/xlate-rebuild", test_tx_xlate_rebuild },
@@ -2424,6 +2447,10 @@ int main(int argc, char **argv)
 
         qtest_add_func(path, tests[i].fn);
     }
+    qtest_add_data_func("/splitnet/tx/backpressure", NULL,
+                        test_tx_backpressure);
+    qtest_add_data_func("/splitnet/tx/backpressure-defer", "tx-defer=on",
+                        test_tx_backpressure);
     for (i = 0; i < ARRAY_SIZE(tx_shapes); i++) {
         g_autofree char *path = g_strdup_printf("/splitnet/%s",
                                                 tx_shapes[i].path);
