@@ -608,3 +608,61 @@ print(json.loads(sys.argv[1].split("stats=", 1)[1])[sys.argv[2]]["bytes"])' \
     diag "b: $(guest_value "$b" counters)"
     diag "a: $(guest_value "$a" counters)"
 }
+
+# --- a peer that stalls (tests/guest/peer.py) ---------------------------------
+
+# guest_peer_start NAME MODE [peer.py OPTIONS]: start peer.py MODE (sink or
+# relay) in the background for test NAME; sets PEER_PORTS to the port(s) it
+# listens on, for `-netdev stream,server=off,...,addr.port=PORT`.
+guest_peer_start() {
+    local name=$1 mode=$2 pf i
+    shift 2
+    guest_prepare
+    pf=$GUEST_LOGDIR/$name.peer-ports
+    PEER_OUT=$GUEST_LOGDIR/$name.peer.json
+    rm -f "$pf" "$PEER_OUT"
+    python3 "$SPLITNET_TOP/tests/guest/peer.py" "$mode" --port-file "$pf" \
+        --out "$PEER_OUT" "$@" &
+    PEER_PID=$!
+    for i in $(seq 100); do
+        [ -f "$pf" ] && break
+        kill -0 "$PEER_PID" 2>/dev/null || die "peer.py $mode did not start"
+        sleep 0.1
+    done
+    mapfile -t PEER_PORTS < "$pf"
+    [ "${#PEER_PORTS[@]}" -gt 0 ] || die "peer.py $mode gave no port"
+}
+
+# guest_peer_finish NAME: wait for peer.py (it ends when its QEMUs have
+# gone) and show what it counted.
+guest_peer_finish() {
+    wait "$PEER_PID" || die "peer.py failed (see above)"
+    say "peer: $(tr -d '\n ' < "$PEER_OUT")"
+}
+
+# peer_value SIDE KEY: one figure of peer.py's result for the frames it read
+# from its connection SIDE (0, or 1 in relay mode).
+peer_value() {
+    python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))["directions"][int(sys.argv[2])]
+print(d[sys.argv[3]])' "$PEER_OUT" "$1" "$2"
+}
+
+# guest_peer_check SIDE SENT GUEST: what peer.py read from SIDE, against
+# pktgen's count SENT and the device counters guest GUEST logged
+# (counters_check): every pktgen number once, in order, from 1 to SENT;
+# every pktgen frame intact; as many frames as the device sent.
+guest_peer_check() {
+    local side=$1 sent=$2 g=$3 k v dev
+    for k in gaps repeats bad; do
+        v=$(peer_value "$side" "$k")
+        [ "$v" = 0 ] || die "peer side $side: $k = $v ($(peer_value "$side" bad_examples))"
+    done
+    [ "$(peer_value "$side" first)" = 1 ] && [ "$(peer_value "$side" last)" = "$sent" ] &&
+        [ "$(peer_value "$side" pktgen)" = "$sent" ] ||
+        die "peer side $side: pktgen numbers $(peer_value "$side" first)..$(peer_value "$side" last), $(peer_value "$side" pktgen) frames; pktgen sent $sent"
+    dev=$(guest_value "$g" counters | sed -n 's/.*tx_frames=\([0-9]*\).*/\1/p')
+    v=$(peer_value "$side" frames)
+    [ "$v" = "$dev" ] || die "peer side $side read $v frames, the device of $g sent $dev"
+    diag "peer read $v frames from $g ($sent from pktgen, numbers 1..$sent once each, in order, intact), $(peer_value "$side" pauses) pauses, $(peer_value "$side" paused_s) s without reading"
+}

@@ -297,6 +297,40 @@ stream_recv() {
     log "sha256 rx-$tag $sum"
 }
 
+# --- pktgen -----------------------------------------------------------------
+#
+# Linux pktgen writes a header after UDP into each frame: magic 0xbe9be955
+# and a sequence number that goes up by one for each frame the driver took
+# (a frame the driver pushes back is sent again with the same number).  With
+# burst 1 and clone_skb 0 each number goes out once: the host side
+# (tests/guest/peer.py) checks them.
+
+PG=/proc/net/pktgen
+
+# pg FILE CMD: one pktgen command (pg "$NET_IF" "count 1000").
+pg() {
+    echo "$2" > "$PG/$1" || fail "pktgen: '$2' > $PG/$1 refused"
+}
+
+# pktgen_setup IF COUNT DST_IP DST_MAC: COUNT frames (0: until stopped)
+# from IF, numbered, one skb each; set sizes etc. with pg after it.
+pktgen_setup() {
+    [ -d "$PG" ] || modprobe pktgen || fail "modprobe pktgen failed"
+    pg kpktgend_0 rem_device_all
+    pg kpktgend_0 "add_device $1"
+    pg "$1" "count $2"
+    pg "$1" "delay 0"
+    pg "$1" "clone_skb 0"
+    pg "$1" "burst 1"
+    pg "$1" "dst $3"
+    pg "$1" "dst_mac $4"
+}
+
+# pktgen_sent IF: "SOFAR ERRORS" of the last run.
+pktgen_sent() {
+    awk '/pkts-sofar:/ { print $2, $4 }' "$PG/$1"
+}
+
 # --- the kernel's view ------------------------------------------------------
 
 # dma_info: log how the NIC's DMA is set up (IOMMU group, swiotlb).  With
