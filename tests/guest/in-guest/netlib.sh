@@ -268,6 +268,7 @@ stream_serve() {
     rm -f "$fifo" "/run/splitnet/tx-$tag.sum"
     mkfifo "$fifo"
     sha256sum < "$fifo" | cut -d' ' -f1 > "/run/splitnet/tx-$tag.sum" &
+    NETLIB_SHA_PID=$!
     (i=0
      while [ "$i" -lt "$n" ]; do cat "$f"; i=$((i + 1)); done |
          tee "$fifo" | nc -l -p "$port" >/dev/null) &
@@ -278,7 +279,7 @@ stream_serve() {
 # stream_served TAG: wait for stream_serve and log "sha256 tx-TAG SUM".
 stream_served() {
     wait "$SERVE_PID" || fail "$1: sending failed"
-    wait
+    wait "$NETLIB_SHA_PID"
     log "sha256 tx-$1 $(cat "/run/splitnet/tx-$1.sum")"
 }
 
