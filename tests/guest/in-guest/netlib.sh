@@ -262,7 +262,8 @@ NETLIB_EMPTY_SHA256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852
 
 # stream_serve PORT BLOCK COUNT TAG: in the background (SERVE_PID), send
 # BLOCK COUNT times to the first connection on PORT; stream_served TAG
-# waits for it.  Returns once the port listens.
+# waits for it.  It does not wait for the port to listen: the receiver,
+# retrying, may connect before a look at the port would see it listen.
 stream_serve() {
     local port=$1 f=$2 n=$3 tag=$4 fifo=/run/splitnet/$4.fifo
     rm -f "$fifo" "/run/splitnet/tx-$tag.sum"
@@ -273,7 +274,6 @@ stream_serve() {
      while [ "$i" -lt "$n" ]; do cat "$f"; i=$((i + 1)); done |
          tee "$fifo" | nc -l -p "$port" >/dev/null) &
     SERVE_PID=$!
-    wait_listen "$port"
 }
 
 # stream_served TAG: wait for stream_serve and log "sha256 tx-TAG SUM".
