@@ -2,7 +2,7 @@
 # shellcheck shell=dash
 #
 # In-guest: one of two splitnet guests on a 127.0.0.1 stream netdev while
-# the host live-migrates guest "b" (tests/guest/cases/30-splitnet-migrate.sh).
+# the host live-migrates guest "b" (tests/guest/cases/33-splitnet-migrate.sh).
 # Guest "a" (192.168.77.1) stays put.  For each direction in DIRS ("b2a":
 # b sends, "a2b": b receives) the sender streams a random BLOCK_MIB MiB
 # block MIB / BLOCK_MIB times (streamed, hashed on both ends, never stored).

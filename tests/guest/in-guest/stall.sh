@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=dash
 #
-# In-guest half of tests/guest/cases/31-splitnet-stall.sh: pktgen sends
+# In-guest half of tests/guest/cases/34-splitnet-stall.sh: pktgen sends
 # FRAMES numbered frames of SIZE bytes through splitnet into a stream netdev
 # whose far end (tests/guest/peer.py) stops reading for seconds at a time.
 # Then: everything the driver took has completed, the device's counters

@@ -2,7 +2,7 @@
 # shellcheck shell=bash
 # TEST: live migration of a splitnet guest 3 times while it sends, 3 times while it receives, 256 MiB each way to a second guest (sha256)
 #
-# tests/guest/cases/30-splitnet-migrate.sh at full size: guest b migrates
+# tests/guest/cases/33-splitnet-migrate.sh at full size: guest b migrates
 # back and forth between QEMUs on 127.0.0.1 at 1/4, 2/4 and 3/4 of each
 # transfer.
 
