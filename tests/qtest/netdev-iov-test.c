@@ -23,6 +23,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <sys/un.h>
 #include "libqtest.h"
 #include "qemu/bswap.h"
 #include "qemu/units.h"
@@ -43,6 +44,8 @@
 /* Frames in flight at once: each takes NFRAGS descriptors. */
 #define BURST           80
 #define TIMEOUT_US      (10 * G_TIME_SPAN_SECOND)
+/* start()'s connection type for a server-mode stream netdev */
+#define SOCK_SERVER     (-1)
 
 typedef struct Ctx {
     QOSState *qs;
@@ -96,9 +99,35 @@ static int make_tcp_pair(int bufsize, int *qemu_end)
 }
 
 /*
+ * A listening unix socket for a server-mode stream netdev, and the test's
+ * end, already connected: QEMU accepts it from the backlog once it runs.
+ */
+static int make_server_pair(int *qemu_end)
+{
+    struct sockaddr_un a = { .sun_family = AF_UNIX };
+    g_autofree char *path = g_strdup_printf("%s/netdev-iov-%d.sock",
+                                            g_get_tmp_dir(), getpid());
+    int l, c;
+
+    g_assert_cmpuint(strlen(path), <, sizeof(a.sun_path));
+    strcpy(a.sun_path, path);
+    unlink(path);
+    l = socket(AF_UNIX, SOCK_STREAM, 0);
+    c = socket(AF_UNIX, SOCK_STREAM, 0);
+    g_assert(l >= 0 && c >= 0);
+    g_assert_cmpint(bind(l, (struct sockaddr *)&a, sizeof(a)), ==, 0);
+    g_assert_cmpint(listen(l, 1), ==, 0);
+    g_assert_cmpint(connect(c, (struct sockaddr *)&a, sizeof(a)), ==, 0);
+    unlink(path);
+    *qemu_end = l;
+    return c;
+}
+
+/*
  * Boot with splitnet on @netdev, whose "%d" is the fd of QEMU's end of a
- * connection of @type: SOCK_STREAM or SOCK_DGRAM socketpairs, or
- * IPPROTO_TCP for TCP on 127.0.0.1.
+ * connection of @type: SOCK_STREAM or SOCK_DGRAM socketpairs,
+ * IPPROTO_TCP for TCP on 127.0.0.1, or SOCK_SERVER for a unix socket
+ * QEMU listens on.
  */
 static Ctx *start(const char *netdev, int type)
 {
@@ -108,6 +137,7 @@ static Ctx *start(const char *netdev, int type)
     int qemu_end;
 
     c->sock = type == IPPROTO_TCP ? make_tcp_pair(4 * KiB, &qemu_end) :
+              type == SOCK_SERVER ? make_server_pair(&qemu_end) :
               make_socketpair(type, 4 * KiB, &qemu_end);
     g_assert_cmpint(setsockopt(c->sock, SOL_SOCKET, SO_RCVTIMEO, &tv,
                                sizeof(tv)), ==, 0);
@@ -142,7 +172,8 @@ static void wait_connected(Ctx *c)
 
     for (;;) {
         out = qtest_hmp(c->qts, "info network");
-        ok = strstr(out, "type=stream,") && !strstr(out, "connecting");
+        ok = strstr(out, "type=stream,") && !strstr(out, "connecting") &&
+             !strstr(out, "listening");
         g_free(out);
         if (ok || g_get_monotonic_time() >= end) {
             break;
@@ -354,6 +385,29 @@ static void test_socket_tcp(void)
     run("-netdev socket,id=hs0,fd=%d", IPPROTO_TCP, false);
 }
 
+/*
+ * QEMU accepted the connection: its end must not block either.  More
+ * jumbo frames than the socket buffers hold, then every one in order.
+ */
+static void test_stream_server(void)
+{
+    Ctx *c = start("-netdev stream,id=hs0,server=on,addr.type=fd,"
+                   "addr.str=%d", SOCK_SERVER);
+    unsigned i, n = RING / NFRAGS;
+
+    wait_connected(c);
+    bringup_jumbo(c);
+    post_burst(c, BIG, BIG + n - 1);
+    wait_stall(c);
+    for (i = 0; i < n; i++) {
+        expect(c, BIG + i);
+    }
+    g_assert(qsplitnet_wait_cons(&c->d, TXQ, c->d.txq.prod));
+    expect_nothing(c);
+    check_stats(c, n);
+    stop(c);
+}
+
 static void test_stream_reset(void)
 {
     run_reset(STREAM_FD, true);
@@ -381,6 +435,7 @@ int main(int argc, char **argv)
     qtest_add_func("/netdev/iov/stream", test_stream);
     qtest_add_func("/netdev/iov/stream-tcp", test_stream_tcp);
     qtest_add_func("/netdev/iov/socket-tcp", test_socket_tcp);
+    qtest_add_func("/netdev/iov/stream-server", test_stream_server);
     qtest_add_func("/netdev/iov/stream-reset", test_stream_reset);
     qtest_add_func("/netdev/iov/socket-reset", test_socket_reset);
     qtest_add_func("/netdev/iov/dgram", test_dgram);
