@@ -37,6 +37,8 @@ static const struct splitnet_dev_stat splitnet_dev_stats[] = {
 	SPLITNET_TX_STAT("csum_frames", TX_CSUM),
 	SPLITNET_TX_STAT("tso_frames", TX_TSO),
 	SPLITNET_TX_STAT("tso_segments", TX_TSO_SEGS),
+	SPLITNET_TX_STAT("gso_passthrough", TX_GSO_PASS),
+	SPLITNET_TX_STAT("csum_passthrough", TX_CSUM_PASS),
 	SPLITNET_RX_STAT("frames", FRAMES),
 	SPLITNET_RX_STAT("bytes", BYTES),
 	SPLITNET_RX_STAT("no_buffer", RX_NO_BUFFER),

@@ -115,8 +115,15 @@ typedef struct SplitnetTxQueue {
      * -ftrivial-auto-var-init=zero and would clear it for every frame.
      */
     uint8_t head[SPLITNET_TX_SLOT_MAX];
-    struct iovec iov[SPLITNET_TX_MAX_IOV];
+    /*
+     * The frame's scatter list is iov = iov_buf + 1: [head copy,
+     * payload...], so that a virtio-net header (vnet) can go in front of
+     * it, in iov_buf[0], for a peer that takes one.
+     */
+    struct iovec iov_buf[1 + SPLITNET_TX_MAX_IOV];
+    struct iovec *iov;
     unsigned niov;
+    struct virtio_net_hdr vnet;
     uint8_t copy_buf[SPLITNET_TX_MAX_FRAGS * SPLITNET_COPYBREAK_MAX];
     size_t copy_used;
     /* TSO: the frame being cut, one segment's headers and scatter list. */
@@ -142,7 +149,18 @@ struct SplitnetCore {
     uint32_t tx_burst;
     uint32_t intr_delay_us;
     uint32_t max_mtu;
+    bool csum;
+    bool tso;
+    bool use_vnet_hdr;
     MACAddr perm_mac;
+
+    /* What the properties let the device offer (DEV_FEATURES). */
+    uint64_t dev_features;
+    /*
+     * The peer takes a virtio-net header before every frame (tap with
+     * vnet_hdr): TX offloads pass through to it, RX frames come with one.
+     */
+    bool vnet_hdr;
 
     /* Registers. */
     uint64_t drv_features;

@@ -131,7 +131,7 @@ static bool splitnet_rx_copy_in(SplitnetQueue *q, uint64_t addr,
  */
 static bool splitnet_rx_deliver(SplitnetQueue *q, uint32_t n,
                                 const struct iovec *iov, int iovcnt,
-                                size_t size)
+                                size_t skip, size_t size)
 {
     size_t off = 0, chunk;
     bool bad = false;
@@ -145,7 +145,8 @@ static bool splitnet_rx_deliver(SplitnetQueue *q, uint32_t n,
         }
         chunk = MIN(len, size - off);
         if (!bad && (!len || (i == n - 1 && off + chunk < size) ||
-                     !splitnet_rx_copy_in(q, addr, iov, iovcnt, off, chunk))) {
+                     !splitnet_rx_copy_in(q, addr, iov, iovcnt, skip + off,
+                                          chunk))) {
             SPLITNET_GUEST_ERR(splitnet_err_rx_buf, "queue %u addr 0x%"
                                PRIx64 " len %u", q->index, addr, len);
             q->stats[SPLITNET_STAT_ERRORS]++;
@@ -211,42 +212,50 @@ static ssize_t splitnet_rx_wait(SplitnetRxQueue *rxq, size_t size)
     return 0;
 }
 
+/*
+ * A peer that takes a virtio-net header puts one in front of every frame
+ * (skip bytes); the frame is what follows it.
+ */
 ssize_t splitnet_rx_receive(SplitnetRxQueue *rxq, const struct iovec *iov,
                             int iovcnt)
 {
     SplitnetQueue *q = &rxq->q;
-    size_t size = iov_size(iov, iovcnt);
+    size_t total = iov_size(iov, iovcnt), size;
+    size_t skip = q->core->vnet_hdr ? sizeof(struct virtio_net_hdr) : 0;
     uint8_t dst[ETH_ALEN];
     uint32_t n, old = q->cons;
     bool armed = false;
 
     if (!(q->core->ctrl & SPLITNET_CTRL_DRIVER_OK) ||
-        !splitnet_queue_ready(q) || !splitnet_refresh_prod(q)) {
-        return size;
+        !splitnet_queue_ready(q) || !splitnet_refresh_prod(q) ||
+        total < skip) {
+        return total;
     }
-    if (iov_to_buf(iov, iovcnt, 0, dst, ETH_ALEN) < ETH_ALEN ||
+    size = total - skip;
+    if (iov_to_buf(iov, iovcnt, skip, dst, ETH_ALEN) < ETH_ALEN ||
         !splitnet_rx_accept(q->core, dst)) {
         q->stats[SPLITNET_STAT_RX_FILTERED]++;
-        return size;
+        return total;
     }
     while (!(n = splitnet_rx_buffers_needed(q, size))) {
         if (armed || q->prod - q->cons == q->ring_size) {
-            return splitnet_rx_wait(rxq, size);
+            return splitnet_rx_wait(rxq, total);
         }
         splitnet_arm_doorbell(q);
         armed = true;
         if (!splitnet_refresh_prod(q)) {
-            return size;
+            return total;
         }
     }
-    if (n == UINT32_MAX || !splitnet_rx_deliver(q, n, iov, iovcnt, size)) {
-        return size;
+    if (n == UINT32_MAX ||
+        !splitnet_rx_deliver(q, n, iov, iovcnt, skip, size)) {
+        return total;
     }
     rxq->waiting = false;
     q->cons += n;
     trace_splitnet_rx_frame(q->index, q->cons, n, size);
     splitnet_queue_publish(q, old);
-    return size;
+    return total;
 }
 
 void splitnet_rx_doorbell(SplitnetRxQueue *rxq)

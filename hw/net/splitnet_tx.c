@@ -220,7 +220,10 @@ static bool splitnet_tx_frame_len_ok(SplitnetQueue *q, size_t len)
     return true;
 }
 
-/* TXD_CSUM: fill in the checksum, in the head copy only. */
+/*
+ * TXD_CSUM: fill in the checksum, in the head copy only; or, for a peer
+ * that takes a virtio-net header, ask it to.
+ */
 static bool splitnet_tx_csum(SplitnetTxQueue *txq, SplitnetTxFrame *f,
                              size_t len)
 {
@@ -228,6 +231,14 @@ static bool splitnet_tx_csum(SplitnetTxQueue *txq, SplitnetTxFrame *f,
     unsigned skip = f->head ? 1 : 0;
 
     if (!(f->first.flags & SPLITNET_TXD_CSUM)) {
+        return true;
+    }
+    if (q->core->vnet_hdr) {
+        if (!splitnet_csum_vnet_hdr(q->index, f->head, &f->first,
+                                    &txq->vnet)) {
+            return false;
+        }
+        q->stats[SPLITNET_STAT_TX_CSUM_PASS]++;
         return true;
     }
     if (!splitnet_offload_csum(q->index, txq->head, f->head, txq->iov + skip,
@@ -266,6 +277,42 @@ static bool splitnet_tx_send(SplitnetTxQueue *txq, const struct iovec *iov,
         return false;
     }
     return true;
+}
+
+/* The frame in txq->iov, behind txq->vnet when the peer takes one. */
+static bool splitnet_tx_send_frame(SplitnetTxQueue *txq, size_t len,
+                                   SplitnetTxFrame *f)
+{
+    if (!txq->q.core->vnet_hdr) {
+        return splitnet_tx_send(txq, txq->iov, txq->niov, len, f);
+    }
+    txq->iov_buf[0] = (struct iovec) {
+        .iov_base = &txq->vnet, .iov_len = sizeof(txq->vnet),
+    };
+    return splitnet_tx_send(txq, txq->iov_buf, txq->niov + 1, len, f);
+}
+
+/*
+ * A TSO frame for a peer that segments: checked as for segmentation, then
+ * sent whole behind a virtio-net header that describes it.
+ */
+static uint32_t splitnet_tx_gso_pass(SplitnetTxQueue *txq, SplitnetTxFrame *f,
+                                     size_t len)
+{
+    SplitnetQueue *q = &txq->q;
+    SplitnetTso *t = &txq->tso;
+    unsigned skip = f->head ? 1 : 0;
+
+    if (!splitnet_tso_begin(t, q->index, txq->head, f->head, txq->iov + skip,
+                            txq->niov - skip, len - f->head, &f->first,
+                            q->core->mtu + SPLITNET_FRAME_OVERHEAD)) {
+        q->stats[SPLITNET_STAT_ERRORS]++;
+        return f->ndesc;
+    }
+    splitnet_tso_vnet_hdr(t, q->index, txq->head, &txq->vnet);
+    splitnet_tx_count(q, f);
+    q->stats[SPLITNET_STAT_TX_GSO_PASS]++;
+    return splitnet_tx_send_frame(txq, len, f) ? f->ndesc : 0;
 }
 
 /*
@@ -316,8 +363,10 @@ static uint32_t splitnet_tx_one(SplitnetTxQueue *txq, unsigned *cost)
     }
     /* What txq->iov holds, without walking it. */
     len = f.head + f.ref + f.copied;
+    txq->vnet = (struct virtio_net_hdr) { 0 };
     if (!f.bad && f.tso) {
-        return splitnet_tx_tso(txq, &f, len, cost);
+        return q->core->vnet_hdr ? splitnet_tx_gso_pass(txq, &f, len) :
+                                   splitnet_tx_tso(txq, &f, len, cost);
     }
     if (f.bad || !splitnet_tx_frame_len_ok(q, len) ||
         !splitnet_tx_csum(txq, &f, len)) {
@@ -325,7 +374,7 @@ static uint32_t splitnet_tx_one(SplitnetTxQueue *txq, unsigned *cost)
         return f.ndesc;
     }
     splitnet_tx_count(q, &f);
-    return splitnet_tx_send(txq, txq->iov, txq->niov, len, &f) ? f.ndesc : 0;
+    return splitnet_tx_send_frame(txq, len, &f) ? f.ndesc : 0;
 }
 
 /*
@@ -462,6 +511,7 @@ void splitnet_tx_reset(SplitnetTxQueue *txq)
 
 void splitnet_tx_init(SplitnetTxQueue *txq, DeviceState *dev)
 {
+    txq->iov = txq->iov_buf + 1;
     txq->bh = qemu_bh_new_guarded(splitnet_tx_bh, txq,
                                   &dev->mem_reentrancy_guard);
 }

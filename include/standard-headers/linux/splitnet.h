@@ -25,7 +25,7 @@
 
 #define SPLITNET_MAGIC                  0x544e5053      /* "SPNT" */
 #define SPLITNET_VERSION_MAJOR          1
-#define SPLITNET_VERSION_MINOR          1
+#define SPLITNET_VERSION_MINOR          2
 #define SPLITNET_VERSION                ((SPLITNET_VERSION_MAJOR << 16) | \
                                          SPLITNET_VERSION_MINOR)
 
@@ -151,10 +151,12 @@
 #define SPLITNET_STAT_TX_CSUM           10  /* frames checksummed (1.1) */
 #define SPLITNET_STAT_TX_TSO            11  /* TSO frames segmented (1.1) */
 #define SPLITNET_STAT_TX_TSO_SEGS       12  /* segments they became (1.1) */
+#define SPLITNET_STAT_TX_GSO_PASS       13  /* TSO frames passed whole (1.2) */
+#define SPLITNET_STAT_TX_CSUM_PASS      14  /* TXD_CSUM passed on (1.2) */
 #define SPLITNET_STAT_RX_NO_BUFFER      6   /* waits for posted buffers */
 #define SPLITNET_STAT_RX_FILTERED       7   /* dropped by RX_FILTER */
 #define SPLITNET_STAT_RX_OVERSIZE       8   /* dropped: larger than ring */
-#define SPLITNET_NUM_STATS              13
+#define SPLITNET_NUM_STATS              15
 
 /*
  * Status block: an array of (2 * MAX_QUEUE_PAIRS) entries at STATUS_BASE,

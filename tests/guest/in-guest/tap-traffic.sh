@@ -1,0 +1,78 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=dash
+#
+# In-guest: splitnet on a tap inside a network namespace the host test
+# made (10.77.0.1 there, GUEST_IP here; both exist only in that
+# namespace).  For each round in ROUNDS ("on": every TX offload on; "off":
+# ethtool -K tx off tso off), MIB MiB host->guest on port 5001 (sha256
+# checked here) and guest->host on 5002 (busybox httpd, sendfile, so the
+# stack builds TSO frames; the host checks the sha256), then the device's
+# counters over the guest->host transfer: with offloads on, TSO frames must
+# have gone to the tap whole (tx_gso_passthrough) and none segmented by the
+# device; with them off, no offload of any kind.
+#
+# Environment: GUEST_IP (address/prefix), MIB, ROUNDS, H2G_SHA256.
+# Host half: tests/guest/cases/28-splitnet-tap.sh.
+
+# shellcheck source=tests/guest/in-guest/netlib.sh
+. /run/splitnet/files/netlib.sh
+
+MIB=${MIB:-32}
+: "${GUEST_IP:?}" "${H2G_SHA256:?}" "${ROUNDS:?}"
+
+offloads() {
+    ethtool -K "$NET_IF" tx "$1" tso "$1" ||
+        fail "ethtool -K $NET_IF tx $1 tso $1 failed"
+    log "round $r: $(ethtool -k "$NET_IF" | grep -E 'tx-checksum-ip-generic|tcp-segmentation:' | tr -s '\t\n ' ' ')"
+}
+
+# check_round ROUND GSO_PASS CSUM_PASS TSO CSUM: what the counters must show.
+check_round() {
+    case $1 in
+    on)
+        [ "$2" -gt 0 ] || fail "on: no TSO frame passed to the tap whole"
+        [ "$4" = 0 ] || fail "on: the device segmented $4 TSO frames itself"
+        ;;
+    off)
+        [ "$2" = 0 ] && [ "$3" = 0 ] && [ "$4" = 0 ] && [ "$5" = 0 ] ||
+            fail "off: offloads used (gso_pass $2 csum_pass $3 tso $4 csum $5)"
+        ;;
+    *) fail "unknown round $1" ;;
+    esac
+}
+
+splitnet_up
+static_ip "$NET_IF" "$GUEST_IP"
+wait_ping 10.77.0.1 30
+mkdir -p /tmp/www
+make_data /tmp/www/tx.bin "$MIB"
+
+for r in $ROUNDS; do
+    offloads "$r"
+    recv_start 5001 "h2g-$r"
+    ready "h2g-$r"
+    recv_wait "h2g-$r" "$H2G_SHA256" "h2g-$r"
+
+    g0=$(stat "$NET_IF" tx_gso_passthrough)
+    p0=$(stat "$NET_IF" tx_csum_passthrough)
+    t0=$(stat "$NET_IF" tx_tso_frames)
+    c0=$(stat "$NET_IF" tx_csum_frames)
+    e0=$(stat "$NET_IF" tx_errors)
+    nc -l -p 5002 -e busybox httpd -i -h /tmp/www &
+    pid=$!
+    wait_listen 5002
+    ready "g2h-$r"
+    wait "$pid" || fail "$r: httpd serving /tmp/www/tx.bin failed"
+    gso=$(($(stat "$NET_IF" tx_gso_passthrough) - g0))
+    cpass=$(($(stat "$NET_IF" tx_csum_passthrough) - p0))
+    tso=$(($(stat "$NET_IF" tx_tso_frames) - t0))
+    csum=$(($(stat "$NET_IF" tx_csum_frames) - c0))
+    errs=$(($(stat "$NET_IF" tx_errors) - e0))
+    log "offloads $r: gso_passthrough=$gso csum_passthrough=$cpass tso_frames=$tso csum_frames=$csum errors=$errs"
+    [ "$errs" = 0 ] || fail "$r: $errs TX errors"
+    check_round "$r" "$gso" "$cpass" "$tso" "$csum"
+done
+offloads on
+show_stats "$NET_IF"
+rm -rf /tmp/www
+kernel_clean
