@@ -383,7 +383,8 @@ static const char *const splitnet_tx_stat_names[SPLITNET_NUM_STATS] = {
 
 static const char *const splitnet_rx_stat_names[SPLITNET_NUM_STATS] = {
     "frames", "bytes", "errors", "doorbells", "interrupts", "xlate-rebuilds",
-    "no-buffer", "filtered", "oversize",
+    "no-buffer", "filtered", "oversize", "csum-frames", "gso-frames",
+    "offload-drops",
 };
 
 static bool splitnet_visit_queue(Visitor *v, const char *name,
@@ -451,6 +452,8 @@ static const Property splitnet_properties[] = {
     DEFINE_PROP_UINT32("max-mtu", SplitnetState, core.max_mtu, 9000),
     DEFINE_PROP_BOOL("csum", SplitnetState, core.csum, true),
     DEFINE_PROP_BOOL("tso", SplitnetState, core.tso, true),
+    DEFINE_PROP_BOOL("rx-csum", SplitnetState, core.rx_csum, true),
+    DEFINE_PROP_BOOL("rx-gso", SplitnetState, core.rx_gso, true),
     DEFINE_PROP_BOOL("vnet-hdr", SplitnetState, core.use_vnet_hdr, true),
 };
 
@@ -489,6 +492,10 @@ static void splitnet_class_init(ObjectClass *klass, void *data)
         "Offer TX checksum offload (off: as a device without it)");
     object_class_property_set_description(klass, "tso",
         "Offer TSO4/TSO6 (only with csum=on; off: as a device without it)");
+    object_class_property_set_description(klass, "rx-csum",
+        "Offer RX checksum status (off: as a device without it)");
+    object_class_property_set_description(klass, "rx-gso",
+        "Offer large receive (only with rx-csum=on)");
     object_class_property_set_description(klass, "vnet-hdr",
         "Pass offloads to a peer that takes a virtio-net header (tap)");
     set_bit(DEVICE_CATEGORY_NETWORK, dc->categories);

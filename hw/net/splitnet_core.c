@@ -70,6 +70,8 @@ QEMU_BUILD_BUG_ON(SPLITNET_QUEUE_REGS(SPLITNET_NUM_QUEUES) >
 QEMU_BUILD_BUG_ON(SPLITNET_Q_STAT(SPLITNET_NUM_STATS) >
                   SPLITNET_QUEUE_REGS_STRIDE);
 
+static void splitnet_peer_offloads(SplitnetCore *core);
+
 static bool splitnet_any_queue_enabled(SplitnetCore *core)
 {
     unsigned i;
@@ -295,6 +297,7 @@ static void splitnet_features_write(SplitnetCore *core, hwaddr addr,
                            feat & ~core->dev_features);
     }
     core->drv_features = feat & core->dev_features;
+    splitnet_peer_offloads(core);
 }
 
 static void splitnet_global_write64(SplitnetCore *core, hwaddr addr,
@@ -508,6 +511,7 @@ void splitnet_core_reset(SplitnetCore *core)
         core->rxq[i].waiting = false;
     }
     core->drv_features = 0;
+    splitnet_peer_offloads(core);
     core->status_base = 0;
     core->mc_hash = 0;
     core->ctrl = 0;
@@ -552,7 +556,29 @@ static uint64_t splitnet_features_offered(SplitnetCore *core)
             f |= SPLITNET_F_TSO4 | SPLITNET_F_TSO6;
         }
     }
+    if (core->rx_csum) {
+        f |= SPLITNET_F_RX_CSUM;
+        if (core->rx_gso) {
+            f |= SPLITNET_F_RX_GSO;
+        }
+    }
     return f;
+}
+
+/*
+ * What a backend that takes a virtio-net header may hand us: partial
+ * checksums with RX_CSUM, large TCP segments with RX_GSO too; nothing
+ * the driver did not accept.
+ */
+static void splitnet_peer_offloads(SplitnetCore *core)
+{
+    bool csum = core->drv_features & SPLITNET_F_RX_CSUM;
+    bool gso = csum && (core->drv_features & SPLITNET_F_RX_GSO);
+
+    if (core->vnet_hdr) {
+        qemu_set_offload(qemu_get_queue(core->nic)->peer, csum, gso, gso, gso,
+                         0, 0, 0);
+    }
 }
 
 /*
@@ -645,6 +671,7 @@ int splitnet_core_post_load(SplitnetCore *core)
             return -EINVAL;
         }
     }
+    splitnet_peer_offloads(core);
     splitnet_update_intx(core);
     return 0;
 }

@@ -151,6 +151,8 @@ struct SplitnetCore {
     uint32_t max_mtu;
     bool csum;
     bool tso;
+    bool rx_csum;
+    bool rx_gso;
     bool use_vnet_hdr;
     MACAddr perm_mac;
 

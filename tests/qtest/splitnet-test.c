@@ -236,7 +236,8 @@ static int rx_check(Ctx *c, const RxBufs *b, uint32_t idx,
         g_assert_cmpuint(desc.len, ==, chunk);
         g_assert_cmphex(desc.flags, ==,
                         off + chunk == len ? SPLITNET_RXD_EOP : 0);
-        g_assert_cmphex(desc.vlan_tci | desc.csum | desc.hash, ==, 0);
+        g_assert_cmphex(desc.vlan_tci | desc.csum_start | desc.hash |
+                        desc.csum_offset | desc.gso_size, ==, 0);
         qtest_memread(c->qts, desc.addr, buf, chunk);
         g_assert(memcmp(buf, frame + off, chunk) == 0);
         off += chunk;

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=bash
-# TEST: splitnet on a tap (vnet_hdr) in a netns the test makes: 32 MiB each way (sha256) with TX offloads on (TSO passed to the tap whole) and off
+# TEST: splitnet on a tap (vnet_hdr) in a netns the test makes: 32 MiB each way (sha256) with offloads on (TSO passed to the tap whole, large frames received whole) and off
 #
 # The namespace holds the tap (10.77.0.1) and QEMU; the guest is 10.77.0.2.
 # Nothing in it is connected to the host's interfaces.  The host half of
@@ -56,4 +56,5 @@ guest_finish "$name" 300 || rc=1
 diag "host->guest sha256 $want (checked in the guest each round)"
 for r in $rounds; do
     diag "offloads $r: $(guest_value "$name" "offloads $r:")"
+    diag "rx offloads $r: $(guest_value "$name" "rx offloads $r:")"
 done

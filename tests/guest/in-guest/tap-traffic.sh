@@ -3,13 +3,15 @@
 #
 # In-guest: splitnet on a tap inside a network namespace the host test
 # made (10.77.0.1 there, GUEST_IP here; both exist only in that
-# namespace).  For each round in ROUNDS ("on": every TX offload on; "off":
-# ethtool -K tx off tso off), MIB MiB host->guest on port 5001 (sha256
-# checked here) and guest->host on 5002 (busybox httpd, sendfile, so the
-# stack builds TSO frames; the host checks the sha256), then the device's
-# counters over the guest->host transfer: with offloads on, TSO frames must
-# have gone to the tap whole (tx_gso_passthrough) and none segmented by the
-# device; with them off, no offload of any kind.
+# namespace).  For each round in ROUNDS ("on": every offload on; "off":
+# ethtool -K tx off tso off rx off, which restarts the device without the
+# RX features), MIB MiB host->guest on port 5001 (sha256 checked here) and
+# guest->host on 5002 (busybox httpd, sendfile, so the stack builds TSO
+# frames; the host checks the sha256), and the device's counters: with
+# offloads on, the host's large segments must have arrived whole
+# (rx_gso_frames) with their checksum status (rx_csum_frames), and TSO
+# frames must have gone to the tap whole (tx_gso_passthrough), none
+# segmented by the device; with them off, no offload of any kind.
 #
 # Environment: GUEST_IP (address/prefix), MIB, ROUNDS, H2G_SHA256.
 # Host half: tests/guest/cases/28-splitnet-tap.sh.
@@ -21,9 +23,24 @@ MIB=${MIB:-32}
 : "${GUEST_IP:?}" "${H2G_SHA256:?}" "${ROUNDS:?}"
 
 offloads() {
-    ethtool -K "$NET_IF" tx "$1" tso "$1" ||
-        fail "ethtool -K $NET_IF tx $1 tso $1 failed"
-    log "round $r: $(ethtool -k "$NET_IF" | grep -E 'tx-checksum-ip-generic|tcp-segmentation:' | tr -s '\t\n ' ' ')"
+    ethtool -K "$NET_IF" tx "$1" tso "$1" rx "$1" rx-gro-hw "$1" ||
+        fail "ethtool -K $NET_IF tx tso rx rx-gro-hw $1 failed"
+    log "round $r: $(ethtool -k "$NET_IF" | grep -E 'tx-checksum-ip-generic|tcp-segmentation:|rx-checksumming|rx-gro-hw' | tr -s '\t\n ' ' ')"
+}
+
+# check_rx ROUND CSUM GSO DROPS: what the RX counters must show.
+check_rx() {
+    [ "$4" = 0 ] || fail "$1: $4 frames dropped for offloads"
+    case $1 in
+    on)
+        [ "$3" -gt 0 ] || fail "on: no large frame received whole"
+        [ "$2" -ge "$3" ] || fail "on: $2 frames with a checksum status, $3 large"
+        ;;
+    off)
+        [ "$2" = 0 ] && [ "$3" = 0 ] ||
+            fail "off: RX offloads used (csum $2 gso $3)"
+        ;;
+    esac
 }
 
 # check_round ROUND GSO_PASS CSUM_PASS TSO CSUM: what the counters must show.
@@ -49,9 +66,17 @@ make_data /tmp/www/tx.bin "$MIB"
 
 for r in $ROUNDS; do
     offloads "$r"
+    rc0=$(stat "$NET_IF" rx_csum_frames)
+    rg0=$(stat "$NET_IF" rx_gso_frames)
+    rd0=$(stat "$NET_IF" rx_offload_drops)
     recv_start 5001 "h2g-$r"
     ready "h2g-$r"
     recv_wait "h2g-$r" "$H2G_SHA256" "h2g-$r"
+    rcsum=$(($(stat "$NET_IF" rx_csum_frames) - rc0))
+    rgso=$(($(stat "$NET_IF" rx_gso_frames) - rg0))
+    rdrop=$(($(stat "$NET_IF" rx_offload_drops) - rd0))
+    log "rx offloads $r: rx_csum_frames=$rcsum rx_gso_frames=$rgso rx_offload_drops=$rdrop"
+    check_rx "$r" "$rcsum" "$rgso" "$rdrop"
 
     g0=$(stat "$NET_IF" tx_gso_passthrough)
     p0=$(stat "$NET_IF" tx_csum_passthrough)
