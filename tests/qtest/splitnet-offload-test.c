@@ -1013,6 +1013,36 @@ static void test_migration(void)
     stop(dst);
 }
 
+/*
+ * What the guest accepted must be offered on the destination: one started
+ * with tso=off (as a device without TSO) refuses the stream.
+ */
+static void test_migration_refused(void)
+{
+    g_autofree char *sockpath = g_strdup_printf("%s/splitnet-offr-%d.sock",
+                                                g_get_tmp_dir(), getpid());
+    g_autofree char *uri = g_strdup_printf("unix:%s", sockpath);
+    g_autofree char *incoming = g_strdup_printf(
+        "-global splitnet.tso=off -incoming %s", uri);
+    Ctx *src = start(0, 64, ALL_OFFLOADS), *dst = boot(0, incoming);
+    QDict *rsp;
+
+    g_assert_cmphex(qsplitnet_readq(&dst->d, SPLITNET_REG_DEV_FEATURES) &
+                    ALL_OFFLOADS, ==, SPLITNET_F_TX_CSUM);
+    qtest_set_expected_status(dst->qts, EXIT_FAILURE);
+    rsp = qtest_qmp(src->qts, "{ 'execute': 'migrate',"
+                    " 'arguments': { 'uri': %s }}", uri);
+    g_assert(qdict_haskey(rsp, "return"));
+    qobject_unref(rsp);
+    /* The destination fails to load the device and exits. */
+    while (qtest_probe_child(dst->qts)) {
+        g_usleep(10 * 1000);
+    }
+    unlink(sockpath);
+    stop(src);
+    stop(dst);
+}
+
 /* Offloads passed to a tap with a virtio-net header */
 
 #ifdef __linux__
@@ -1428,6 +1458,7 @@ int main(int argc, char **argv)
         { "err/not-negotiated", test_not_negotiated },
         { "stats/qom", test_qom_stats },
         { "migration", test_migration },
+        { "migration-refused", test_migration_refused },
 #ifdef __linux__
         { "vnet/tso4", test_vnet_tso4 },
         { "vnet/tso6-ecn", test_vnet_tso6_ecn },
