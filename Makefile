@@ -38,10 +38,11 @@ SANITIZE_SUITE := $(foreach t,splitnet-test splitnet-hub-test netdev-sink-test \
                     splitnet-security-test qos-test,'$(TOP)/scripts/sanitize-tap.sh $(t)')
 FUZZ_SECONDS ?= 300
 FUZZ_TARGET ?= generic-fuzz-splitnet
+SOAK_SECONDS ?= 600
 
 .PHONY: all build configure check check-qtest check-guest check-style check-setup \
         export-patches patch-series demo libvirt-demo clean distclean help bench \
-        bench-callgrind check-fresh check-sanitize fuzz
+        bench-callgrind check-fresh check-sanitize fuzz soak
 
 all: build
 
@@ -111,6 +112,13 @@ fuzz: configure
 	@$(TOP)/scripts/build-variant.sh fuzz
 	@$(TOP)/scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGET)
 
+# Long guest tests, not part of `make check` (tests/guest/soak/): live
+# migration during 256 MiB transfers, and SOAK_SECONDS (600) of traffic
+# both ways through a stalling relay.  make soak SOAK_SECONDS=N.
+soak: build
+	@SOAK_SECONDS=$(SOAK_SECONDS) SUITE_TIMEOUT=$$(( $(SOAK_SECONDS) + 3600 )) \
+	    $(RUN_SUITE) '$(TOP)/tests/guest/run.sh --soak'
+
 # patches/ <- the commits on top of `upstream` in build/qemu-src.
 export-patches:
 	@$(TOP)/scripts/export-patches.sh
@@ -162,6 +170,8 @@ help:
 	@echo "                     which device file calls which (scripts/structure-tap.sh)"
 	@echo "make check-fresh     the README's commands in a clean Debian 12 root"
 	@echo "make check-sanitize  the splitnet qtests under clang ASan + UBSan"
+	@echo "make soak            long guest tests: migration mid-256 MiB, SOAK_SECONDS=600"
+	@echo "                     of traffic both ways through a stalling relay"
 	@echo "make fuzz            libFuzzer on generic-fuzz-splitnet (FUZZ_SECONDS=300,"
 	@echo "                     FUZZ_TARGET=splitnet-abi-fuzz: the ABI-aware one)"
 	@echo "make export-patches  patches/ <- commits on upstream in build/qemu-src"

@@ -448,6 +448,8 @@ static const Property splitnet_properties[] = {
     DEFINE_PROP_UINT32("hdr-slot-size", SplitnetState, core.slot_size, 128),
     DEFINE_PROP_UINT32("tx-copybreak", SplitnetState, core.tx_copybreak, 64),
     DEFINE_PROP_UINT32("tx-burst", SplitnetState, core.tx_burst, 64),
+    DEFINE_PROP_ON_OFF_AUTO("tx-defer", SplitnetState, core.tx_defer,
+                            ON_OFF_AUTO_AUTO),
     DEFINE_PROP_UINT32("intr-delay-us", SplitnetState, core.intr_delay_us, 0),
     DEFINE_PROP_UINT32("max-mtu", SplitnetState, core.max_mtu, 9000),
     DEFINE_PROP_BOOL("csum", SplitnetState, core.csum, true),
@@ -484,6 +486,9 @@ static void splitnet_class_init(ObjectClass *klass, void *data)
         "Payload fragments shorter than this are copied, not mapped");
     object_class_property_set_description(klass, "tx-burst",
         "Frames sent in the doorbell write before deferring to a bottom half");
+    object_class_property_set_description(klass, "tx-defer",
+        "The doorbell write only schedules the TX bottom half "
+        "(auto: on under KVM)");
     object_class_property_set_description(klass, "intr-delay-us",
         "Reset value of the queues' interrupt moderation delay (us)");
     object_class_property_set_description(klass, "max-mtu",

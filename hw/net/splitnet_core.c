@@ -10,6 +10,7 @@
 #include "hw/registerfields.h"
 #include "qemu/error-report.h"
 #include "qemu/log.h"
+#include "system/kvm.h"
 #include "system/runstate.h"
 #include "splitnet_core.h"
 #include "splitnet_queue.h"
@@ -609,6 +610,14 @@ void splitnet_core_realize(SplitnetCore *core, PCIDevice *pci, NICState *nic,
     core->sent_cb = sent_cb;
     core->dev_features = splitnet_features_offered(core);
     splitnet_peer_init(core);
+    /*
+     * Under KVM a doorbell is a VM exit, so the bottom half (on another
+     * host CPU) picks up what the guest posts while it runs; under TCG a
+     * doorbell is a call in the vCPU thread, and sending right there
+     * beats handing each burst to the main loop (docs/specs/splitnet.rst).
+     */
+    core->tx_deferred = core->tx_defer == ON_OFF_AUTO_ON ||
+                        (core->tx_defer == ON_OFF_AUTO_AUTO && kvm_enabled());
     for (i = 0; i < SPLITNET_NUM_QUEUES; i++) {
         splitnet_queue_init(core, splitnet_queue(core, i), i);
     }

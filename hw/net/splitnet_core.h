@@ -99,6 +99,20 @@ typedef struct SplitnetQueue {
     uint64_t stats[SPLITNET_NUM_STATS];
 } SplitnetQueue;
 
+/*
+ * What a frame adds to its queue's counters when it completes, besides
+ * frames and bytes (those count each frame or segment the net layer took).
+ */
+typedef struct SplitnetTxCounts {
+    uint64_t head;
+    uint64_t ref;
+    uint64_t copied;
+    uint32_t tso_segs;      /* 0: not a TSO frame */
+    bool csum;
+    bool csum_pass;         /* TXD_CSUM passed to the peer */
+    bool gso_pass;          /* TSO frame passed to the peer whole */
+} SplitnetTxCounts;
+
 typedef struct SplitnetTxQueue {
     SplitnetQueue q;
     QEMUBH *bh;
@@ -109,6 +123,8 @@ typedef struct SplitnetTxQueue {
     /* Of a TSO frame: segments the net layer holds, one of them purged. */
     uint32_t stall_pending;
     bool stall_purged;
+    /* The held frame's counts: added if it is delivered, not if purged. */
+    SplitnetTxCounts held;
 
     /*
      * Per-frame scratch kept here, not on the stack: QEMU builds with
@@ -147,6 +163,7 @@ struct SplitnetCore {
     uint32_t slot_size;
     uint32_t tx_copybreak;
     uint32_t tx_burst;
+    OnOffAuto tx_defer;
     uint32_t intr_delay_us;
     uint32_t max_mtu;
     bool csum;
@@ -155,6 +172,8 @@ struct SplitnetCore {
     bool rx_gso;
     bool use_vnet_hdr;
     MACAddr perm_mac;
+    /* tx-defer resolved: the doorbell write only schedules the bottom half */
+    bool tx_deferred;
 
     /* What the properties let the device offer (DEV_FEATURES). */
     uint64_t dev_features;

@@ -40,6 +40,7 @@ typedef struct SplitnetTxFrame {
     uint64_t head;
     uint64_t ref;
     uint64_t copied;
+    SplitnetTxCounts counts;        /* filled in once it is sent */
 } SplitnetTxFrame;
 
 static bool splitnet_tx_read_desc(SplitnetQueue *q, uint32_t idx,
@@ -67,14 +68,12 @@ static bool splitnet_tx_copy_head(SplitnetTxQueue *txq, uint32_t idx,
     SplitnetQueue *q = &txq->q;
     hwaddr off = (hwaddr)(idx & (q->ring_size - 1)) * q->core->slot_size;
 
-    if (hdr_len > q->core->slot_size) {
+    if (hdr_len < SPLITNET_TX_MIN_HEAD || hdr_len > q->core->slot_size) {
         SPLITNET_GUEST_ERR(splitnet_err_tx_hdr_len, "queue %u desc %u "
-                           "hdr_len %u > slot %u", q->index, idx, hdr_len,
+                           "hdr_len %u not in [" stringify(SPLITNET_TX_MIN_HEAD)
+                           ", slot %u]", q->index, idx, hdr_len,
                            q->core->slot_size);
         f->bad = true;
-        return true;
-    }
-    if (!hdr_len) {
         return true;
     }
     if (!splitnet_queue_read(q, &q->pool_cache, off, txq->head, hdr_len)) {
@@ -228,7 +227,6 @@ static bool splitnet_tx_csum(SplitnetTxQueue *txq, SplitnetTxFrame *f,
                              size_t len)
 {
     SplitnetQueue *q = &txq->q;
-    unsigned skip = f->head ? 1 : 0;
 
     if (!(f->first.flags & SPLITNET_TXD_CSUM)) {
         return true;
@@ -238,22 +236,48 @@ static bool splitnet_tx_csum(SplitnetTxQueue *txq, SplitnetTxFrame *f,
                                     &txq->vnet)) {
             return false;
         }
-        q->stats[SPLITNET_STAT_TX_CSUM_PASS]++;
+        f->counts.csum_pass = true;
         return true;
     }
-    if (!splitnet_offload_csum(q->index, txq->head, f->head, txq->iov + skip,
-                               txq->niov - skip, len - f->head, &f->first)) {
+    /* iov[0] is the head copy: a good frame always has one. */
+    if (!splitnet_offload_csum(q->index, txq->head, f->head, txq->iov + 1,
+                               txq->niov - 1, len - f->head, &f->first)) {
         return false;
     }
-    q->stats[SPLITNET_STAT_TX_CSUM]++;
+    f->counts.csum = true;
     return true;
 }
 
-static void splitnet_tx_count(SplitnetQueue *q, SplitnetTxFrame *f)
+static void splitnet_tx_count(SplitnetTxFrame *f)
 {
-    q->stats[SPLITNET_STAT_TX_HEAD_BYTES] += f->head;
-    q->stats[SPLITNET_STAT_TX_PAYLOAD_REF] += f->ref;
-    q->stats[SPLITNET_STAT_TX_PAYLOAD_COPY] += f->copied;
+    f->counts.head = f->head;
+    f->counts.ref = f->ref;
+    f->counts.copied = f->copied;
+}
+
+/*
+ * A frame completed: count it.  Not before: a frame the net layer held
+ * and then purged is sent again, and must be counted once.
+ */
+static void splitnet_tx_complete(SplitnetQueue *q, const SplitnetTxCounts *c)
+{
+    q->stats[SPLITNET_STAT_TX_HEAD_BYTES] += c->head;
+    q->stats[SPLITNET_STAT_TX_PAYLOAD_REF] += c->ref;
+    q->stats[SPLITNET_STAT_TX_PAYLOAD_COPY] += c->copied;
+    q->stats[SPLITNET_STAT_TX_CSUM] += c->csum;
+    q->stats[SPLITNET_STAT_TX_CSUM_PASS] += c->csum_pass;
+    q->stats[SPLITNET_STAT_TX_GSO_PASS] += c->gso_pass;
+    if (c->tso_segs) {
+        q->stats[SPLITNET_STAT_TX_TSO]++;
+        q->stats[SPLITNET_STAT_TX_TSO_SEGS] += c->tso_segs;
+    }
+}
+
+/* What the net layer took: counted when it takes it. */
+static void splitnet_tx_count_sent(SplitnetQueue *q, size_t len)
+{
+    q->stats[SPLITNET_STAT_FRAMES]++;
+    q->stats[SPLITNET_STAT_BYTES] += len;
 }
 
 /* Hand one frame (or segment) to the net layer; false if it holds it. */
@@ -267,8 +291,6 @@ static bool splitnet_tx_send(SplitnetTxQueue *txq, const struct iovec *iov,
                                   q->core->sent_cb);
     trace_splitnet_tx_frame(q->index, q->cons, f->ndesc, len, f->head, f->ref,
                             f->copied, ret);
-    q->stats[SPLITNET_STAT_FRAMES]++;
-    q->stats[SPLITNET_STAT_BYTES] += len;
     if (ret == 0) {
         q->stats[SPLITNET_STAT_TX_STALLS]++;
         txq->stalled = true;
@@ -276,6 +298,7 @@ static bool splitnet_tx_send(SplitnetTxQueue *txq, const struct iovec *iov,
         txq->stall_pending++;
         return false;
     }
+    splitnet_tx_count_sent(q, len);
     return true;
 }
 
@@ -301,17 +324,16 @@ static uint32_t splitnet_tx_gso_pass(SplitnetTxQueue *txq, SplitnetTxFrame *f,
 {
     SplitnetQueue *q = &txq->q;
     SplitnetTso *t = &txq->tso;
-    unsigned skip = f->head ? 1 : 0;
 
-    if (!splitnet_tso_begin(t, q->index, txq->head, f->head, txq->iov + skip,
-                            txq->niov - skip, len - f->head, &f->first,
+    if (!splitnet_tso_begin(t, q->index, txq->head, f->head, txq->iov + 1,
+                            txq->niov - 1, len - f->head, &f->first,
                             q->core->mtu + SPLITNET_FRAME_OVERHEAD)) {
         q->stats[SPLITNET_STAT_ERRORS]++;
         return f->ndesc;
     }
     splitnet_tso_vnet_hdr(t, q->index, txq->head, &txq->vnet);
-    splitnet_tx_count(q, f);
-    q->stats[SPLITNET_STAT_TX_GSO_PASS]++;
+    splitnet_tx_count(f);
+    f->counts.gso_pass = true;
     return splitnet_tx_send_frame(txq, len, f) ? f->ndesc : 0;
 }
 
@@ -325,21 +347,19 @@ static uint32_t splitnet_tx_tso(SplitnetTxQueue *txq, SplitnetTxFrame *f,
 {
     SplitnetQueue *q = &txq->q;
     SplitnetTso *t = &txq->tso;
-    unsigned skip = f->head ? 1 : 0;
     unsigned niov;
     size_t seg;
 
-    if (!splitnet_tso_begin(t, q->index, txq->head, f->head, txq->iov + skip,
-                            txq->niov - skip, len - f->head, &f->first,
+    if (!splitnet_tso_begin(t, q->index, txq->head, f->head, txq->iov + 1,
+                            txq->niov - 1, len - f->head, &f->first,
                             q->core->mtu + SPLITNET_FRAME_OVERHEAD)) {
         q->stats[SPLITNET_STAT_ERRORS]++;
         return f->ndesc;
     }
-    splitnet_tx_count(q, f);
-    q->stats[SPLITNET_STAT_TX_TSO]++;
+    splitnet_tx_count(f);
     *cost = t->nsegs;
     while ((seg = splitnet_tso_next(t, txq->seg_head, txq->seg_iov, &niov))) {
-        q->stats[SPLITNET_STAT_TX_TSO_SEGS]++;
+        f->counts.tso_segs++;
         splitnet_tx_send(txq, txq->seg_iov, niov, f->head + seg, f);
     }
     return txq->stalled ? 0 : f->ndesc;
@@ -355,6 +375,7 @@ static uint32_t splitnet_tx_one(SplitnetTxQueue *txq, unsigned *cost)
     SplitnetQueue *q = &txq->q;
     SplitnetTxFrame f = { 0 };
     size_t len;
+    uint32_t n;
 
     /* The payload pointers are valid until the frame is sent. */
     RCU_READ_LOCK_GUARD();
@@ -365,16 +386,22 @@ static uint32_t splitnet_tx_one(SplitnetTxQueue *txq, unsigned *cost)
     len = f.head + f.ref + f.copied;
     txq->vnet = (struct virtio_net_hdr) { 0 };
     if (!f.bad && f.tso) {
-        return q->core->vnet_hdr ? splitnet_tx_gso_pass(txq, &f, len) :
-                                   splitnet_tx_tso(txq, &f, len, cost);
-    }
-    if (f.bad || !splitnet_tx_frame_len_ok(q, len) ||
-        !splitnet_tx_csum(txq, &f, len)) {
+        n = q->core->vnet_hdr ? splitnet_tx_gso_pass(txq, &f, len) :
+                                splitnet_tx_tso(txq, &f, len, cost);
+    } else if (f.bad || !splitnet_tx_frame_len_ok(q, len) ||
+               !splitnet_tx_csum(txq, &f, len)) {
         q->stats[SPLITNET_STAT_ERRORS]++;
         return f.ndesc;
+    } else {
+        splitnet_tx_count(&f);
+        n = splitnet_tx_send_frame(txq, len, &f) ? f.ndesc : 0;
     }
-    splitnet_tx_count(q, &f);
-    return splitnet_tx_send_frame(txq, len, &f) ? f.ndesc : 0;
+    if (txq->stalled) {
+        txq->held = f.counts;
+    } else {
+        splitnet_tx_complete(q, &f.counts);
+    }
+    return n;
 }
 
 /*
@@ -451,6 +478,10 @@ void splitnet_tx_doorbell(SplitnetTxQueue *txq)
     if (txq->stalled || txq->bh_pending) {
         return;
     }
+    if (txq->q.core->tx_deferred) {
+        splitnet_tx_schedule(txq);
+        return;
+    }
     splitnet_tx_run(txq, txq->q.core->tx_burst);
 }
 
@@ -465,7 +496,8 @@ void splitnet_tx_kick(SplitnetTxQueue *txq)
 /*
  * The net layer let go of the frame it held.  ret > 0: delivered, so
  * complete it.  ret == 0: purged undelivered (the VM stopped, for
- * example before migration), so leave it ahead of cons to be sent again.
+ * example before migration), so leave it ahead of cons to be sent again,
+ * and counted only then.
  */
 void splitnet_tx_sent(SplitnetTxQueue *txq, ssize_t ret)
 {
@@ -474,6 +506,9 @@ void splitnet_tx_sent(SplitnetTxQueue *txq, ssize_t ret)
 
     if (!txq->stalled) {
         return;
+    }
+    if (ret > 0) {
+        splitnet_tx_count_sent(q, ret);
     }
     txq->stall_purged |= !ret;
     if (txq->stall_pending > 1) {
@@ -490,6 +525,7 @@ void splitnet_tx_sent(SplitnetTxQueue *txq, ssize_t ret)
     }
     if (ret) {
         q->cons += txq->stalled_descs;
+        splitnet_tx_complete(q, &txq->held);
         splitnet_queue_publish(q, old);
     }
     splitnet_tx_schedule(txq);

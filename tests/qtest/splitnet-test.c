@@ -809,9 +809,6 @@ static const TxShapeCase tx_shapes[] = {
         { 60, 0 },
         { ETH_HLEN, 0 },
         { 128, 3, (const uint32_t[]){ 0, 0, 0 } } } },
-    /* hdr_len 0: the frame is all payload. */
-    { "tx/no-head", 8, 11, 1, {
-        { 0, 2, (const uint32_t[]){ 10, 90 } } } },
 };
 
 static void test_tx_shape(gconstpointer data)
@@ -1016,13 +1013,36 @@ static void test_tx_burst(void)
 }
 
 /*
+ * tx-defer=on: the bottom half sends, and asks for the next doorbell (with
+ * cons, in one store) only once it finds the ring empty; backpressure
+ * still delivers every frame once and in order.
+ */
+static void test_tx_defer(void)
+{
+    Ctx *c = start("tx-defer=on");
+    int i;
+
+    qsplitnet_bringup(&c->d, 256, SPLITNET_F_EVENT_IDX);
+
+    for (i = 0; i < 4; i++) {
+        tx_batch(c, 1 + 20 * i, 54, 1400, 2);
+        g_assert_cmpuint(qsplitnet_doorbell_event(&c->d, TXQ), ==,
+                         c->d.txq.prod);
+    }
+    g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_FRAMES), ==, 1 + 21 + 41 + 61);
+    g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_DOORBELLS), ==, 4);
+    assert_no_error(c);
+    qsplitnet_test_stop(c);
+}
+
+/*
  * Backpressure: QEMU's end of the socket has a small send buffer and we
  * do not read; the device must stall (STAT_TX_STALLS), then deliver
  * every frame exactly once and in order when we drain.
  */
-static void test_tx_backpressure(void)
+static void test_tx_backpressure(gconstpointer devopts)
 {
-    StartOpts o = { .sndbuf = 4096 };
+    StartOpts o = { .sndbuf = 4096, .devopts = devopts };
     Ctx *c = start_with(&o);
     const int n = 64;
     QSplitnetFrame *f[64];
@@ -1050,6 +1070,47 @@ static void test_tx_backpressure(void)
                    qstat(c, TXQ, SPLITNET_STAT_TX_STALLS),
                    qstat(c, TXQ, SPLITNET_STAT_FRAMES));
     g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_FRAMES), ==, n);
+    g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_ERRORS), ==, 0);
+    qsplitnet_test_stop(c);
+}
+
+/*
+ * The VM stops while the net layer holds a frame for the full socket: the
+ * net layer purges it, the device sends it again on cont.  It went to the
+ * network once, so the TX counters count it once.
+ */
+static void test_tx_stop_held_counted_once(void)
+{
+    StartOpts o = { .sndbuf = 4096 };
+    Ctx *c = start_with(&o);
+    const int n = 32;
+    QSplitnetFrame *f[32];
+    uint32_t len = 1460;
+    uint64_t bytes = 0;
+    int i;
+
+    qsplitnet_bringup(&c->d, 64, 0);
+    for (i = 0; i < n; i++) {
+        f[i] = tx_build(c, 54, &len, 1, 500 + i);
+        bytes += f[i]->len;
+        qsplitnet_frame_queue(&c->d, f[i]);
+    }
+    qsplitnet_kick(&c->d, &c->d.txq);
+    g_assert(qsplitnet_wait_stat(&c->d, TXQ, SPLITNET_STAT_TX_STALLS, 1));
+    qtest_qmp_assert_success(c->qts, "{'execute': 'stop'}");
+    qtest_qmp_assert_success(c->qts, "{'execute': 'cont'}");
+
+    for (i = 0; i < n; i++) {
+        sock_expect(c, f[i]->bytes, f[i]->len);
+        qsplitnet_frame_free(&c->d, f[i]);
+    }
+    g_assert(qsplitnet_wait_cons(&c->d, TXQ, n));
+    sock_expect_nothing(c);
+    g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_FRAMES), ==, n);
+    g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_BYTES), ==, bytes);
+    g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_TX_HEAD_BYTES), ==, n * 54);
+    g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_TX_PAYLOAD_REF), ==,
+                     n * 1460);
     g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_ERRORS), ==, 0);
     qsplitnet_test_stop(c);
 }
@@ -1924,6 +1985,23 @@ static void test_err_hdr_too_long(void)
     qsplitnet_test_stop(c);
 }
 
+/*
+ * Fewer than SPLITNET_TX_MIN_HEAD head bytes, even with a long payload:
+ * the Ethernet header would be read from guest memory, not the copy.
+ */
+static void test_err_hdr_too_short(void)
+{
+    Ctx *c = start_up(NULL, 8);
+    uint64_t buf = galloc(c, 4096);
+
+    tx_add_bad(c, buf, 100, 0, SPLITNET_TXD_EOP);
+    tx_expect_dropped(c, 1);
+    tx_add_bad(c, buf, 100, SPLITNET_TX_MIN_HEAD - 1, SPLITNET_TXD_EOP);
+    tx_expect_dropped(c, 1);
+    tx_one(c, SPLITNET_TX_MIN_HEAD, (const uint32_t[]){ 100 }, 1, 11);
+    qsplitnet_test_stop(c);
+}
+
 static void test_err_cont_hdr_len(void)
 {
     Ctx *c = start_up(NULL, 8);
@@ -2348,8 +2426,9 @@ int main(int argc, char **argv)
         { "tx/wrap", test_tx_wrap },
         { "tx/ring-full", test_tx_ring_full },
         { "tx/burst", test_tx_burst },
-        { "tx/backpressure", test_tx_backpressure },
+        { "tx/defer", test_tx_defer },
         { "tx/stall-held", test_tx_stall_held },
+        { "tx/stop-held-counted-once", test_tx_stop_held_counted_once },
         { "tx/reset-mid-ring", test_tx_reset_mid_ring },
         { "tx/xlate-rebuild", test_tx_xlate_rebuild },
         { "rx/single", test_rx_single },
@@ -2380,6 +2459,7 @@ int main(int argc, char **argv)
         { "robust/fuzz", test_fuzz },
         { "migration/inflight", test_migration_inflight },
         { "err/hdr-too-long", test_err_hdr_too_long },
+        { "err/hdr-too-short", test_err_hdr_too_short },
         { "err/cont-hdr-len", test_err_cont_hdr_len },
         { "err/reserved-flags", test_err_reserved_flags },
         { "err/runt", test_err_runt },
@@ -2410,6 +2490,10 @@ int main(int argc, char **argv)
 
         qtest_add_func(path, tests[i].fn);
     }
+    qtest_add_data_func("/splitnet/tx/backpressure", NULL,
+                        test_tx_backpressure);
+    qtest_add_data_func("/splitnet/tx/backpressure-defer", "tx-defer=on",
+                        test_tx_backpressure);
     for (i = 0; i < ARRAY_SIZE(tx_shapes); i++) {
         g_autofree char *path = g_strdup_printf("/splitnet/%s",
                                                 tx_shapes[i].path);

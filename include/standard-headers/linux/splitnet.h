@@ -243,6 +243,11 @@ struct splitnet_tx_desc {
 
 /* Largest number of descriptors one frame may span. */
 #define SPLITNET_TX_MAX_FRAGS           32
+/*
+ * Fewest head bytes a frame may have: at least its Ethernet header is in
+ * the head, so the device decides from its private copy alone.
+ */
+#define SPLITNET_TX_MIN_HEAD            14
 /* Header pool slot sizes a device may report in TX_SLOT_SIZE. */
 #define SPLITNET_TX_SLOT_MIN            64
 #define SPLITNET_TX_SLOT_MAX            256

@@ -14,7 +14,7 @@
 # segmented by the device; with them off, no offload of any kind.
 #
 # Environment: GUEST_IP (address/prefix), MIB, ROUNDS, H2G_SHA256.
-# Host half: tests/guest/cases/28-splitnet-tap.sh.
+# Host half: tests/guest/cases/31-splitnet-tap.sh.
 
 # shellcheck source=tests/guest/in-guest/netlib.sh
 . /run/splitnet/files/netlib.sh
