@@ -463,6 +463,24 @@ guest_g2h() {
     fi
 }
 
+# guest_http_g2h NAME TAG MIB CMD...: once guest NAME is ready for TAG, fetch
+# the /tx.bin of MIB MiB it serves with http_serve (netlib.sh) by running
+# CMD... (xfer.py recv PORT, and where to connect); its size and sha256
+# must be what the guest made.
+guest_http_g2h() {
+    local name=$1 tag=$2 want=$(($3 * 1048576)) gsum out n s got
+    shift 3
+    guest_ready "$name" "$tag" || return 1
+    gsum=$(guest_made_sha256 "$name" /tmp/www/tx.bin)
+    out=$("$@" --http /tx.bin --timeout 300) || return 1
+    read -r _ n s got <<<"$out"
+    diag "$tag: guest->host $n bytes in $s s ($(mbit "$n" "$s")), sha256 $got"
+    if [ "$got" != "$gsum" ] || [ "$n" != "$want" ]; then
+        diag "$tag: the guest made sha256 ${gsum:-?} of $want bytes"
+        return 1
+    fi
+}
+
 # The sha256 of the data the guest made with make_data FILE (netlib.sh).
 guest_made_sha256() {
     guest_value "$1" "made $2:" | sed -n 's/.*sha256 //p'

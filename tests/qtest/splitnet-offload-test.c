@@ -1119,9 +1119,10 @@ static Ctx *tap_start_with(Tap *t, const char *dev, uint64_t features)
     return c;
 }
 
-static Ctx *tap_start(Tap *t, const char *dev)
+/* A tap and the device on it, or NULL when the case skips. */
+static Ctx *tap_boot(Tap *t, const char *dev, uint64_t features)
 {
-    return tap_start_with(t, dev, ALL_OFFLOADS);
+    return tap_open(t) ? tap_start_with(t, dev, features) : NULL;
 }
 
 static void tap_stop(Ctx *c, Tap *t)
@@ -1201,10 +1202,10 @@ static void vnet_tso(Pkt *p, unsigned mss, uint8_t gso_type)
     Tap t;
     size_t n;
 
-    if (!tap_open(&t)) {
+    c = tap_boot(&t, "on", ALL_OFFLOADS);
+    if (!c) {
         return;
     }
-    c = tap_start(&t, "on");
     pkt_build(p);
     bad = g_memdup2(p->bytes, p->len);
     ip = bad + p->l3;
@@ -1268,10 +1269,10 @@ static void test_vnet_csum_plain(void)
     Tap t;
     size_t n;
 
-    if (!tap_open(&t)) {
+    c = tap_boot(&t, "on", ALL_OFFLOADS);
+    if (!c) {
         return;
     }
-    c = tap_start(&t, "on");
     pkt_build(&p);
     post(c, &po, &p, p.hdr_len, &d, NULL);
     send_and_wait(c);
@@ -1307,10 +1308,10 @@ static void test_vnet_off(void)
     Ctx *c;
     Tap t;
 
-    if (!tap_open(&t)) {
+    c = tap_boot(&t, "off", ALL_OFFLOADS);
+    if (!c) {
         return;
     }
-    c = tap_start(&t, "off");
     pkt_build(&p);
     g_assert_cmpuint(segment(&p, 1448, segs, lens), ==, 4);
     post(c, &po, &p, p.hdr_len, &d, NULL);
@@ -1341,10 +1342,10 @@ static void test_vnet_rx(void)
     Tap t;
     int i;
 
-    if (!tap_open(&t)) {
+    c = tap_boot(&t, "on", ALL_OFFLOADS);
+    if (!c) {
         return;
     }
-    c = tap_start(&t, "on");
     area = guest_alloc(&c->qs->alloc, 2048);
     qsplitnet_rx_post(&c->d, area, 2048);
     qsplitnet_kick(&c->d, &c->d.rxq);
@@ -1387,11 +1388,11 @@ static void test_vnet_rx_gso(void)
     Ctx *c;
     Tap t;
 
-    if (!tap_open(&t)) {
+    c = tap_boot(&t, "on", ALL_OFFLOADS | SPLITNET_F_RX_CSUM |
+                 SPLITNET_F_RX_GSO);
+    if (!c) {
         return;
     }
-    c = tap_start_with(&t, "on", ALL_OFFLOADS | SPLITNET_F_RX_CSUM |
-                       SPLITNET_F_RX_GSO);
     area = guest_alloc(&c->qs->alloc, 8 * 2048);
     for (i = 0; i < 8; i++) {
         qsplitnet_rx_post(&c->d, area + i * 2048, 2048);

@@ -17,11 +17,11 @@ netns_bridge "$ns" snbr0
 netns_tap "$ns" sntap1 snbr0
 netns_tap "$ns" sntap2 snbr0
 
-PAIR_NETNS=$ns
-PAIR_NETDEV_A=tap,id=n0,ifname=sntap1,script=no,downscript=no,vnet_hdr=on
-PAIR_NETDEV_B=tap,id=n0,ifname=sntap2,script=no,downscript=no,vnet_hdr=on
-PAIR_DEV_B=,vnet-hdr=off
-guest_pair "$TEST_NAME" splitnet splitnet 32 1500
+PAIR_NETNS=$ns \
+PAIR_NETDEV_A=tap,id=n0,ifname=sntap1,script=no,downscript=no,vnet_hdr=on \
+PAIR_NETDEV_B=tap,id=n0,ifname=sntap2,script=no,downscript=no,vnet_hdr=on \
+PAIR_DEV_B=,vnet-hdr=off \
+    guest_pair "$TEST_NAME" splitnet splitnet 32 1500
 
 # counter COUNTER ROLE: guest ROLE's ethtool -S COUNTER at the end
 counter() { guest_value "$TEST_NAME-$2" "ethtool -S: $1:"; }

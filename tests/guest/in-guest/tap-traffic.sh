@@ -66,33 +66,24 @@ make_data /tmp/www/tx.bin "$MIB"
 
 for r in $ROUNDS; do
     offloads "$r"
-    rc0=$(stat "$NET_IF" rx_csum_frames)
-    rg0=$(stat "$NET_IF" rx_gso_frames)
-    rd0=$(stat "$NET_IF" rx_offload_drops)
+    counters_snap rx_csum_frames rx_gso_frames rx_offload_drops
     recv_start 5001 "h2g-$r"
     ready "h2g-$r"
     recv_wait "h2g-$r" "$H2G_SHA256" "h2g-$r"
-    rcsum=$(($(stat "$NET_IF" rx_csum_frames) - rc0))
-    rgso=$(($(stat "$NET_IF" rx_gso_frames) - rg0))
-    rdrop=$(($(stat "$NET_IF" rx_offload_drops) - rd0))
+    rcsum=$(counters_delta rx_csum_frames)
+    rgso=$(counters_delta rx_gso_frames)
+    rdrop=$(counters_delta rx_offload_drops)
     log "rx offloads $r: rx_csum_frames=$rcsum rx_gso_frames=$rgso rx_offload_drops=$rdrop"
     check_rx "$r" "$rcsum" "$rgso" "$rdrop"
 
-    g0=$(stat "$NET_IF" tx_gso_passthrough)
-    p0=$(stat "$NET_IF" tx_csum_passthrough)
-    t0=$(stat "$NET_IF" tx_tso_frames)
-    c0=$(stat "$NET_IF" tx_csum_frames)
-    e0=$(stat "$NET_IF" tx_errors)
-    nc -l -p 5002 -e busybox httpd -i -h /tmp/www &
-    pid=$!
-    wait_listen 5002
-    ready "g2h-$r"
-    wait "$pid" || fail "$r: httpd serving /tmp/www/tx.bin failed"
-    gso=$(($(stat "$NET_IF" tx_gso_passthrough) - g0))
-    cpass=$(($(stat "$NET_IF" tx_csum_passthrough) - p0))
-    tso=$(($(stat "$NET_IF" tx_tso_frames) - t0))
-    csum=$(($(stat "$NET_IF" tx_csum_frames) - c0))
-    errs=$(($(stat "$NET_IF" tx_errors) - e0))
+    counters_snap tx_gso_passthrough tx_csum_passthrough tx_tso_frames \
+        tx_csum_frames tx_errors
+    http_serve "g2h-$r"
+    gso=$(counters_delta tx_gso_passthrough)
+    cpass=$(counters_delta tx_csum_passthrough)
+    tso=$(counters_delta tx_tso_frames)
+    csum=$(counters_delta tx_csum_frames)
+    errs=$(counters_delta tx_errors)
     log "offloads $r: gso_passthrough=$gso csum_passthrough=$cpass tso_frames=$tso csum_frames=$csum errors=$errs"
     [ "$errs" = 0 ] || fail "$r: $errs TX errors"
     check_round "$r" "$gso" "$cpass" "$tso" "$csum"
