@@ -22,7 +22,7 @@
 
 #include "qemu/osdep.h"
 #include <sys/socket.h>
-#ifdef __linux__
+#ifdef CONFIG_LINUX
 #include <linux/if_packet.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
@@ -1045,7 +1045,7 @@ static void test_migration_refused(void)
 
 /* Offloads passed to a tap with a virtio-net header */
 
-#ifdef __linux__
+#ifdef CONFIG_LINUX
 #define TAP_NAME        "sntq0"
 #define VNET_HLEN       sizeof(struct virtio_net_hdr)
 
@@ -1080,7 +1080,8 @@ static bool tap_open(Tap *t)
     struct timeval tv = { .tv_sec = 10 };
     int one = 1, s;
 
-    if (!own_netns() || (t->fd = open("/dev/net/tun", O_RDWR)) < 0) {
+    t->fd = own_netns() ? open("/dev/net/tun", O_RDWR) : -1;
+    if (t->fd < 0) {
         g_test_skip("no network namespace with a tap (needs root)");
         return false;
     }
@@ -1460,7 +1461,7 @@ int main(int argc, char **argv)
         { "stats/qom", test_qom_stats },
         { "migration", test_migration },
         { "migration-refused", test_migration_refused },
-#ifdef __linux__
+#ifdef CONFIG_LINUX
         { "vnet/tso4", test_vnet_tso4 },
         { "vnet/tso6-ecn", test_vnet_tso6_ecn },
         { "vnet/csum-plain", test_vnet_csum_plain },
