@@ -28,7 +28,8 @@ static_assert(sizeof(struct splitnet_queue_status) ==
 
 /* Features this driver understands. */
 #define SPLITNET_DRV_FEATURES		(SPLITNET_F_EVENT_IDX | SPLITNET_F_TX_CSUM | \
-					 SPLITNET_F_TSO4 | SPLITNET_F_TSO6)
+					 SPLITNET_F_TSO4 | SPLITNET_F_TSO6 | \
+					 SPLITNET_F_RX_CSUM | SPLITNET_F_RX_GSO)
 
 /* MSI-X vectors: config, then TX and RX of queue pair 0. */
 #define SPLITNET_VEC_CONFIG		0
@@ -236,6 +237,9 @@ int splitnet_reconfigure(struct splitnet_priv *priv, u32 tx_size,
 void splitnet_apply_coalesce(struct splitnet_priv *priv);
 u64 splitnet_dev_stat(struct splitnet_priv *priv, unsigned int q,
 		      unsigned int n);
+
+u64 splitnet_rx_features(struct splitnet_priv *priv,
+			 netdev_features_t features);
 
 /* splitnet_tx.c */
 int splitnet_tx_alloc(struct splitnet_priv *priv);

@@ -513,11 +513,29 @@ static void splitnet_tx_timeout(struct net_device *netdev, unsigned int txq)
 	splitnet_schedule_reset(priv);
 }
 
+/*
+ * RX offloads are negotiated features, fixed while the queues run: a
+ * change restarts the device with the new set, as a ring resize does.
+ */
+static int splitnet_set_features(struct net_device *netdev,
+				 netdev_features_t features)
+{
+	struct splitnet_priv *priv = netdev_priv(netdev);
+	u64 want = splitnet_rx_features(priv, features);
+
+	if (want == priv->features)
+		return 0;
+	priv->features = want;
+	return splitnet_reconfigure(priv, priv->tx_ring_size,
+				    priv->rx_ring_size);
+}
+
 static const struct net_device_ops splitnet_netdev_ops = {
 	.ndo_open		= splitnet_open,
 	.ndo_stop		= splitnet_stop,
 	.ndo_start_xmit		= splitnet_start_xmit,
 	.ndo_features_check	= splitnet_features_check,
+	.ndo_set_features	= splitnet_set_features,
 	.ndo_set_rx_mode	= splitnet_set_rx_mode,
 	.ndo_set_mac_address	= splitnet_set_mac_address,
 	.ndo_validate_addr	= eth_validate_addr,
@@ -596,6 +614,10 @@ static netdev_features_t splitnet_offload_features(struct splitnet_priv *priv)
 {
 	netdev_features_t f = NETIF_F_SG;
 
+	if (splitnet_has(priv, SPLITNET_F_RX_CSUM))
+		f |= NETIF_F_RXCSUM;
+	if (splitnet_has(priv, SPLITNET_F_RX_GSO))
+		f |= NETIF_F_GRO_HW;
 	if (!splitnet_has(priv, SPLITNET_F_TX_CSUM))
 		return f;
 	f |= NETIF_F_HW_CSUM;

@@ -7,9 +7,15 @@
  * skb_shared_info.  A frame larger than a buffer spans consecutive buffers
  * (EOP on the last); those pages become fragments of the skb.  Short frames
  * are copied and their page is posted again as it is.
+ *
+ * With F_RX_CSUM and F_RX_GSO the first descriptor says what the host
+ * knows of the frame's checksum and whether it is a large TCP segment (up
+ * to 64 KiB, 18 buffers); those fields mean what a virtio-net header's
+ * do, so the kernel's virtio_net_hdr_to_skb() checks and applies them.
  */
 
 #include <linux/etherdevice.h>
+#include <linux/virtio_net.h>
 
 #include "splitnet.h"
 
@@ -161,6 +167,39 @@ static struct sk_buff *splitnet_rx_build(struct splitnet_rx_ring *rx,
 }
 
 /*
+ * The first descriptor's offload fields, as a virtio-net header for
+ * virtio_net_hdr_to_skb(): it validates them against the frame.
+ */
+static int splitnet_rx_offload(struct sk_buff *skb,
+			       const struct splitnet_rx_desc *d)
+{
+	u16 flags = le16_to_cpu(d->flags);
+	struct virtio_net_hdr hdr = {};
+
+	if (flags & SPLITNET_RXD_NEEDS_CSUM) {
+		hdr.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+		hdr.csum_start = __cpu_to_virtio16(true,
+						   le16_to_cpu(d->csum_start));
+		hdr.csum_offset = __cpu_to_virtio16(true,
+						    le16_to_cpu(d->csum_offset));
+	} else if (flags & SPLITNET_RXD_CSUM_OK) {
+		hdr.flags = VIRTIO_NET_HDR_F_DATA_VALID;
+	}
+	if (flags & (SPLITNET_RXD_GSO_TCPV4 | SPLITNET_RXD_GSO_TCPV6)) {
+		hdr.gso_type = flags & SPLITNET_RXD_GSO_TCPV4 ?
+			       VIRTIO_NET_HDR_GSO_TCPV4 : VIRTIO_NET_HDR_GSO_TCPV6;
+		if (flags & SPLITNET_RXD_GSO_ECN)
+			hdr.gso_type |= VIRTIO_NET_HDR_GSO_ECN;
+		hdr.gso_size = __cpu_to_virtio16(true, le16_to_cpu(d->gso_size));
+	}
+	if (hdr.flags & VIRTIO_NET_HDR_F_DATA_VALID) {
+		skb->ip_summed = CHECKSUM_UNNECESSARY;
+		return 0;
+	}
+	return virtio_net_hdr_to_skb(skb, &hdr, true);
+}
+
+/*
  * Deliver the frame starting at rx->clean if the device has finished it.
  * Returns false when the next frame is not complete yet.
  */
@@ -179,6 +218,11 @@ static bool splitnet_rx_one(struct splitnet_rx_ring *rx, u32 cons)
 
 	/* A buffer's page may be replaced: build before moving rx->clean. */
 	skb = splitnet_rx_build(rx, rx->clean, idx - rx->clean);
+	if (skb && splitnet_rx_offload(skb, &rx->desc[rx->clean & rx->mask])) {
+		dev_kfree_skb_any(skb);
+		rx->stats.errors++;
+		skb = NULL;
+	}
 	rx->clean = idx;
 	if (!skb) {
 		rx->stats.dropped++;
@@ -282,4 +326,20 @@ void splitnet_rx_free(struct splitnet_priv *priv)
 	kfree(rx->bufs);
 	rx->desc = NULL;
 	rx->bufs = NULL;
+}
+
+/*
+ * The RX features to negotiate for these netdev features: ethtool -K rx
+ * off (NETIF_F_RXCSUM) drops both, rx-gro-hw off large receive.
+ */
+u64 splitnet_rx_features(struct splitnet_priv *priv,
+			 netdev_features_t features)
+{
+	u64 f = priv->dev_features & SPLITNET_DRV_FEATURES;
+
+	if (!(features & NETIF_F_RXCSUM))
+		f &= ~(SPLITNET_F_RX_CSUM | SPLITNET_F_RX_GSO);
+	if (!(features & NETIF_F_GRO_HW))
+		f &= ~SPLITNET_F_RX_GSO;
+	return f;
 }

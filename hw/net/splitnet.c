@@ -226,13 +226,35 @@ static int splitnet_post_load(void *opaque, int version_id)
     return splitnet_core_post_load(&s->core);
 }
 
-/* Counters of version 1.1 (offloads), sent only once they count. */
+/* Counters [first, first + n), sent only once one of them counts. */
+static bool splitnet_stats_counted(SplitnetQueue *q, unsigned first,
+                                   unsigned n)
+{
+    while (n--) {
+        if (q->stats[first + n]) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Counters of version 1.1 (offloads). */
+#define SPLITNET_STATS_1_1      (SPLITNET_STAT_TX_GSO_PASS - \
+                                 SPLITNET_STAT_TX_CSUM)
+/* Counters of version 1.2 (offloads passed to the peer). */
+#define SPLITNET_STATS_1_2      (SPLITNET_NUM_STATS - \
+                                 SPLITNET_STAT_TX_GSO_PASS)
+
 static bool splitnet_offload_stats_needed(void *opaque)
 {
-    SplitnetQueue *q = opaque;
+    return splitnet_stats_counted(opaque, SPLITNET_STAT_TX_CSUM,
+                                  SPLITNET_STATS_1_1);
+}
 
-    return q->stats[SPLITNET_STAT_TX_CSUM] || q->stats[SPLITNET_STAT_TX_TSO] ||
-           q->stats[SPLITNET_STAT_TX_TSO_SEGS];
+static bool splitnet_pass_stats_needed(void *opaque)
+{
+    return splitnet_stats_counted(opaque, SPLITNET_STAT_TX_GSO_PASS,
+                                  SPLITNET_STATS_1_2);
 }
 
 static const VMStateDescription vmstate_splitnet_offload_stats = {
@@ -242,7 +264,20 @@ static const VMStateDescription vmstate_splitnet_offload_stats = {
     .needed = splitnet_offload_stats_needed,
     .fields = (const VMStateField[]) {
         VMSTATE_UINT64_SUB_ARRAY(stats, SplitnetQueue, SPLITNET_STAT_TX_CSUM,
-                                 SPLITNET_NUM_STATS - SPLITNET_STAT_TX_CSUM),
+                                 SPLITNET_STATS_1_1),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
+static const VMStateDescription vmstate_splitnet_pass_stats = {
+    .name = "splitnet/queue/pass-stats",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = splitnet_pass_stats_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT64_SUB_ARRAY(stats, SplitnetQueue,
+                                 SPLITNET_STAT_TX_GSO_PASS,
+                                 SPLITNET_STATS_1_2),
         VMSTATE_END_OF_LIST()
     },
 };
@@ -269,6 +304,7 @@ static const VMStateDescription vmstate_splitnet_queue = {
     },
     .subsections = (const VMStateDescription * const []) {
         &vmstate_splitnet_offload_stats,
+        &vmstate_splitnet_pass_stats,
         NULL
     },
 };
@@ -341,12 +377,14 @@ static const VMStateDescription vmstate_splitnet = {
 static const char *const splitnet_tx_stat_names[SPLITNET_NUM_STATS] = {
     "frames", "bytes", "errors", "doorbells", "interrupts", "xlate-rebuilds",
     "head-bytes", "payload-ref-bytes", "payload-copy-bytes", "stalls",
-    "csum-frames", "tso-frames", "tso-segments",
+    "csum-frames", "tso-frames", "tso-segments", "gso-pass-frames",
+    "csum-pass-frames",
 };
 
 static const char *const splitnet_rx_stat_names[SPLITNET_NUM_STATS] = {
     "frames", "bytes", "errors", "doorbells", "interrupts", "xlate-rebuilds",
-    "no-buffer", "filtered", "oversize", NULL, NULL, NULL, NULL,
+    "no-buffer", "filtered", "oversize", "csum-frames", "gso-frames",
+    "offload-drops",
 };
 
 static bool splitnet_visit_queue(Visitor *v, const char *name,
@@ -414,6 +452,11 @@ static const Property splitnet_properties[] = {
                             ON_OFF_AUTO_AUTO),
     DEFINE_PROP_UINT32("intr-delay-us", SplitnetState, core.intr_delay_us, 0),
     DEFINE_PROP_UINT32("max-mtu", SplitnetState, core.max_mtu, 9000),
+    DEFINE_PROP_BOOL("csum", SplitnetState, core.csum, true),
+    DEFINE_PROP_BOOL("tso", SplitnetState, core.tso, true),
+    DEFINE_PROP_BOOL("rx-csum", SplitnetState, core.rx_csum, true),
+    DEFINE_PROP_BOOL("rx-gso", SplitnetState, core.rx_gso, true),
+    DEFINE_PROP_BOOL("vnet-hdr", SplitnetState, core.use_vnet_hdr, true),
 };
 
 static void splitnet_class_init(ObjectClass *klass, void *data)
@@ -450,6 +493,16 @@ static void splitnet_class_init(ObjectClass *klass, void *data)
         "Reset value of the queues' interrupt moderation delay (us)");
     object_class_property_set_description(klass, "max-mtu",
         "Largest MTU the driver may set");
+    object_class_property_set_description(klass, "csum",
+        "Offer TX checksum offload (off: as a device without it)");
+    object_class_property_set_description(klass, "tso",
+        "Offer TSO4/TSO6 (only with csum=on; off: as a device without it)");
+    object_class_property_set_description(klass, "rx-csum",
+        "Offer RX checksum status (off: as a device without it)");
+    object_class_property_set_description(klass, "rx-gso",
+        "Offer large receive (only with rx-csum=on)");
+    object_class_property_set_description(klass, "vnet-hdr",
+        "Pass offloads to a peer that takes a virtio-net header (tap)");
     set_bit(DEVICE_CATEGORY_NETWORK, dc->categories);
 }
 

@@ -71,8 +71,7 @@ QEMU_BUILD_BUG_ON(SPLITNET_QUEUE_REGS(SPLITNET_NUM_QUEUES) >
 QEMU_BUILD_BUG_ON(SPLITNET_Q_STAT(SPLITNET_NUM_STATS) >
                   SPLITNET_QUEUE_REGS_STRIDE);
 
-#define SPLITNET_DEV_FEATURES   (SPLITNET_F_EVENT_IDX | SPLITNET_F_TX_CSUM | \
-                                 SPLITNET_F_TSO4 | SPLITNET_F_TSO6)
+static void splitnet_peer_offloads(SplitnetCore *core);
 
 static bool splitnet_any_queue_enabled(SplitnetCore *core)
 {
@@ -134,7 +133,7 @@ static uint64_t splitnet_global_read(SplitnetCore *core, hwaddr addr,
 
     switch (addr & ~(hwaddr)7) {
     case A_DEV_FEATURES:
-        return splitnet_reg64_read(SPLITNET_DEV_FEATURES, addr, size);
+        return splitnet_reg64_read(core->dev_features, addr, size);
     case A_DRV_FEATURES:
         return splitnet_reg64_read(core->drv_features, addr, size);
     case A_STATUS_BASE:
@@ -294,11 +293,12 @@ static void splitnet_features_write(SplitnetCore *core, hwaddr addr,
                            " written while a queue is enabled", addr);
         return;
     }
-    if (feat & ~SPLITNET_DEV_FEATURES) {
+    if (feat & ~core->dev_features) {
         SPLITNET_GUEST_ERR(splitnet_err_features, "unoffered 0x%" PRIx64,
-                           feat & ~(uint64_t)SPLITNET_DEV_FEATURES);
+                           feat & ~core->dev_features);
     }
-    core->drv_features = feat & SPLITNET_DEV_FEATURES;
+    core->drv_features = feat & core->dev_features;
+    splitnet_peer_offloads(core);
 }
 
 static void splitnet_global_write64(SplitnetCore *core, hwaddr addr,
@@ -512,6 +512,7 @@ void splitnet_core_reset(SplitnetCore *core)
         core->rxq[i].waiting = false;
     }
     core->drv_features = 0;
+    splitnet_peer_offloads(core);
     core->status_base = 0;
     core->mc_hash = 0;
     core->ctrl = 0;
@@ -541,6 +542,64 @@ static void splitnet_vm_state_change(void *opaque, bool running,
     }
 }
 
+/*
+ * Offloads are offered as the properties say, whatever the peer: the
+ * device segments and checksums itself when the peer cannot, so what the
+ * guest sees does not change with the backend (or across a migration).
+ */
+static uint64_t splitnet_features_offered(SplitnetCore *core)
+{
+    uint64_t f = SPLITNET_F_EVENT_IDX;
+
+    if (core->csum) {
+        f |= SPLITNET_F_TX_CSUM;
+        if (core->tso) {
+            f |= SPLITNET_F_TSO4 | SPLITNET_F_TSO6;
+        }
+    }
+    if (core->rx_csum) {
+        f |= SPLITNET_F_RX_CSUM;
+        if (core->rx_gso) {
+            f |= SPLITNET_F_RX_GSO;
+        }
+    }
+    return f;
+}
+
+/*
+ * What a backend that takes a virtio-net header may hand us: partial
+ * checksums with RX_CSUM, large TCP segments with RX_GSO too; nothing
+ * the driver did not accept.
+ */
+static void splitnet_peer_offloads(SplitnetCore *core)
+{
+    bool csum = core->drv_features & SPLITNET_F_RX_CSUM;
+    bool gso = csum && (core->drv_features & SPLITNET_F_RX_GSO);
+
+    if (core->vnet_hdr) {
+        qemu_set_offload(qemu_get_queue(core->nic)->peer, csum, gso, gso, gso,
+                         0, 0, 0);
+    }
+}
+
+/*
+ * A peer that takes a virtio-net header (tap with vnet_hdr) gets one in
+ * front of every frame, so it segments and checksums large frames itself,
+ * and hands us one in front of every frame it delivers.
+ */
+static void splitnet_peer_init(SplitnetCore *core)
+{
+    NetClientState *peer = qemu_get_queue(core->nic)->peer;
+    int len = sizeof(struct virtio_net_hdr);
+
+    core->vnet_hdr = core->use_vnet_hdr && peer && qemu_has_vnet_hdr(peer) &&
+                     qemu_has_vnet_hdr_len(peer, len);
+    if (core->vnet_hdr) {
+        qemu_set_vnet_hdr_len(peer, len);
+    }
+    trace_splitnet_vnet_hdr(core->vnet_hdr);
+}
+
 void splitnet_core_realize(SplitnetCore *core, PCIDevice *pci, NICState *nic,
                            NetPacketSent *sent_cb)
 {
@@ -549,6 +608,8 @@ void splitnet_core_realize(SplitnetCore *core, PCIDevice *pci, NICState *nic,
     core->pci = pci;
     core->nic = nic;
     core->sent_cb = sent_cb;
+    core->dev_features = splitnet_features_offered(core);
+    splitnet_peer_init(core);
     /*
      * Under KVM a doorbell is a VM exit, so the bottom half (on another
      * host CPU) picks up what the guest posts while it runs; under TCG a
@@ -598,7 +659,7 @@ int splitnet_core_post_load(SplitnetCore *core)
     if (core->error > SPLITNET_ERR_TX_CHAIN ||
         core->error_queue >= SPLITNET_NUM_QUEUES ||
         core->mtu < SPLITNET_MIN_MTU || core->mtu > core->max_mtu ||
-        (core->drv_features & ~SPLITNET_DEV_FEATURES) ||
+        (core->drv_features & ~core->dev_features) ||
         (core->rx_filter & ~R_RX_FILTER_ALL_MASK)) {
         error_report("splitnet: invalid device state in the migration "
                      "stream (error %u queue %u mtu %u features 0x%" PRIx64
@@ -619,6 +680,7 @@ int splitnet_core_post_load(SplitnetCore *core)
             return -EINVAL;
         }
     }
+    splitnet_peer_offloads(core);
     splitnet_update_intx(core);
     return 0;
 }

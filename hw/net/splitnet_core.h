@@ -109,6 +109,8 @@ typedef struct SplitnetTxCounts {
     uint64_t copied;
     uint32_t tso_segs;      /* 0: not a TSO frame */
     bool csum;
+    bool csum_pass;         /* TXD_CSUM passed to the peer */
+    bool gso_pass;          /* TSO frame passed to the peer whole */
 } SplitnetTxCounts;
 
 typedef struct SplitnetTxQueue {
@@ -129,8 +131,15 @@ typedef struct SplitnetTxQueue {
      * -ftrivial-auto-var-init=zero and would clear it for every frame.
      */
     uint8_t head[SPLITNET_TX_SLOT_MAX];
-    struct iovec iov[SPLITNET_TX_MAX_IOV];
+    /*
+     * The frame's scatter list is iov = iov_buf + 1: [head copy,
+     * payload...], so that a virtio-net header (vnet) can go in front of
+     * it, in iov_buf[0], for a peer that takes one.
+     */
+    struct iovec iov_buf[1 + SPLITNET_TX_MAX_IOV];
+    struct iovec *iov;
     unsigned niov;
+    struct virtio_net_hdr vnet;
     uint8_t copy_buf[SPLITNET_TX_MAX_FRAGS * SPLITNET_COPYBREAK_MAX];
     size_t copy_used;
     /* TSO: the frame being cut, one segment's headers and scatter list. */
@@ -157,9 +166,22 @@ struct SplitnetCore {
     OnOffAuto tx_defer;
     uint32_t intr_delay_us;
     uint32_t max_mtu;
+    bool csum;
+    bool tso;
+    bool rx_csum;
+    bool rx_gso;
+    bool use_vnet_hdr;
     MACAddr perm_mac;
     /* tx-defer resolved: the doorbell write only schedules the bottom half */
     bool tx_deferred;
+
+    /* What the properties let the device offer (DEV_FEATURES). */
+    uint64_t dev_features;
+    /*
+     * The peer takes a virtio-net header before every frame (tap with
+     * vnet_hdr): TX offloads pass through to it, RX frames come with one.
+     */
+    bool vnet_hdr;
 
     /* Registers. */
     uint64_t drv_features;

@@ -8,6 +8,9 @@
  * device memory followed by slices of the payload pieces the frame already
  * references: no payload byte is copied, and guest memory is not touched.
  *
+ * A peer that takes a virtio-net header (tap with vnet_hdr) is given the
+ * frame whole instead, with a header that asks it to do the same work.
+ *
  * Every header read or rewritten here lies inside the head (hdr_len),
  * which the device copied once; a request that needs anything else is a
  * guest error and the frame is dropped.
@@ -346,4 +349,63 @@ size_t splitnet_tso_next(SplitnetTso *t, uint8_t *seg_head,
     t->off += len;
     t->seg++;
     return len;
+}
+
+/*
+ * The checksum field lies in the head: the same rule as for the device's
+ * own checksum.  The peer then does what TXD_CSUM asks (NEEDS_CSUM has the
+ * same meaning), on its own copy of the frame.
+ */
+bool splitnet_csum_vnet_hdr(uint32_t q, uint16_t hdr_len,
+                            const struct splitnet_tx_desc *d,
+                            struct virtio_net_hdr *vh)
+{
+    if ((uint32_t)d->csum_start + d->csum_offset + 2 > hdr_len) {
+        SPLITNET_OFFLOAD_ERR(q, "checksum field outside the head",
+                             d->csum_start, d->csum_offset);
+        return false;
+    }
+    vh->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+    vh->csum_start = d->csum_start;
+    vh->csum_offset = d->csum_offset;
+    trace_splitnet_tx_vnet_hdr(q, vh->flags, vh->gso_type, vh->hdr_len,
+                               vh->gso_size, vh->csum_start, vh->csum_offset);
+    return true;
+}
+
+/*
+ * A TSO frame checked by splitnet_tso_begin(), for a peer that segments
+ * it.  The head copy gets what the device would otherwise derive per
+ * segment from it: the IP length of the whole frame, the IPv4 header
+ * checksum, and in the TCP checksum field the pseudo-header sum that
+ * NEEDS_CSUM expects there (the driver's value is ignored, as for
+ * segmentation).  The header is in host byte order, as tap reads it.
+ */
+void splitnet_tso_vnet_hdr(const SplitnetTso *t, uint32_t q, uint8_t *head,
+                           struct virtio_net_hdr *vh)
+{
+    uint32_t l4len = t->hdr_len - t->l4 + t->payload_len;
+    uint32_t sum = IP_PROTO_TCP + l4len;
+    uint8_t *tcp = head + t->l4;
+
+    if (t->ipv4) {
+        stw_be_p(head + t->l3 + IP4_OFF_LEN, t->l4 - t->l3 + l4len);
+        eth_fix_ip4_checksum(head + t->l3, t->l4 - t->l3);
+        sum += net_checksum_add(8, head + t->l3 + IP4_OFF_ADDRS);
+    } else {
+        stw_be_p(head + t->l3 + IP6_OFF_PLEN, l4len);
+        sum += net_checksum_add(32, head + t->l3 + IP6_OFF_ADDRS);
+    }
+    stw_be_p(tcp + TCP_OFF_CHECK, (uint16_t)~net_checksum_finish(sum));
+    vh->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+    vh->gso_type = t->ipv4 ? VIRTIO_NET_HDR_GSO_TCPV4 : VIRTIO_NET_HDR_GSO_TCPV6;
+    if (tcp[TCP_OFF_FLAGS] & TCP_CWR) {
+        vh->gso_type |= VIRTIO_NET_HDR_GSO_ECN;
+    }
+    vh->hdr_len = t->hdr_len;
+    vh->gso_size = t->mss;
+    vh->csum_start = t->l4;
+    vh->csum_offset = TCP_OFF_CHECK;
+    trace_splitnet_tx_vnet_hdr(q, vh->flags, vh->gso_type, vh->hdr_len,
+                               vh->gso_size, vh->csum_start, vh->csum_offset);
 }

@@ -14,6 +14,7 @@
 #define HW_NET_SPLITNET_OFFLOAD_H
 
 #include "standard-headers/linux/splitnet.h"
+#include "standard-headers/linux/virtio_net.h"
 
 /*
  * Scatter-list entries of one segment: its header copy, then slices of
@@ -59,5 +60,10 @@ bool splitnet_tso_begin(SplitnetTso *t, uint32_t q, const uint8_t *head,
                         const struct splitnet_tx_desc *d, size_t max_frame);
 size_t splitnet_tso_next(SplitnetTso *t, uint8_t *seg_head,
                          struct iovec *iov, unsigned *niov);
+bool splitnet_csum_vnet_hdr(uint32_t q, uint16_t hdr_len,
+                            const struct splitnet_tx_desc *d,
+                            struct virtio_net_hdr *vh);
+void splitnet_tso_vnet_hdr(const SplitnetTso *t, uint32_t q, uint8_t *head,
+                           struct virtio_net_hdr *vh);
 
 #endif

@@ -3,7 +3,10 @@
  *
  * Frames that pass the filter are written into consecutive driver-posted
  * buffers; when too few are posted the net layer holds the frame until the
- * driver posts more and rings the RX doorbell.
+ * driver posts more and rings the RX doorbell.  A backend that puts a
+ * virtio-net header in front of each frame (tap) also says what is known
+ * of its checksum and whether it is a large TCP segment; the first
+ * descriptor passes that on, as far as the driver accepted it.
  *
  * Copyright (c) 2026 The splitnet authors
  *
@@ -23,10 +26,19 @@ typedef struct SplitnetRxWriteback {
     uint16_t len;
     uint16_t flags;
     uint16_t vlan_tci;
-    uint16_t csum;
+    uint16_t csum_start;
     uint32_t hash;
-    uint32_t reserved2;
+    uint16_t csum_offset;
+    uint16_t gso_size;
 } SplitnetRxWriteback;
+
+/* The offload fields of a frame's first descriptor. */
+typedef struct SplitnetRxOffload {
+    uint16_t flags;
+    uint16_t csum_start;
+    uint16_t csum_offset;
+    uint16_t gso_size;
+} SplitnetRxOffload;
 
 #define SPLITNET_RXD_WB_OFFSET  offsetof(struct splitnet_rx_desc, len)
 QEMU_BUILD_BUG_ON(SPLITNET_RXD_WB_OFFSET + sizeof(SplitnetRxWriteback) !=
@@ -68,13 +80,18 @@ static bool splitnet_rx_read_desc(SplitnetQueue *q, uint32_t idx,
     return true;
 }
 
+/* @ol: the frame's offload fields, for its first descriptor only. */
 static bool splitnet_rx_writeback(SplitnetQueue *q, uint32_t idx,
-                                  uint16_t len, uint16_t flags)
+                                  uint16_t len, uint16_t flags,
+                                  const SplitnetRxOffload *ol)
 {
     hwaddr off = (hwaddr)(idx & (q->ring_size - 1)) * SPLITNET_RX_DESC_SIZE;
     SplitnetRxWriteback wb = {
         .len = cpu_to_le16(len),
-        .flags = cpu_to_le16(flags),
+        .flags = cpu_to_le16(flags | (ol ? ol->flags : 0)),
+        .csum_start = cpu_to_le16(ol ? ol->csum_start : 0),
+        .csum_offset = cpu_to_le16(ol ? ol->csum_offset : 0),
+        .gso_size = cpu_to_le16(ol ? ol->gso_size : 0),
     };
 
     return splitnet_queue_write(q, &q->ring_cache,
@@ -131,7 +148,8 @@ static bool splitnet_rx_copy_in(SplitnetQueue *q, uint64_t addr,
  */
 static bool splitnet_rx_deliver(SplitnetQueue *q, uint32_t n,
                                 const struct iovec *iov, int iovcnt,
-                                size_t size)
+                                size_t skip, size_t size,
+                                const SplitnetRxOffload *ol)
 {
     size_t off = 0, chunk;
     bool bad = false;
@@ -145,7 +163,8 @@ static bool splitnet_rx_deliver(SplitnetQueue *q, uint32_t n,
         }
         chunk = MIN(len, size - off);
         if (!bad && (!len || (i == n - 1 && off + chunk < size) ||
-                     !splitnet_rx_copy_in(q, addr, iov, iovcnt, off, chunk))) {
+                     !splitnet_rx_copy_in(q, addr, iov, iovcnt, skip + off,
+                                          chunk))) {
             SPLITNET_GUEST_ERR(splitnet_err_rx_buf, "queue %u addr 0x%"
                                PRIx64 " len %u", q->index, addr, len);
             q->stats[SPLITNET_STAT_ERRORS]++;
@@ -153,14 +172,71 @@ static bool splitnet_rx_deliver(SplitnetQueue *q, uint32_t n,
         }
         off += chunk;
         if (!splitnet_rx_writeback(q, q->cons + i, bad ? 0 : chunk,
-                                   i == n - 1 ? SPLITNET_RXD_EOP : 0)) {
+                                   i == n - 1 ? SPLITNET_RXD_EOP : 0,
+                                   i || bad ? NULL : ol)) {
             return false;
         }
     }
     if (!bad) {
         q->stats[SPLITNET_STAT_FRAMES]++;
         q->stats[SPLITNET_STAT_BYTES] += size;
+        q->stats[SPLITNET_STAT_RX_CSUM] += !!(ol->flags &
+                                               (SPLITNET_RXD_CSUM_OK |
+                                                SPLITNET_RXD_NEEDS_CSUM));
+        q->stats[SPLITNET_STAT_RX_GSO] += !!ol->gso_size;
     }
+    return true;
+}
+
+/*
+ * The backend's virtio-net header, as the offload fields of the frame's
+ * first descriptor.  Returns false when the frame needs an offload the
+ * driver did not accept (a partial checksum, a large segment): the
+ * backend was told not to send those, but frames it queued before may
+ * still come.  The header is in host memory, never the guest's.
+ */
+static bool splitnet_rx_offload(SplitnetQueue *q, const struct iovec *iov,
+                                int iovcnt, size_t size,
+                                SplitnetRxOffload *ol)
+{
+    uint64_t f = q->core->drv_features;
+    struct virtio_net_hdr vh;
+    uint8_t gso;
+
+    *ol = (SplitnetRxOffload) { 0 };
+    if (!q->core->vnet_hdr) {
+        return true;
+    }
+    iov_to_buf(iov, iovcnt, 0, &vh, sizeof(vh));
+    trace_splitnet_rx_vnet_hdr(q->index, vh.flags, vh.gso_type, vh.gso_size,
+                               vh.csum_start, vh.csum_offset);
+    if (vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
+        if (!(f & SPLITNET_F_RX_CSUM) ||
+            (size_t)vh.csum_start + vh.csum_offset + 2 > size) {
+            return false;
+        }
+        ol->flags = SPLITNET_RXD_NEEDS_CSUM;
+        ol->csum_start = vh.csum_start;
+        ol->csum_offset = vh.csum_offset;
+    } else if ((vh.flags & VIRTIO_NET_HDR_F_DATA_VALID) &&
+               (f & SPLITNET_F_RX_CSUM)) {
+        ol->flags = SPLITNET_RXD_CSUM_OK;
+    }
+    gso = vh.gso_type & ~VIRTIO_NET_HDR_GSO_ECN;
+    if (gso == VIRTIO_NET_HDR_GSO_NONE) {
+        return true;
+    }
+    if (!(f & SPLITNET_F_RX_GSO) || !(ol->flags & SPLITNET_RXD_NEEDS_CSUM) ||
+        !vh.gso_size || (gso != VIRTIO_NET_HDR_GSO_TCPV4 &&
+                         gso != VIRTIO_NET_HDR_GSO_TCPV6)) {
+        return false;
+    }
+    ol->flags |= gso == VIRTIO_NET_HDR_GSO_TCPV4 ? SPLITNET_RXD_GSO_TCPV4 :
+                                                   SPLITNET_RXD_GSO_TCPV6;
+    if (vh.gso_type & VIRTIO_NET_HDR_GSO_ECN) {
+        ol->flags |= SPLITNET_RXD_GSO_ECN;
+    }
+    ol->gso_size = vh.gso_size;
     return true;
 }
 
@@ -211,42 +287,55 @@ static ssize_t splitnet_rx_wait(SplitnetRxQueue *rxq, size_t size)
     return 0;
 }
 
+/*
+ * A peer that takes a virtio-net header puts one in front of every frame
+ * (skip bytes); the frame is what follows it.
+ */
 ssize_t splitnet_rx_receive(SplitnetRxQueue *rxq, const struct iovec *iov,
                             int iovcnt)
 {
     SplitnetQueue *q = &rxq->q;
-    size_t size = iov_size(iov, iovcnt);
+    size_t total = iov_size(iov, iovcnt), size;
+    size_t skip = q->core->vnet_hdr ? sizeof(struct virtio_net_hdr) : 0;
     uint8_t dst[ETH_ALEN];
     uint32_t n, old = q->cons;
+    SplitnetRxOffload ol;
     bool armed = false;
 
     if (!(q->core->ctrl & SPLITNET_CTRL_DRIVER_OK) ||
-        !splitnet_queue_ready(q) || !splitnet_refresh_prod(q)) {
-        return size;
+        !splitnet_queue_ready(q) || !splitnet_refresh_prod(q) ||
+        total < skip) {
+        return total;
     }
-    if (iov_to_buf(iov, iovcnt, 0, dst, ETH_ALEN) < ETH_ALEN ||
+    size = total - skip;
+    if (iov_to_buf(iov, iovcnt, skip, dst, ETH_ALEN) < ETH_ALEN ||
         !splitnet_rx_accept(q->core, dst)) {
         q->stats[SPLITNET_STAT_RX_FILTERED]++;
-        return size;
+        return total;
+    }
+    if (!splitnet_rx_offload(q, iov, iovcnt, size, &ol)) {
+        q->stats[SPLITNET_STAT_RX_OFFLOAD_DROP]++;
+        return total;
     }
     while (!(n = splitnet_rx_buffers_needed(q, size))) {
         if (armed || q->prod - q->cons == q->ring_size) {
-            return splitnet_rx_wait(rxq, size);
+            return splitnet_rx_wait(rxq, total);
         }
         splitnet_arm_doorbell(q);
         armed = true;
         if (!splitnet_refresh_prod(q)) {
-            return size;
+            return total;
         }
     }
-    if (n == UINT32_MAX || !splitnet_rx_deliver(q, n, iov, iovcnt, size)) {
-        return size;
+    if (n == UINT32_MAX ||
+        !splitnet_rx_deliver(q, n, iov, iovcnt, skip, size, &ol)) {
+        return total;
     }
     rxq->waiting = false;
     q->cons += n;
     trace_splitnet_rx_frame(q->index, q->cons, n, size);
     splitnet_queue_publish(q, old);
-    return size;
+    return total;
 }
 
 void splitnet_rx_doorbell(SplitnetRxQueue *rxq)

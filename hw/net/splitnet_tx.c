@@ -219,13 +219,24 @@ static bool splitnet_tx_frame_len_ok(SplitnetQueue *q, size_t len)
     return true;
 }
 
-/* TXD_CSUM: fill in the checksum, in the head copy only. */
+/*
+ * TXD_CSUM: fill in the checksum, in the head copy only; or, for a peer
+ * that takes a virtio-net header, ask it to.
+ */
 static bool splitnet_tx_csum(SplitnetTxQueue *txq, SplitnetTxFrame *f,
                              size_t len)
 {
     SplitnetQueue *q = &txq->q;
 
     if (!(f->first.flags & SPLITNET_TXD_CSUM)) {
+        return true;
+    }
+    if (q->core->vnet_hdr) {
+        if (!splitnet_csum_vnet_hdr(q->index, f->head, &f->first,
+                                    &txq->vnet)) {
+            return false;
+        }
+        f->counts.csum_pass = true;
         return true;
     }
     /* iov[0] is the head copy: a good frame always has one. */
@@ -254,6 +265,8 @@ static void splitnet_tx_complete(SplitnetQueue *q, const SplitnetTxCounts *c)
     q->stats[SPLITNET_STAT_TX_PAYLOAD_REF] += c->ref;
     q->stats[SPLITNET_STAT_TX_PAYLOAD_COPY] += c->copied;
     q->stats[SPLITNET_STAT_TX_CSUM] += c->csum;
+    q->stats[SPLITNET_STAT_TX_CSUM_PASS] += c->csum_pass;
+    q->stats[SPLITNET_STAT_TX_GSO_PASS] += c->gso_pass;
     if (c->tso_segs) {
         q->stats[SPLITNET_STAT_TX_TSO]++;
         q->stats[SPLITNET_STAT_TX_TSO_SEGS] += c->tso_segs;
@@ -287,6 +300,41 @@ static bool splitnet_tx_send(SplitnetTxQueue *txq, const struct iovec *iov,
     }
     splitnet_tx_count_sent(q, len);
     return true;
+}
+
+/* The frame in txq->iov, behind txq->vnet when the peer takes one. */
+static bool splitnet_tx_send_frame(SplitnetTxQueue *txq, size_t len,
+                                   SplitnetTxFrame *f)
+{
+    if (!txq->q.core->vnet_hdr) {
+        return splitnet_tx_send(txq, txq->iov, txq->niov, len, f);
+    }
+    txq->iov_buf[0] = (struct iovec) {
+        .iov_base = &txq->vnet, .iov_len = sizeof(txq->vnet),
+    };
+    return splitnet_tx_send(txq, txq->iov_buf, txq->niov + 1, len, f);
+}
+
+/*
+ * A TSO frame for a peer that segments: checked as for segmentation, then
+ * sent whole behind a virtio-net header that describes it.
+ */
+static uint32_t splitnet_tx_gso_pass(SplitnetTxQueue *txq, SplitnetTxFrame *f,
+                                     size_t len)
+{
+    SplitnetQueue *q = &txq->q;
+    SplitnetTso *t = &txq->tso;
+
+    if (!splitnet_tso_begin(t, q->index, txq->head, f->head, txq->iov + 1,
+                            txq->niov - 1, len - f->head, &f->first,
+                            q->core->mtu + SPLITNET_FRAME_OVERHEAD)) {
+        q->stats[SPLITNET_STAT_ERRORS]++;
+        return f->ndesc;
+    }
+    splitnet_tso_vnet_hdr(t, q->index, txq->head, &txq->vnet);
+    splitnet_tx_count(f);
+    f->counts.gso_pass = true;
+    return splitnet_tx_send_frame(txq, len, f) ? f->ndesc : 0;
 }
 
 /*
@@ -336,15 +384,17 @@ static uint32_t splitnet_tx_one(SplitnetTxQueue *txq, unsigned *cost)
     }
     /* What txq->iov holds, without walking it. */
     len = f.head + f.ref + f.copied;
+    txq->vnet = (struct virtio_net_hdr) { 0 };
     if (!f.bad && f.tso) {
-        n = splitnet_tx_tso(txq, &f, len, cost);
+        n = q->core->vnet_hdr ? splitnet_tx_gso_pass(txq, &f, len) :
+                                splitnet_tx_tso(txq, &f, len, cost);
     } else if (f.bad || !splitnet_tx_frame_len_ok(q, len) ||
                !splitnet_tx_csum(txq, &f, len)) {
         q->stats[SPLITNET_STAT_ERRORS]++;
         return f.ndesc;
     } else {
         splitnet_tx_count(&f);
-        n = splitnet_tx_send(txq, txq->iov, txq->niov, len, &f) ? f.ndesc : 0;
+        n = splitnet_tx_send_frame(txq, len, &f) ? f.ndesc : 0;
     }
     if (txq->stalled) {
         txq->held = f.counts;
@@ -497,6 +547,7 @@ void splitnet_tx_reset(SplitnetTxQueue *txq)
 
 void splitnet_tx_init(SplitnetTxQueue *txq, DeviceState *dev)
 {
+    txq->iov = txq->iov_buf + 1;
     txq->bh = qemu_bh_new_guarded(splitnet_tx_bh, txq,
                                   &dev->mem_reentrancy_guard);
 }

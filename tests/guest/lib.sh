@@ -19,6 +19,8 @@
 #     guest_file PATH [NAME]      a host file, in the guest at
 #                                 /run/splitnet/files/NAME (e.g. a driver .ko)
 #     guest_append ARGS...        kernel command line arguments
+#     guest_netns NS              run QEMU inside network namespace NS
+#                                 (one the test made with netns_new)
 # which apply to the next guest started, and are then cleared.
 #
 # Tests with a host-side part (traffic through hostfwd on 127.0.0.1, sha256 of
@@ -38,7 +40,8 @@
 #
 # Network rules: traffic never leaves the machine.  Use only
 # `-netdev user,...,restrict=on` (hostfwd=tcp:127.0.0.1:PORT-:PORT), hubport,
-# or socket/stream/dgram netdevs on 127.0.0.1.  The harness always passes
+# socket/stream/dgram netdevs on 127.0.0.1, or taps inside a network
+# namespace the test made (netns_new, netns_tap, guest_netns).  The harness always passes
 # `-nic none` so QEMU adds no default (unrestricted) NIC.
 #
 # Environment:
@@ -63,6 +66,7 @@ GUEST_QMP_NEXT=0
 GUEST_SOCKDIR=
 GUEST_FILES=()
 GUEST_APPEND=()
+GUEST_NETNS=
 GUEST_CMD=()
 
 # The QEMU binary the tests use.
@@ -107,6 +111,7 @@ guest_env() { GUEST_ENV+=("$@"); }
 # and can be live-migrated (guest_migrate).
 guest_qmp_on() { GUEST_QMP_NEXT=1; }
 guest_append() { GUEST_APPEND+=("$@"); }
+guest_netns() { GUEST_NETNS=$1; }
 guest_file() {
     local path=$1 name=${2:-$(basename "$1")}
     [ -f "$path" ] || die "guest_file: no file $path"
@@ -141,7 +146,11 @@ guest_command() {
         -fw_cfg "name=opt/splitnet/test,file=$script"
         -fw_cfg "name=opt/splitnet/env,file=$envf"
         ${GUEST_FILES[@]+"${GUEST_FILES[@]}"} "$@")
-    GUEST_ENV=() GUEST_FILES=() GUEST_APPEND=()
+    # ip netns exec execs QEMU: the PID stays QEMU's
+    if [ -n "$GUEST_NETNS" ]; then
+        GUEST_CMD=(ip netns exec "$GUEST_NETNS" "${GUEST_CMD[@]}")
+    fi
+    GUEST_ENV=() GUEST_FILES=() GUEST_APPEND=() GUEST_NETNS=
 }
 
 # guest_start NAME SCRIPT [QEMU ARGS...]: boot a guest in the background that
@@ -153,7 +162,7 @@ guest_start() {
     log=$GUEST_LOGDIR/$name.log
     {
         echo "# splitnet guest test $name, $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
-        echo "# qemu: $("${GUEST_CMD[0]}" --version | head -n1)"
+        echo "# qemu: $("$(guest_qemu)" --version | head -n1)"
         echo "# kernel: $KVER"
         printf '# cmd:'; printf ' %q' "${GUEST_CMD[@]}"; echo
         sed 's/^/# env: /' "$GUEST_LOGDIR/$name.env"
@@ -454,6 +463,24 @@ guest_g2h() {
     fi
 }
 
+# guest_http_g2h NAME TAG MIB CMD...: once guest NAME is ready for TAG, fetch
+# the /tx.bin of MIB MiB it serves with http_serve (netlib.sh) by running
+# CMD... (xfer.py recv PORT, and where to connect); its size and sha256
+# must be what the guest made.
+guest_http_g2h() {
+    local name=$1 tag=$2 want=$(($3 * 1048576)) gsum out n s got
+    shift 3
+    guest_ready "$name" "$tag" || return 1
+    gsum=$(guest_made_sha256 "$name" /tmp/www/tx.bin)
+    out=$("$@" --http /tx.bin --timeout 300) || return 1
+    read -r _ n s got <<<"$out"
+    diag "$tag: guest->host $n bytes in $s s ($(mbit "$n" "$s")), sha256 $got"
+    if [ "$got" != "$gsum" ] || [ "$n" != "$want" ]; then
+        diag "$tag: the guest made sha256 ${gsum:-?} of $want bytes"
+        return 1
+    fi
+}
+
 # The sha256 of the data the guest made with make_data FILE (netlib.sh).
 guest_made_sha256() {
     guest_value "$1" "made $2:" | sed -n 's/.*sha256 //p'
@@ -508,9 +535,12 @@ guest_slirp_traffic() {
 # stream netdev on 127.0.0.1 and running in-guest/pair.sh: for each MTU in
 # MTUS (e.g. "1500 4000 1500"), MIB MiB each way and a ping of PING_SIZE
 # bytes.  Compares what each received with what the other made (sha256).
+# Optional: PAIR_NETDEV_A and PAIR_NETDEV_B replace the stream netdevs (id
+# n0; e.g. taps in a namespace the test made, then PAIR_NETNS names it), and
+# PAIR_DEV_A and PAIR_DEV_B are appended to the -device options.
 guest_pair() {
     local name=$1 nic_a=$2 nic_b=$3 mib=$4 mtus=$5 ping=${6:-56}
-    local port role nic dev a=$1-a b=$1-b rc=0 k mtu made got
+    local port role nic dev a=$1-a b=$1-b rc=0 k mtu made got netdev mac opts
     port=$(guest_free_port)
     for role in a b; do
         nic=$nic_a
@@ -523,14 +553,15 @@ guest_pair() {
         guest_net_helpers
         guest_env "ROLE=$role" "NIC=$nic" "MIB=$mib" "MTUS=$mtus" "PING_SIZE=$ping"
         if [ "$role" = a ]; then
-            guest_start "$a" pair.sh \
-                -netdev "stream,id=n0,server=on,addr.type=inet,addr.host=127.0.0.1,addr.port=$port" \
-                -device "$dev,netdev=n0,romfile=,mac=52:54:00:77:00:01"
+            netdev=${PAIR_NETDEV_A:-stream,id=n0,server=on,addr.type=inet,addr.host=127.0.0.1,addr.port=$port}
+            mac=52:54:00:77:00:01 opts=${PAIR_DEV_A:-}
         else
-            guest_start "$b" pair.sh \
-                -netdev "stream,id=n0,server=off,reconnect-ms=200,addr.type=inet,addr.host=127.0.0.1,addr.port=$port" \
-                -device "$dev,netdev=n0,romfile=,mac=52:54:00:77:00:02"
+            netdev=${PAIR_NETDEV_B:-stream,id=n0,server=off,reconnect-ms=200,addr.type=inet,addr.host=127.0.0.1,addr.port=$port}
+            mac=52:54:00:77:00:02 opts=${PAIR_DEV_B:-}
         fi
+        [ -z "${PAIR_NETNS:-}" ] || guest_netns "$PAIR_NETNS"
+        guest_start "$name-$role" pair.sh -netdev "$netdev" \
+            -device "$dev,netdev=n0,romfile=,mac=$mac$opts"
     done
     guest_finish "$b" 600 || rc=1
     guest_finish "$a" 120 || rc=1
@@ -665,4 +696,57 @@ guest_peer_check() {
     v=$(peer_value "$side" frames)
     [ "$v" = "$dev" ] || die "peer side $side read $v frames, the device of $g sent $dev"
     diag "peer read $v frames from $g ($sent from pktgen, numbers 1..$sent once each, in order, intact), $(peer_value "$side" pauses) pauses, $(peer_value "$side" paused_s) s without reading"
+}
+
+# --- network namespaces -------------------------------------------------------
+#
+# Tests on tap devices make their own network namespace: the taps, a bridge
+# and every address live in it, and QEMU runs in it (guest_netns), so
+# nothing touches the host's interfaces.  netns_cleanup removes them all.
+
+NETNS_LIST=()
+
+# netns_missing: true (and prints why) when namespaces with taps cannot be
+# made here (not root, no /dev/net/tun, ip netns refused).
+netns_missing() {
+    local ns=splitnet-probe-$$
+    [ "$(id -u)" = 0 ] || { echo "not root: no network namespaces"; return 0; }
+    [ -c /dev/net/tun ] || { echo "no /dev/net/tun"; return 0; }
+    command -v ip >/dev/null || { echo "no ip command"; return 0; }
+    ip netns add "$ns" 2>/dev/null || { echo "ip netns add is refused"; return 0; }
+    ip netns del "$ns"
+    return 1
+}
+
+# netns_new NS: a new network namespace with loopback up.
+netns_new() {
+    ip netns add "$1" || die "ip netns add $1 failed"
+    NETNS_LIST+=("$1")
+    ip -n "$1" link set lo up
+}
+
+# netns_tap NS TAP [BRIDGE]: a tap device inside NS (QEMU opens it with
+# ifname=TAP), up, and a port of BRIDGE when given.
+netns_tap() {
+    ip -n "$1" tuntap add dev "$2" mode tap vnet_hdr ||
+        die "ip tuntap add $2 in $1 failed"
+    [ -z "${3:-}" ] || ip -n "$1" link set "$2" master "$3"
+    ip -n "$1" link set "$2" up
+}
+
+# netns_bridge NS BR: a bridge inside NS, up.
+netns_bridge() {
+    ip -n "$1" link add "$2" type bridge || die "ip link add $2 in $1 failed"
+    ip -n "$1" link set "$2" up
+}
+
+# netns_cleanup: kill the guests, then remove every namespace made (and
+# the taps and bridges in it).
+netns_cleanup() {
+    local ns
+    guest_cleanup
+    for ns in ${NETNS_LIST[@]+"${NETNS_LIST[@]}"}; do
+        ip netns del "$ns" 2>/dev/null || true
+    done
+    NETNS_LIST=()
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Host half of the guest tests' TCP transfers, through a slirp hostfwd port
-on 127.0.0.1 (the only address it accepts).
+on 127.0.0.1, or to a guest's address inside a network namespace the test
+made (run in it with `ip netns exec NS`).
 
   xfer.py send PORT FILE [--timeout S]   send FILE, half-close, wait for the
                                          guest to close; prints
@@ -12,6 +13,8 @@ on 127.0.0.1 (the only address it accepts).
                                          GET of PATH (busybox httpd, which
                                          sends with sendfile: large writes)
 
+--host ADDR connects to ADDR instead of 127.0.0.1; tests give it only an
+address of a network namespace they created, where it runs.
 --timeout bounds the whole transfer (default 300 s); a transfer that stalls
 for --idle seconds (default 60) fails too.  Exit status 1 on any failure,
 with the reason on stderr.  The guest side is busybox nc
@@ -24,13 +27,12 @@ import socket
 import sys
 import time
 
-HOST = "127.0.0.1"
 CHUNK = 1 << 16
 
 
-def connect(port, idle):
-    s = socket.create_connection((HOST, port), timeout=idle)
-    s.settimeout(idle)
+def connect(args):
+    s = socket.create_connection((args.host, args.port), timeout=args.idle)
+    s.settimeout(args.idle)
     return s
 
 
@@ -38,7 +40,7 @@ def send(args):
     t0 = time.monotonic()
     deadline = t0 + args.timeout
     sent = 0
-    with open(args.file, "rb") as f, connect(args.port, args.idle) as s:
+    with open(args.file, "rb") as f, connect(args) as s:
         while True:
             buf = f.read(CHUNK)
             if not buf:
@@ -61,7 +63,7 @@ def recv(args):
     h = hashlib.sha256()
     n = 0
     head = b"" if args.http else None
-    with connect(args.port, args.idle) as s:
+    with connect(args) as s:
         if args.http:
             s.sendall(f"GET {args.http} HTTP/1.0\r\n\r\n".encode())
         while True:
@@ -93,13 +95,14 @@ def main():
     ap.add_argument("--timeout", type=float, default=300)
     ap.add_argument("--idle", type=float, default=60)
     ap.add_argument("--http", metavar="PATH")
+    ap.add_argument("--host", default="127.0.0.1")
     args = ap.parse_args()
     if args.mode == "send" and not args.file:
         ap.error("send needs a FILE")
     try:
         send(args) if args.mode == "send" else recv(args)
     except (OSError, TimeoutError) as e:
-        print(f"xfer.py {args.mode} 127.0.0.1:{args.port}: {e}", file=sys.stderr)
+        print(f"xfer.py {args.mode} {args.host}:{args.port}: {e}", file=sys.stderr)
         return 1
     return 0
 

@@ -10,12 +10,27 @@
  * ones' complement sum.  Malformed requests must be dropped as guest
  * errors without the device writing the pool slot or the payload.
  *
+ * The vnet/ cases put the device on a tap with a virtio-net header, in a
+ * network namespace this process makes (they skip without the privilege),
+ * and read what it sends through a packet socket on the tap, which shows
+ * each frame whole with the kernel's virtio-net header: TSO and checksum
+ * requests must reach the host kernel unsegmented, with the header and
+ * head rewrites the spec lists, byte for byte.
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #include "qemu/osdep.h"
 #include <sys/socket.h>
+#ifdef CONFIG_LINUX
+#include <linux/if_packet.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#endif
 #include "libqtest.h"
+#include "qemu/cutils.h"
 #include "qemu/bswap.h"
 #include "qemu/units.h"
 #include "qobject/qdict.h"
@@ -23,6 +38,7 @@
 #include "libqos/libqos-pc.h"
 #include "libqos/pci-pc.h"
 #include "libqos/splitnet.h"
+#include "standard-headers/linux/virtio_net.h"
 
 #define DEVFN           QPCI_DEVFN(4, 0)
 #define TXQ             SPLITNET_TXQ(0)
@@ -49,12 +65,30 @@ typedef struct Ctx {
 
 /* Harness */
 
+/* Boot with the device on @netdev (id hs0); @extra: more command line. */
+static Ctx *boot_on(const char *netdev, const char *extra)
+{
+    Ctx *c = g_new0(Ctx, 1);
+
+    c->sock = -1;
+    c->qs = qtest_pc_boot("-m 128M -netdev %s,id=hs0 "
+                          "-device splitnet,id=sn0,addr=04.0,netdev=hs0,"
+                          "mac=" SPLITNET_TEST_MAC_STR " %s", netdev,
+                          extra ? extra : "");
+    c->qts = c->qs->qts;
+    c->pdev = qpci_device_find(c->qs->pcibus, DEVFN);
+    g_assert(c->pdev);
+    qsplitnet_init(&c->d, c->pdev, &c->qs->alloc);
+    return c;
+}
+
 /* Boot with the device on a socket netdev; @extra: more command line. */
 static Ctx *boot(int sndbuf, const char *extra)
 {
     struct timeval tv = { .tv_sec = 10 };
-    Ctx *c = g_new0(Ctx, 1);
+    g_autofree char *netdev = NULL;
     int sv[2];
+    Ctx *c;
 
     g_assert_cmpint(socketpair(PF_UNIX, SOCK_STREAM, 0, sv), ==, 0);
     if (sndbuf) {
@@ -63,16 +97,10 @@ static Ctx *boot(int sndbuf, const char *extra)
     }
     g_assert_cmpint(setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv,
                                sizeof(tv)), ==, 0);
-    c->sock = sv[0];
-    c->qs = qtest_pc_boot("-m 128M -netdev socket,fd=%d,id=hs0 "
-                          "-device splitnet,id=sn0,addr=04.0,netdev=hs0,"
-                          "mac=" SPLITNET_TEST_MAC_STR " %s", sv[1],
-                          extra ? extra : "");
+    netdev = g_strdup_printf("socket,fd=%d", sv[1]);
+    c = boot_on(netdev, extra);
     close(sv[1]);
-    c->qts = c->qs->qts;
-    c->pdev = qpci_device_find(c->qs->pcibus, DEVFN);
-    g_assert(c->pdev);
-    qsplitnet_init(&c->d, c->pdev, &c->qs->alloc);
+    c->sock = sv[0];
     return c;
 }
 
@@ -91,7 +119,9 @@ static void stop(Ctx *c)
 {
     g_free(c->pdev);
     qtest_shutdown(c->qs);
-    close(c->sock);
+    if (c->sock >= 0) {
+        close(c->sock);
+    }
     g_free(c);
 }
 
@@ -983,6 +1013,432 @@ static void test_migration(void)
     stop(dst);
 }
 
+/*
+ * What the guest accepted must be offered on the destination: one started
+ * with tso=off (as a device without TSO) refuses the stream.
+ */
+static void test_migration_refused(void)
+{
+    g_autofree char *sockpath = g_strdup_printf("%s/splitnet-offr-%d.sock",
+                                                g_get_tmp_dir(), getpid());
+    g_autofree char *uri = g_strdup_printf("unix:%s", sockpath);
+    g_autofree char *incoming = g_strdup_printf(
+        "-global splitnet.tso=off -incoming %s", uri);
+    Ctx *src = start(0, 64, ALL_OFFLOADS), *dst = boot(0, incoming);
+    QDict *rsp;
+
+    g_assert_cmphex(qsplitnet_readq(&dst->d, SPLITNET_REG_DEV_FEATURES) &
+                    ALL_OFFLOADS, ==, SPLITNET_F_TX_CSUM);
+    qtest_set_expected_status(dst->qts, EXIT_FAILURE);
+    rsp = qtest_qmp(src->qts, "{ 'execute': 'migrate',"
+                    " 'arguments': { 'uri': %s }}", uri);
+    g_assert(qdict_haskey(rsp, "return"));
+    qobject_unref(rsp);
+    /* The destination fails to load the device and exits. */
+    while (qtest_probe_child(dst->qts)) {
+        g_usleep(10 * 1000);
+    }
+    unlink(sockpath);
+    stop(src);
+    stop(dst);
+}
+
+/* Offloads passed to a tap with a virtio-net header */
+
+#ifdef CONFIG_LINUX
+#define TAP_NAME        "sntq0"
+#define VNET_HLEN       sizeof(struct virtio_net_hdr)
+
+typedef struct Tap {
+    int fd;         /* QEMU's end, handed over by number */
+    int pkt;        /* packet socket on the tap, with virtio-net headers */
+} Tap;
+
+/*
+ * The cases run in a network namespace of their own, made on first use:
+ * the tap and everything on it stay there.  False (the case skips) when
+ * this process may not make one.
+ */
+static bool own_netns(void)
+{
+    static int state = -1;
+
+    if (state < 0) {
+        state = unshare(CLONE_NEWNET) == 0;
+    }
+    return state;
+}
+
+/* A tap that takes virtio-net headers, up, and a packet socket on it. */
+static bool tap_open(Tap *t)
+{
+    struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR };
+    struct sockaddr_ll sll = {
+        .sll_family = AF_PACKET,
+        .sll_protocol = htons(ETH_P_ALL),
+    };
+    struct timeval tv = { .tv_sec = 10 };
+    int one = 1, s;
+
+    t->fd = own_netns() ? open("/dev/net/tun", O_RDWR) : -1;
+    if (t->fd < 0) {
+        g_test_skip("no network namespace with a tap (needs root)");
+        return false;
+    }
+    pstrcpy(ifr.ifr_name, IFNAMSIZ, TAP_NAME);
+    g_assert_cmpint(ioctl(t->fd, TUNSETIFF, &ifr), ==, 0);
+    s = socket(AF_INET, SOCK_DGRAM, 0);
+    g_assert_cmpint(s, >=, 0);
+    g_assert_cmpint(ioctl(s, SIOCGIFFLAGS, &ifr), ==, 0);
+    ifr.ifr_flags |= IFF_UP;
+    g_assert_cmpint(ioctl(s, SIOCSIFFLAGS, &ifr), ==, 0);
+    g_assert_cmpint(ioctl(s, SIOCGIFINDEX, &ifr), ==, 0);
+    close(s);
+    t->pkt = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+    g_assert_cmpint(t->pkt, >=, 0);
+    g_assert_cmpint(setsockopt(t->pkt, SOL_PACKET, PACKET_VNET_HDR, &one,
+                               sizeof(one)), ==, 0);
+    g_assert_cmpint(setsockopt(t->pkt, SOL_SOCKET, SO_RCVTIMEO, &tv,
+                               sizeof(tv)), ==, 0);
+    sll.sll_ifindex = ifr.ifr_ifindex;
+    g_assert_cmpint(bind(t->pkt, (struct sockaddr *)&sll, sizeof(sll)), ==,
+                    0);
+    return true;
+}
+
+/* Boot on the tap (vnet-hdr=@dev) and bring the device up with @features. */
+static Ctx *tap_start_with(Tap *t, const char *dev, uint64_t features)
+{
+    g_autofree char *netdev = g_strdup_printf("tap,fd=%d",
+                                              t->fd);
+    g_autofree char *extra = g_strdup_printf(
+        "-global splitnet.vnet-hdr=%s", dev);
+    Ctx *c = boot_on(netdev, extra);
+
+    close(t->fd);
+    qsplitnet_bringup(&c->d, 64, features);
+    return c;
+}
+
+/* A tap and the device on it, or NULL when the case skips. */
+static Ctx *tap_boot(Tap *t, const char *dev, uint64_t features)
+{
+    return tap_open(t) ? tap_start_with(t, dev, features) : NULL;
+}
+
+static void tap_stop(Ctx *c, Tap *t)
+{
+    stop(c);
+    close(t->pkt);
+}
+
+/*
+ * The next frame the device sent, as the host kernel received it: its
+ * virtio-net header in @vh, the frame in @buf.  Frames the kernel itself
+ * sends on the tap (IPv6 neighbour discovery...) are skipped.
+ */
+static size_t tap_recv(Tap *t, struct virtio_net_hdr *vh, uint8_t *buf)
+{
+    static uint8_t pkt[VNET_HLEN + 64 * KiB];
+    struct sockaddr_ll from;
+    socklen_t fl;
+    ssize_t n;
+
+    for (;;) {
+        fl = sizeof(from);
+        n = recvfrom(t->pkt, pkt, sizeof(pkt), 0, (struct sockaddr *)&from,
+                     &fl);
+        g_assert_cmpint(n, >=, VNET_HLEN + 14);
+        if (from.sll_pkttype != PACKET_OUTGOING &&
+            !memcmp(pkt + VNET_HLEN + 6, src_mac, 6)) {
+            break;
+        }
+    }
+    memcpy(vh, pkt, VNET_HLEN);
+    memcpy(buf, pkt + VNET_HLEN, n - VNET_HLEN);
+    return n - VNET_HLEN;
+}
+
+static void check_vnet_hdr(const struct virtio_net_hdr *vh, uint8_t flags,
+                           uint8_t gso_type, uint16_t gso_size,
+                           uint16_t start, uint16_t off)
+{
+    g_assert_cmphex(vh->flags, ==, flags);
+    g_assert_cmphex(vh->gso_type, ==, gso_type);
+    g_assert_cmpuint(vh->gso_size, ==, gso_size);
+    if (flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
+        g_assert_cmpuint(vh->csum_start, ==, start);
+        g_assert_cmpuint(vh->csum_offset, ==, off);
+    }
+}
+
+static void check_bytes(const uint8_t *got, size_t len, const uint8_t *want,
+                        size_t want_len)
+{
+    size_t k = 0;
+
+    g_assert_cmpuint(len, ==, want_len);
+    while (k < len && got[k] == want[k]) {
+        k++;
+    }
+    if (k < len) {
+        g_test_message("frame of %zu bytes differs at byte %zu: got 0x%02x, "
+                       "want 0x%02x", len, k, got[k], want[k]);
+        g_assert_not_reached();
+    }
+}
+
+/*
+ * A TSO frame reaches the tap whole.  The guest's head has a zero IP
+ * length, a stale IP checksum and no TCP pseudo-header sum: the device
+ * must put in those of the whole frame (what pkt_build() computes).
+ */
+static void vnet_tso(Pkt *p, unsigned mss, uint8_t gso_type)
+{
+    struct splitnet_tx_desc d = tso_desc(p, mss);
+    uint8_t *buf = g_malloc(64 * KiB), *ip, *bad;
+    struct virtio_net_hdr vh;
+    Posted po;
+    Ctx *c;
+    Tap t;
+    size_t n;
+
+    c = tap_boot(&t, "on", ALL_OFFLOADS);
+    if (!c) {
+        return;
+    }
+    pkt_build(p);
+    bad = g_memdup2(p->bytes, p->len);
+    ip = bad + p->l3;
+    put16(ip + (p->v6 ? 4 : 2), 0);
+    put16(bad + p->l4 + 16, 0xbeef);
+    if (!p->v6) {
+        put16(ip + 10, 0x1234);
+    }
+    memcpy(p->bytes, bad, p->hdr_len);
+    g_free(bad);
+    post(c, &po, p, p->hdr_len, &d, NULL);
+    pkt_build(p);
+    send_and_wait(c);
+    n = tap_recv(&t, &vh, buf);
+    check_vnet_hdr(&vh, VIRTIO_NET_HDR_F_NEEDS_CSUM, gso_type, mss, p->l4, 16);
+    check_bytes(buf, n, p->bytes, p->len);
+    check_untouched(c, &po);
+    g_assert_cmpuint(txstat(c, SPLITNET_STAT_TX_GSO_PASS), ==, 1);
+    g_assert_cmpuint(txstat(c, SPLITNET_STAT_TX_TSO), ==, 0);
+    g_assert_cmpuint(txstat(c, SPLITNET_STAT_TX_TSO_SEGS), ==, 0);
+    g_assert_cmpuint(txstat(c, SPLITNET_STAT_FRAMES), ==, 1);
+    g_assert_cmpuint(txstat(c, SPLITNET_STAT_BYTES), ==, p->len);
+    g_assert_cmpuint(txstat(c, SPLITNET_STAT_ERRORS), ==, 0);
+    g_free(p->bytes);
+    g_free(buf);
+    tap_stop(c, &t);
+}
+
+static void test_vnet_tso4(void)
+{
+    Pkt p = { .payload = 46 * 1400 + 17, .ip_opts = 8, .tcp_opts = 12,
+              .tcp_flags = TCP_ACK | TCP_PSH, .seed = 70 };
+
+    vnet_tso(&p, 1400, VIRTIO_NET_HDR_GSO_TCPV4);
+}
+
+static void test_vnet_tso6_ecn(void)
+{
+    Pkt p = { .v6 = true, .payload = 5000, .tcp_flags = TCP_ACK | TCP_CWR,
+              .seed = 71 };
+
+    vnet_tso(&p, 1000, VIRTIO_NET_HDR_GSO_TCPV6 | VIRTIO_NET_HDR_GSO_ECN);
+}
+
+/*
+ * A checksum request reaches the tap as NEEDS_CSUM, the frame as the
+ * guest made it (the pseudo-header sum still in the field); a frame
+ * without a request gets a header of zeroes.
+ */
+static void test_vnet_csum_plain(void)
+{
+    struct splitnet_tx_desc d = {
+        .flags = SPLITNET_TXD_CSUM, .csum_start = 34, .csum_offset = 16,
+    };
+    struct splitnet_tx_desc none = { 0 };
+    Pkt p = { .payload = 1000, .tcp_flags = TCP_ACK, .seed = 72 };
+    uint8_t *buf = g_malloc(64 * KiB);
+    struct virtio_net_hdr vh;
+    Posted po;
+    Ctx *c;
+    Tap t;
+    size_t n;
+
+    c = tap_boot(&t, "on", ALL_OFFLOADS);
+    if (!c) {
+        return;
+    }
+    pkt_build(&p);
+    post(c, &po, &p, p.hdr_len, &d, NULL);
+    send_and_wait(c);
+    n = tap_recv(&t, &vh, buf);
+    check_vnet_hdr(&vh, VIRTIO_NET_HDR_F_NEEDS_CSUM, 0, 0, 34, 16);
+    check_bytes(buf, n, p.bytes, p.len);
+    check_untouched(c, &po);
+    post(c, &po, &p, 40, &none, NULL);
+    send_and_wait(c);
+    n = tap_recv(&t, &vh, buf);
+    check_vnet_hdr(&vh, 0, 0, 0, 0, 0);
+    check_bytes(buf, n, p.bytes, p.len);
+    check_untouched(c, &po);
+    g_assert_cmpuint(txstat(c, SPLITNET_STAT_TX_CSUM_PASS), ==, 1);
+    g_assert_cmpuint(txstat(c, SPLITNET_STAT_TX_CSUM), ==, 0);
+    g_assert_cmpuint(txstat(c, SPLITNET_STAT_FRAMES), ==, 2);
+    g_free(p.bytes);
+    g_free(buf);
+    tap_stop(c, &t);
+}
+
+/* vnet-hdr=off: on the same tap, the device segments itself. */
+static void test_vnet_off(void)
+{
+    Pkt p = { .payload = 3 * 1448 + 5, .tcp_flags = TCP_ACK | TCP_FIN,
+              .seed = 73 };
+    struct splitnet_tx_desc d = tso_desc(&p, 1448);
+    uint8_t *segs[4], *buf = g_malloc(64 * KiB);
+    struct virtio_net_hdr vh;
+    size_t lens[4], n;
+    unsigned i;
+    Posted po;
+    Ctx *c;
+    Tap t;
+
+    c = tap_boot(&t, "off", ALL_OFFLOADS);
+    if (!c) {
+        return;
+    }
+    pkt_build(&p);
+    g_assert_cmpuint(segment(&p, 1448, segs, lens), ==, 4);
+    post(c, &po, &p, p.hdr_len, &d, NULL);
+    send_and_wait(c);
+    for (i = 0; i < 4; i++) {
+        n = tap_recv(&t, &vh, buf);
+        check_vnet_hdr(&vh, 0, 0, 0, 0, 0);
+        check_bytes(buf, n, segs[i], lens[i]);
+        g_free(segs[i]);
+    }
+    check_untouched(c, &po);
+    g_assert_cmpuint(txstat(c, SPLITNET_STAT_TX_GSO_PASS), ==, 0);
+    g_assert_cmpuint(txstat(c, SPLITNET_STAT_TX_TSO_SEGS), ==, 4);
+    g_free(p.bytes);
+    g_free(buf);
+    tap_stop(c, &t);
+}
+
+/* Frames from the tap come with a header: the guest gets what follows. */
+static void test_vnet_rx(void)
+{
+    static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+    uint8_t frame[VNET_HLEN + 300] = { 0 }, *f = frame + VNET_HLEN;
+    uint8_t got[300];
+    struct splitnet_rx_desc rd;
+    uint64_t area;
+    Ctx *c;
+    Tap t;
+    int i;
+
+    c = tap_boot(&t, "on", ALL_OFFLOADS);
+    if (!c) {
+        return;
+    }
+    area = guest_alloc(&c->qs->alloc, 2048);
+    qsplitnet_rx_post(&c->d, area, 2048);
+    qsplitnet_kick(&c->d, &c->d.rxq);
+    memcpy(f, bcast, 6);
+    memcpy(f + 6, dst_mac, 6);
+    put16(f + 12, 0x88b5);      /* local experimental EtherType */
+    for (i = 14; i < 300; i++) {
+        f[i] = i * 13;
+    }
+    g_assert_cmpint(send(t.pkt, frame, sizeof(frame), 0), ==, sizeof(frame));
+    g_assert(qsplitnet_wait_cons(&c->d, SPLITNET_RXQ(0), 1));
+    qsplitnet_rx_read_desc(&c->d, 0, &rd);
+    g_assert_cmpuint(rd.flags, ==, SPLITNET_RXD_EOP);
+    qtest_memread(c->qts, area, got, rd.len);
+    check_bytes(got, rd.len, f, 300);
+    tap_stop(c, &t);
+}
+
+/*
+ * The host kernel hands the device a large TCP segment with a partial
+ * checksum (a packet socket sends one through the tap): with RX_CSUM and
+ * RX_GSO the frame arrives whole in consecutive buffers, its first
+ * descriptor carrying NEEDS_CSUM, the checksum position and the GSO type
+ * and size, byte for byte as sent.
+ */
+static void test_vnet_rx_gso(void)
+{
+    Pkt p = { .payload = 9000, .tcp_flags = TCP_ACK | TCP_CWR, .seed = 74 };
+    struct virtio_net_hdr vh = {
+        .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+        .gso_type = VIRTIO_NET_HDR_GSO_TCPV4 | VIRTIO_NET_HDR_GSO_ECN,
+        .gso_size = 1448,
+        .csum_start = 34,
+        .csum_offset = 16,
+    };
+    struct splitnet_rx_desc rd;
+    uint8_t *frame, *got;
+    uint32_t off = 0, i;
+    uint64_t area;
+    Ctx *c;
+    Tap t;
+
+    c = tap_boot(&t, "on", ALL_OFFLOADS | SPLITNET_F_RX_CSUM |
+                 SPLITNET_F_RX_GSO);
+    if (!c) {
+        return;
+    }
+    area = guest_alloc(&c->qs->alloc, 8 * 2048);
+    for (i = 0; i < 8; i++) {
+        qsplitnet_rx_post(&c->d, area + i * 2048, 2048);
+    }
+    qsplitnet_kick(&c->d, &c->d.rxq);
+    pkt_build(&p);
+    memcpy(p.bytes, src_mac, 6);        /* to the device */
+    memcpy(p.bytes + 6, dst_mac, 6);
+    vh.hdr_len = p.hdr_len;
+    frame = g_malloc(VNET_HLEN + p.len);
+    memcpy(frame, &vh, VNET_HLEN);
+    memcpy(frame + VNET_HLEN, p.bytes, p.len);
+    g_assert_cmpint(send(t.pkt, frame, VNET_HLEN + p.len, 0), ==,
+                    VNET_HLEN + p.len);
+    g_assert(qsplitnet_wait_cons(&c->d, SPLITNET_RXQ(0), 5));
+    got = g_malloc(p.len);
+    for (i = 0; i < 5; i++) {
+        qsplitnet_rx_read_desc(&c->d, i, &rd);
+        g_assert_cmpuint(rd.len, ==, MIN(2048, p.len - off));
+        qtest_memread(c->qts, area + i * 2048, got + off, rd.len);
+        off += rd.len;
+        if (i) {
+            g_assert_cmphex(rd.flags, ==, i == 4 ? SPLITNET_RXD_EOP : 0);
+            g_assert_cmpuint(rd.csum_start | rd.csum_offset | rd.gso_size,
+                             ==, 0);
+            continue;
+        }
+        g_assert_cmphex(rd.flags, ==, SPLITNET_RXD_NEEDS_CSUM |
+                        SPLITNET_RXD_GSO_TCPV4 | SPLITNET_RXD_GSO_ECN);
+        g_assert_cmpuint(rd.csum_start, ==, 34);
+        g_assert_cmpuint(rd.csum_offset, ==, 16);
+        g_assert_cmpuint(rd.gso_size, ==, 1448);
+    }
+    check_bytes(got, off, p.bytes, p.len);
+    g_assert_cmpuint(qsplitnet_stat(&c->d, SPLITNET_RXQ(0),
+                                    SPLITNET_STAT_RX_GSO), ==, 1);
+    g_assert_cmpuint(qsplitnet_stat(&c->d, SPLITNET_RXQ(0),
+                                    SPLITNET_STAT_RX_CSUM), ==, 1);
+    g_free(p.bytes);
+    g_free(frame);
+    g_free(got);
+    tap_stop(c, &t);
+}
+#endif
+
 int main(int argc, char **argv)
 {
     static const struct {
@@ -1004,6 +1460,15 @@ int main(int argc, char **argv)
         { "err/not-negotiated", test_not_negotiated },
         { "stats/qom", test_qom_stats },
         { "migration", test_migration },
+        { "migration-refused", test_migration_refused },
+#ifdef CONFIG_LINUX
+        { "vnet/tso4", test_vnet_tso4 },
+        { "vnet/tso6-ecn", test_vnet_tso6_ecn },
+        { "vnet/csum-plain", test_vnet_csum_plain },
+        { "vnet/off", test_vnet_off },
+        { "vnet/rx", test_vnet_rx },
+        { "vnet/rx-gso", test_vnet_rx_gso },
+#endif
     };
     g_autofree char *path = NULL;
     int i;

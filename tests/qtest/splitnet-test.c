@@ -30,6 +30,10 @@
 #define FRAME_MAX       (16 * KiB)
 #define TXQ             SPLITNET_TXQ(0)
 #define RXQ             SPLITNET_RXQ(0)
+/* What the device offers with its default properties (ABI 1.2). */
+#define DEV_FEATURES    (SPLITNET_F_EVENT_IDX | SPLITNET_F_TX_CSUM | \
+                         SPLITNET_F_TSO4 | SPLITNET_F_TSO6 | \
+                         SPLITNET_F_RX_CSUM | SPLITNET_F_RX_GSO)
 #define ETH_HLEN        14
 #define VEC_CONFIG      0
 #define VEC_TX          1
@@ -236,7 +240,8 @@ static int rx_check(Ctx *c, const RxBufs *b, uint32_t idx,
         g_assert_cmpuint(desc.len, ==, chunk);
         g_assert_cmphex(desc.flags, ==,
                         off + chunk == len ? SPLITNET_RXD_EOP : 0);
-        g_assert_cmphex(desc.vlan_tci | desc.csum | desc.hash, ==, 0);
+        g_assert_cmphex(desc.vlan_tci | desc.csum_start | desc.hash |
+                        desc.csum_offset | desc.gso_size, ==, 0);
         qtest_memread(c->qts, desc.addr, buf, chunk);
         g_assert(memcmp(buf, frame + off, chunk) == 0);
         off += chunk;
@@ -373,10 +378,9 @@ static void test_regs_identity(void)
     Ctx *c = start(NULL);
 
     g_assert_cmphex(rd(c, SPLITNET_REG_MAGIC), ==, 0x544e5053);
-    g_assert_cmphex(rd(c, SPLITNET_REG_VERSION), ==, 0x00010001);
+    g_assert_cmphex(rd(c, SPLITNET_REG_VERSION), ==, 0x00010002);
     g_assert_cmphex(qsplitnet_readq(&c->d, SPLITNET_REG_DEV_FEATURES), ==,
-                    SPLITNET_F_EVENT_IDX | SPLITNET_F_TX_CSUM |
-                    SPLITNET_F_TSO4 | SPLITNET_F_TSO6);
+                    DEV_FEATURES);
     g_assert_cmpuint(rd(c, SPLITNET_REG_MAX_QUEUE_PAIRS), ==, 1);
     g_assert_cmpuint(rd(c, SPLITNET_REG_NUM_VECTORS), ==,
                      1 + 2 * rd(c, SPLITNET_REG_MAX_QUEUE_PAIRS));
@@ -545,8 +549,7 @@ static void test_regs_access64(void)
     g_assert_cmphex(qpci_io_readq(c->pdev, bar, off), ==,
                     0x2222222211111111ull);
     g_assert_cmphex(qpci_io_readq(c->pdev, bar, SPLITNET_REG_DEV_FEATURES),
-                    ==, SPLITNET_F_EVENT_IDX | SPLITNET_F_TX_CSUM |
-                    SPLITNET_F_TSO4 | SPLITNET_F_TSO6);
+                    ==, DEV_FEATURES);
     qpci_io_writeq(c->pdev, bar, SPLITNET_QUEUE_REGS(TXQ) +
                    SPLITNET_Q_RING_BASE, 0x100000040ull);
     g_assert_cmphex(qsplitnet_readq(&c->d, SPLITNET_QUEUE_REGS(TXQ) +
@@ -561,9 +564,8 @@ static void test_regs_features(void)
     /* Bits not offered are dropped. */
     qsplitnet_writeq(&c->d, SPLITNET_REG_DRV_FEATURES, ~0ull);
     g_assert_cmphex(qsplitnet_readq(&c->d, SPLITNET_REG_DRV_FEATURES), ==,
-                    SPLITNET_F_EVENT_IDX | SPLITNET_F_TX_CSUM |
-                    SPLITNET_F_TSO4 | SPLITNET_F_TSO6);
-    qsplitnet_writeq(&c->d, SPLITNET_REG_DRV_FEATURES, SPLITNET_F_RX_CSUM);
+                    DEV_FEATURES);
+    qsplitnet_writeq(&c->d, SPLITNET_REG_DRV_FEATURES, SPLITNET_F_VLAN);
     g_assert_cmphex(qsplitnet_readq(&c->d, SPLITNET_REG_DRV_FEATURES), ==,
                     0);
 
@@ -666,8 +668,7 @@ static void test_regs_bad_access(void)
     g_assert_cmpuint(rd(c, SPLITNET_REG_TX_SLOT_SIZE), ==, 128);
     g_assert_cmpuint(rd(c, SPLITNET_REG_NUM_VECTORS), ==, 3);
     g_assert_cmphex(qsplitnet_readq(&c->d, SPLITNET_REG_DEV_FEATURES), ==,
-                    SPLITNET_F_EVENT_IDX | SPLITNET_F_TX_CSUM |
-                    SPLITNET_F_TSO4 | SPLITNET_F_TSO6);
+                    DEV_FEATURES);
     g_assert_cmphex(rd(c, SPLITNET_REG_STATUS), ==, SPLITNET_STATUS_LINK_UP);
     g_assert_cmphex(rd(c, SPLITNET_REG_ERROR), ==, 0);
 

@@ -25,7 +25,7 @@
 
 #define SPLITNET_MAGIC                  0x544e5053      /* "SPNT" */
 #define SPLITNET_VERSION_MAJOR          1
-#define SPLITNET_VERSION_MINOR          1
+#define SPLITNET_VERSION_MINOR          2
 #define SPLITNET_VERSION                ((SPLITNET_VERSION_MAJOR << 16) | \
                                          SPLITNET_VERSION_MINOR)
 
@@ -107,9 +107,10 @@
 #define SPLITNET_F_TX_CSUM              (1ull << 1) /* TXD_CSUM (1.1) */
 #define SPLITNET_F_TSO4                 (1ull << 2) /* TXD_TSO, GSO_TCPV4 (1.1) */
 #define SPLITNET_F_TSO6                 (1ull << 3) /* TXD_TSO, GSO_TCPV6 (1.1) */
-#define SPLITNET_F_RX_CSUM              (1ull << 4) /* reserved */
+#define SPLITNET_F_RX_CSUM              (1ull << 4) /* RXD_CSUM_OK, NEEDS_CSUM (1.2) */
 #define SPLITNET_F_VLAN                 (1ull << 5) /* reserved */
 #define SPLITNET_F_MQ                   (1ull << 6) /* reserved: RSS */
+#define SPLITNET_F_RX_GSO               (1ull << 7) /* RXD_GSO_*: large frames (1.2) */
 
 /*
  * Queues.  Queue q = 2 * pair is the TX queue of a pair, q = 2 * pair + 1
@@ -151,10 +152,15 @@
 #define SPLITNET_STAT_TX_CSUM           10  /* frames checksummed (1.1) */
 #define SPLITNET_STAT_TX_TSO            11  /* TSO frames segmented (1.1) */
 #define SPLITNET_STAT_TX_TSO_SEGS       12  /* segments they became (1.1) */
+#define SPLITNET_STAT_TX_GSO_PASS       13  /* TSO frames passed whole (1.2) */
+#define SPLITNET_STAT_TX_CSUM_PASS      14  /* TXD_CSUM passed on (1.2) */
 #define SPLITNET_STAT_RX_NO_BUFFER      6   /* waits for posted buffers */
 #define SPLITNET_STAT_RX_FILTERED       7   /* dropped by RX_FILTER */
 #define SPLITNET_STAT_RX_OVERSIZE       8   /* dropped: larger than ring */
-#define SPLITNET_NUM_STATS              13
+#define SPLITNET_STAT_RX_CSUM           9   /* with a checksum status (1.2) */
+#define SPLITNET_STAT_RX_GSO            10  /* large frames, whole (1.2) */
+#define SPLITNET_STAT_RX_OFFLOAD_DROP   11  /* offload not accepted (1.2) */
+#define SPLITNET_NUM_STATS              15
 
 /*
  * Status block: an array of (2 * MAX_QUEUE_PAIRS) entries at STATUS_BASE,
@@ -251,6 +257,14 @@ struct splitnet_tx_desc {
  * through prod; the device writes a received frame into one or more
  * consecutive buffers, writes len and flags back into each descriptor it
  * used (SPLITNET_RXD_EOP on the last), then advances cons past them.
+ *
+ * With F_RX_CSUM the first descriptor of a frame also says what is known
+ * of its checksum: RXD_CSUM_OK (verified), or RXD_NEEDS_CSUM with
+ * csum_start and csum_offset (partial, as TXD_CSUM: the sum from
+ * csum_start to the end is still to be stored at csum_start +
+ * csum_offset).  With F_RX_GSO a frame may be a large TCP segment, marked
+ * RXD_GSO_TCPV4 or RXD_GSO_TCPV6 (and RXD_GSO_ECN), always with
+ * RXD_NEEDS_CSUM, to be cut at gso_size.
  */
 struct splitnet_rx_desc {
 	uint64_t addr;          /* driver: buffer address */
@@ -261,16 +275,21 @@ struct splitnet_rx_desc {
 	uint16_t len;           /* bytes written to this buffer */
 	uint16_t flags;         /* SPLITNET_RXD_* */
 	uint16_t vlan_tci;      /* F_VLAN: stripped tag */
-	uint16_t csum;          /* F_RX_CSUM: reserved */
+	uint16_t csum_start;    /* F_RX_CSUM: with RXD_NEEDS_CSUM */
 	uint32_t hash;          /* F_MQ: RSS hash */
-	uint32_t reserved2;
+	uint16_t csum_offset;   /* F_RX_CSUM: with RXD_NEEDS_CSUM */
+	uint16_t gso_size;      /* F_RX_GSO: with RXD_GSO_* */
 };
 
 #define SPLITNET_RX_DESC_SIZE           32
 #define SPLITNET_RXD_EOP                (1u << 0)   /* last buffer of frame */
-#define SPLITNET_RXD_CSUM_OK            (1u << 1)   /* F_RX_CSUM */
+#define SPLITNET_RXD_CSUM_OK            (1u << 1)   /* F_RX_CSUM: verified */
 #define SPLITNET_RXD_VLAN               (1u << 2)   /* F_VLAN */
 #define SPLITNET_RXD_HASH               (1u << 3)   /* F_MQ */
+#define SPLITNET_RXD_NEEDS_CSUM         (1u << 4)   /* F_RX_CSUM: partial */
+#define SPLITNET_RXD_GSO_TCPV4          (1u << 5)   /* F_RX_GSO */
+#define SPLITNET_RXD_GSO_TCPV6          (1u << 6)   /* F_RX_GSO */
+#define SPLITNET_RXD_GSO_ECN            (1u << 7)   /* F_RX_GSO: CWR set */
 
 #define SPLITNET_RING_SIZE_MIN          8
 #define SPLITNET_RING_ALIGN             64

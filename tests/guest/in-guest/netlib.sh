@@ -173,6 +173,18 @@ tx_report() {
             printf "ratio=%.2f%% avg_frame=%.0f", b ? 100 * h / b : 0, f ? b / f : 0 }')"
 }
 
+# counters_snap NAME...: remember these ethtool -S counters of NET_IF;
+# counters_delta NAME: how much one has grown since.
+counters_snap() {
+    local k
+    for k in "$@"; do
+        eval "SNAP_$k=$(stat "$NET_IF" "$k")"
+    done
+}
+counters_delta() {
+    eval "echo \$(($(stat "$NET_IF" "$1") - SNAP_$1))"
+}
+
 # show_stats IF: ethtool -S IF into the log.
 show_stats() {
     ethtool -S "$1" | sed 's/^ */guest: ethtool -S: /'
@@ -212,6 +224,18 @@ recv_wait() {
     log "sha256 $what received $got"
     [ "$got" = "$want" ] || fail "$what: received sha256 $got, sent $want"
     log "$what: sha256 matches"
+}
+
+# http_serve TAG: serve /tmp/www to one connection on port 5002 with busybox
+# httpd (sendfile: large writes, so the stack builds TSO frames); `ready
+# TAG` once it listens, returns when the transfer is done.
+http_serve() {
+    local pid
+    nc -l -p 5002 -e busybox httpd -i -h /tmp/www &
+    pid=$!
+    wait_listen 5002
+    ready "$1"
+    wait "$pid" || fail "$1: httpd serving /tmp/www failed"
 }
 
 # serve_start PORT FILE: send FILE to the first connection on PORT, in the

@@ -88,19 +88,12 @@ for r in ${ROUNDS:?}; do
     [ "$r" = on ] || ethtool -K "$NET_IF" $(round_off "$r") ||
         fail "ethtool -K $NET_IF $(round_off "$r") failed"
     log "round $r: $(ethtool -k "$NET_IF" | grep -E 'tx-checksum-ip-generic|segmentation' | tr -s '\t\n ' ' ')"
-    c0=$(stat "$NET_IF" tx_csum_frames)
-    t0=$(stat "$NET_IF" tx_tso_frames)
-    s0=$(stat "$NET_IF" tx_tso_segments)
-    e0=$(stat "$NET_IF" tx_errors)
-    nc -l -p 5002 -e busybox httpd -i -h /tmp/www &
-    pid=$!
-    wait_listen 5002
-    ready "g2h-$r"
-    wait "$pid" || fail "$r: httpd serving /tmp/www/tx.bin failed"
-    csum=$(($(stat "$NET_IF" tx_csum_frames) - c0))
-    tso=$(($(stat "$NET_IF" tx_tso_frames) - t0))
-    segs=$(($(stat "$NET_IF" tx_tso_segments) - s0))
-    errs=$(($(stat "$NET_IF" tx_errors) - e0))
+    counters_snap tx_csum_frames tx_tso_frames tx_tso_segments tx_errors
+    http_serve "g2h-$r"
+    csum=$(counters_delta tx_csum_frames)
+    tso=$(counters_delta tx_tso_frames)
+    segs=$(counters_delta tx_tso_segments)
+    errs=$(counters_delta tx_errors)
     log "offloads $r: csum_frames=$csum tso_frames=$tso tso_segments=$segs errors=$errs"
     [ "$errs" = 0 ] || fail "$r: $errs TX errors"
     check_round "$r" "$csum" "$tso" "$segs"

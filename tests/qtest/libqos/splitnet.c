@@ -364,8 +364,10 @@ void qsplitnet_rx_read_desc(QSplitnet *d, uint32_t idx,
     desc->len = le16_to_cpu(desc->len);
     desc->flags = le16_to_cpu(desc->flags);
     desc->vlan_tci = le16_to_cpu(desc->vlan_tci);
-    desc->csum = le16_to_cpu(desc->csum);
+    desc->csum_start = le16_to_cpu(desc->csum_start);
     desc->hash = le32_to_cpu(desc->hash);
+    desc->csum_offset = le16_to_cpu(desc->csum_offset);
+    desc->gso_size = le16_to_cpu(desc->gso_size);
 }
 
 /* Interrupts */
