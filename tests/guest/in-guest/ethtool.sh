@@ -78,5 +78,5 @@ for f in rx-vlan-offload tx-vlan-offload ntuple-filters receive-hashing \
          tx-checksum-ipv4 tx-checksum-sctp; do
     expect_feature "$f" "off [fixed]"
 done
-log "features: $(echo "$KOUT" | awk '$2 == "on" { printf "%s ", $1 }')"
+log "features: $(echo "$KOUT" | awk '$2 == "on" { sub(/:$/, "", $1); printf "%s ", $1 }')"
 kernel_clean
