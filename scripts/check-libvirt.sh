@@ -16,14 +16,16 @@
 #      10.0.2.2 and cannot connect out (a listener on 127.0.0.1 in the
 #      namespace sees nothing); `virsh domxml-to-native qemu-argv` shows the
 #      command line libvirt makes of it
-#   3. <interface type='network'> on libvirt's default NAT network (under
-#      the name splitnet-nat: bridge virbr0, 192.168.122.1/24, dnsmasq):
-#      net-define, net-start; the guest gets a lease from libvirt's dnsmasq
-#      (also in `virsh net-dhcp-leases`), pings 192.168.122.1 and serves 8
-#      MiB of random data that the host side, in the namespace, reads from
-#      the leased address and checks by sha256
-#   4. every domain destroyed and undefined, the network destroyed and
-#      undefined, the daemons stopped, the namespace deleted
+#   3. <interface type='network'> on libvirt's default NAT network (bridge
+#      virbr0, 192.168.122.1/24, dnsmasq; libvirt's own "default", or
+#      docs/libvirt/splitnet-network.xml net-defined where there is none):
+#      net-start; the guest gets a lease from libvirt's dnsmasq (also in
+#      `virsh net-dhcp-leases`), pings the bridge's address and serves 8 MiB
+#      of random data that the host side, in the namespace, reads from the
+#      leased address and checks by sha256
+#   4. every domain destroyed and undefined, the network destroyed (and
+#      undefined if the test defined it), the daemons stopped, the
+#      namespace deleted
 #
 # Output in build/check-libvirt/{user,net}/ (console.log, domain.xml,
 # qemu-argv.txt) and build/check-libvirt/virsh.log (the virsh session).
@@ -51,8 +53,7 @@ esac
 OUT=$SPLITNET_BUILD/check-libvirt
 TIMEOUT=${SPLITNET_LIBVIRT_TIMEOUT:-300}
 NETXML=$TOP/docs/libvirt/splitnet-network.xml
-NET=splitnet-nat
-GATEWAY=192.168.122.1
+NET=default
 MIB=8
 N=0
 FAILED=0
@@ -91,7 +92,7 @@ finish() {
     ok "$left" "cleanup: domains and network undefined, daemons stopped, namespace $LV_NETNS gone"
     echo "# check-libvirt: $((SECONDS - T0)) s; virsh session in ${OUT#"$TOP"/}/virsh.log"
     echo "$((N - FAILED)) passed, $FAILED failed"
-    LV_DOMAINS=() LV_NETWORKS=() LV_PIDS=() LV_NETNS=
+    LV_DOMAINS=() LV_NETWORKS=() LV_NETWORKS_DEFINED=() LV_PIDS=() LV_NETNS=
     [ "$FAILED" = 0 ]
 }
 trap 'say "interrupted"; exit 130' INT TERM
@@ -106,7 +107,6 @@ for p in libvirt-clients dnsmasq-base nftables; do
 done
 lv_stage "$OUT/user" libvirt-user.sh
 lv_stage "$OUT/net" libvirt-net.sh
-printf 'GATEWAY=%s\nMIB=%s\n' "$GATEWAY" "$MIB" > "$OUT/net/env"
 lv_fill "$OUT/user" splitnet-check-user libvirt-user
 lv_fill "$OUT/net" splitnet-check-net libvirt-net
 # The network case: a tap on the NAT network's bridge instead of slirp, so
@@ -134,7 +134,8 @@ lv_probe_start "$OUT/user"
 LV_DOMAINS+=("$dom")
 v define "$OUT/user/domain.xml" && v start --paused "$dom" && rc=0 || rc=$?
 ok "$rc" "user: virsh define and start --paused $dom"
-net=$(v qemu-monitor-command --hmp "$dom" 'info network' 2>&1 | tr -d '\r') || true
+v qemu-monitor-command --hmp "$dom" 'info network' || true
+net=$(tr -d '\r' < "$OUT/v.out")
 rc=0
 echo "$net" | grep -q 'type=user,.*restrict=on' || rc=1
 echo "$net" | grep 'type=user' | grep -vq 'restrict=on' && rc=1
@@ -148,11 +149,15 @@ ok "$rc" "user: the guest found 1af4:10f5, loaded splitnet.ko, got a DHCP lease,
     "$(tr -d '\r' < "$OUT/user/console.log" | grep -aE '^guest: (SPLITNET-DEVICE|splitnet at|dhcp:|ping|restrict)|udhcpc: lease')"
 hits=$(lv_probe_hits "$OUT/user")
 ok "$([ "$hits" = 0 ]; echo $?)" "user: the listener on 127.0.0.1:$PROBE_PORT in the namespace saw no connection ($hits)"
+# (domxml-to-native writes every interface as a tap, -netdev tap,fd=N, and
+# names it net0: it shows the devices, not the slirp backend)
 v domxml-to-native qemu-argv --xml "$OUT/user/domain.xml" && rc=0 || rc=$?
+echo >&2
 cp "$OUT/v.out" "$OUT/user/qemu-argv.txt"
 grep -q -- '"driver":"splitnet"' "$OUT/user/qemu-argv.txt" || rc=1
-grep -q -- '-netdev user,id=hostua-splitnet0' "$OUT/user/qemu-argv.txt" || rc=1
-ok "$rc" "user: virsh domxml-to-native qemu-argv has -netdev user and a splitnet -device"
+grep -q -- '-set netdev.hostua-splitnet0.restrict=on' "$OUT/user/qemu-argv.txt" || rc=1
+ok "$rc" "user: virsh domxml-to-native qemu-argv has the splitnet -device and the restrict=on line" \
+    "$(grep -o -- '-device [^ ]*"driver":"splitnet"[^ ]*' "$OUT/user/qemu-argv.txt")"
 v destroy "$dom" >/dev/null 2>&1 || true
 v undefine "$dom" && rc=0 || rc=$?
 ok "$rc" "user: virsh undefine $dom"
@@ -160,13 +165,27 @@ ok "$rc" "user: virsh undefine $dom"
 # --- 3. <interface type='network'> on a NAT network ------------------------------
 
 dom=splitnet-check-net
+rc=0
+if v net-info "$NET"; then
+    how="libvirt's own"
+else
+    how="net-defined from docs/libvirt/splitnet-network.xml:"
+    LV_NETWORKS_DEFINED+=("$NET")
+    v net-define "$NETXML" || rc=1
+fi
 LV_NETWORKS+=("$NET")
-v net-define "$NETXML" && v net-start "$NET" && rc=0 || rc=$?
-br=$(ip -n "$LV_NETNS" -o -4 addr show dev virbr0 2>/dev/null | awk '{ print $4 }')
+v net-dumpxml "$NET" || rc=1
+GATEWAY=$(sed -n "s/.*<ip address='\([0-9.]*\)'.*/\1/p" "$OUT/v.out" | head -n1)
+bridge=$(sed -n "s/.*<bridge name='\([^']*\)'.*/\1/p" "$OUT/v.out" | head -n1)
+v net-start "$NET" || rc=1
+br=$(ip -n "$LV_NETNS" -o -4 addr show dev "${bridge:-none}" 2>/dev/null | awk '{ print $4 }' || true)
 dns=$(pgrep -a dnsmasq | grep -F "/$NET.conf" | head -n1 || true)
-[ "$br" = "$GATEWAY/24" ] && [ -n "$dns" ] || rc=1
-ok "$rc" "network: net-define and net-start $NET: virbr0 $br in the namespace, dnsmasq runs" \
-    "$dns" "host's links: $(ip -o link | grep -c virbr0 || true) virbr0"
+[ -n "$GATEWAY" ] && [ "${br%/*}" = "$GATEWAY" ] && [ -n "$dns" ] || rc=1
+# the bridge must exist in the namespace only
+! ip link show dev "${bridge:-none}" >/dev/null 2>&1 || rc=1
+ok "$rc" "network: $how $NET started: bridge $bridge $br in the namespace (not on the host), dnsmasq runs" \
+    "$dns"
+printf 'GATEWAY=%s\nMIB=%s\n' "$GATEWAY" "$MIB" > "$OUT/net/env"
 LV_DOMAINS+=("$dom")
 v define "$OUT/net/domain.xml" && v start "$dom" && rc=0 || rc=$?
 ok "$rc" "network: virsh define and start $dom (interface type='network', source $NET)"
@@ -203,8 +222,15 @@ grep -aq 'SPLITNET-RESULT: PASS' "$OUT/net/console.log" || rc=1
 ok "$rc" "network: the guest got its lease from libvirt's dnsmasq, pinged $GATEWAY, served the data, kernel log clean" \
     "$(tr -d '\r' < "$OUT/net/console.log" | grep -aE '^guest: (splitnet at|dhcp:|ping|served|FAIL)|udhcpc: lease')"
 v destroy "$dom" >/dev/null 2>&1 || true
-v undefine "$dom" && v net-destroy "$NET" && v net-undefine "$NET" && rc=0 || rc=$?
-ok "$rc" "network: virsh undefine $dom, net-destroy and net-undefine $NET"
+v undefine "$dom" && v net-destroy "$NET" && rc=0 || rc=$?
+what="virsh undefine $dom, net-destroy $NET"
+LV_NETWORKS=()
+if [ "${#LV_NETWORKS_DEFINED[@]}" -gt 0 ]; then
+    v net-undefine "$NET" || rc=1
+    what+=", net-undefine $NET"
+    LV_NETWORKS_DEFINED=()
+fi
+ok "$rc" "network: $what"
 
 trap - EXIT
 finish

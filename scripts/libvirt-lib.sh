@@ -16,15 +16,17 @@
 #   lv_probe_start DIR          a listener on 127.0.0.1 in the namespace, for
 #                               the guest to fail to reach through slirp
 #   lv_wait_result DIR DOMAIN   until the guest prints SPLITNET-RESULT
-#   lv_cleanup                  destroys and undefines LV_DOMAINS and
-#                               LV_NETWORKS, stops the daemons, deletes the
-#                               namespace (an EXIT trap)
+#   lv_cleanup                  destroys and undefines LV_DOMAINS, destroys
+#                               LV_NETWORKS and undefines LV_NETWORKS_DEFINED,
+#                               stops the daemons, deletes the namespace (an
+#                               EXIT trap)
 
 VIRSH=(virsh -q -c qemu:///system)
 TEMPLATE=$SPLITNET_TOP/docs/libvirt/splitnet-domain.xml
 TIMEOUT=${SPLITNET_LIBVIRT_TIMEOUT:-120}
 LV_DOMAINS=()
 LV_NETWORKS=()
+LV_NETWORKS_DEFINED=()
 LV_PIDS=()
 LV_NETNS=
 
@@ -260,10 +262,10 @@ lv_cleanup() {
             say "domain $d destroyed and undefined"
     done
     for d in ${LV_NETWORKS[@]+"${LV_NETWORKS[@]}"}; do
-        "${VIRSH[@]}" net-info "$d" >/dev/null 2>&1 || continue
-        "${VIRSH[@]}" net-destroy "$d" >/dev/null 2>&1
-        "${VIRSH[@]}" net-undefine "$d" >/dev/null 2>&1 &&
-            say "network $d destroyed and undefined"
+        "${VIRSH[@]}" net-destroy "$d" >/dev/null 2>&1 && say "network $d destroyed"
+    done
+    for d in ${LV_NETWORKS_DEFINED[@]+"${LV_NETWORKS_DEFINED[@]}"}; do
+        "${VIRSH[@]}" net-undefine "$d" >/dev/null 2>&1 && say "network $d undefined"
     done
     for p in ${LV_PIDS[@]+"${LV_PIDS[@]}"}; do
         n=$(cat "/proc/$p/comm" 2>/dev/null) || continue
