@@ -195,7 +195,9 @@ while ! grep -aq 'SPLITNET-READY: serve' "$OUT/net/console.log" &&
     sleep 0.5
 done
 v net-dhcp-leases "$NET" || true
-ip=$(awk '$2 == "52:54:00:5e:00:02" { sub(/\/.*/, "", $5); print $5 }' "$OUT/v.out")
+# "DATE TIME MAC ipv4 ADDR/PREFIX HOSTNAME CLIENT-ID": the address after the MAC
+ip=$(awk -v m=52:54:00:5e:00:02 '{ for (i = 1; i < NF - 1; i++) if ($i == m) {
+         a = $(i + 2); sub(/\/.*/, "", a); print a; exit } }' "$OUT/v.out")
 gsum=$(tr -d '\r' < "$OUT/net/console.log" | sed -n 's|^guest: made /tmp/tx.bin: .*sha256 ||p')
 ok "$([ -n "$ip" ] && [ -n "$gsum" ]; echo $?)" "network: virsh net-dhcp-leases lists the guest ($ip), which made $MIB MiB (sha256 ${gsum:-none})"
 got=
