@@ -10,6 +10,7 @@
 #
 # Environment: GATEWAY (the bridge's address), MIB (default 8).
 
+# shellcheck source=tests/guest/in-guest/netlib.sh
 . /run/splitnet/files/netlib.sh
 MIB=${MIB:-8}
 splitnet_up

@@ -6,6 +6,7 @@
 # sourced by the test guest's /init): the splitnet function, the driver, a
 # DHCP lease and ping over slirp, and slirp's restrict=on.
 
+# shellcheck source=tests/guest/in-guest/netlib.sh
 . /run/splitnet/files/netlib.sh
 log "PCI functions (BDF vendor device class):"
 pci_list | sed 's/^/guest:   /'
