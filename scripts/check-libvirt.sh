@@ -80,8 +80,16 @@ v() {
     echo "virsh # $*" >> "$OUT/virsh.log"
     "${VIRSH[@]}" "$@" > "$OUT/v.out" 2>&1 || rc=$?
     cat "$OUT/v.out" >> "$OUT/virsh.log"
+    # (domxml-to-native ends without a newline)
+    [ ! -s "$OUT/v.out" ] || [ -z "$(tail -c1 "$OUT/v.out")" ] || echo >> "$OUT/virsh.log"
     sed 's/^/  virsh| /' "$OUT/v.out" >&2
     return "$rc"
+}
+
+# The guests power off when done (on_poweroff destroy); one that still runs
+# is destroyed.
+stop_domain() {
+    "${VIRSH[@]}" domstate "$1" 2>/dev/null | grep -q 'shut off' || v destroy "$1" || true
 }
 
 finish() {
@@ -158,7 +166,7 @@ grep -q -- '"driver":"splitnet"' "$OUT/user/qemu-argv.txt" || rc=1
 grep -q -- '-set netdev.hostua-splitnet0.restrict=on' "$OUT/user/qemu-argv.txt" || rc=1
 ok "$rc" "user: virsh domxml-to-native qemu-argv has the splitnet -device and the restrict=on line" \
     "$(grep -o -- '-device [^ ]*"driver":"splitnet"[^ ]*' "$OUT/user/qemu-argv.txt")"
-v destroy "$dom" >/dev/null 2>&1 || true
+stop_domain "$dom"
 v undefine "$dom" && rc=0 || rc=$?
 ok "$rc" "user: virsh undefine $dom"
 
@@ -223,7 +231,7 @@ lv_wait_result "$OUT/net" "$dom" && rc=0 || rc=$?
 grep -aq 'SPLITNET-RESULT: PASS' "$OUT/net/console.log" || rc=1
 ok "$rc" "network: the guest got its lease from libvirt's dnsmasq, pinged $GATEWAY, served the data, kernel log clean" \
     "$(tr -d '\r' < "$OUT/net/console.log" | grep -aE '^guest: (splitnet at|dhcp:|ping|served|FAIL)|udhcpc: lease')"
-v destroy "$dom" >/dev/null 2>&1 || true
+stop_domain "$dom"
 v undefine "$dom" && v net-destroy "$NET" && rc=0 || rc=$?
 what="virsh undefine $dom, net-destroy $NET"
 LV_NETWORKS=()
