@@ -9,7 +9,7 @@
 #   ethtool -T   software transmit and receive timestamps
 #   ethtool -k   the offloads the driver really has, changeable, and no
 #                claim of hardware it does not have
-# Host half: tests/guest/cases/28-splitnet-ethtool.sh.
+# Host half: tests/guest/cases/35-splitnet-ethtool.sh.
 
 # shellcheck source=tests/guest/in-guest/netlib.sh
 . /run/splitnet/files/netlib.sh
