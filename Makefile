@@ -38,10 +38,12 @@ SANITIZE_SUITE := $(foreach t,splitnet-test splitnet-hub-test netdev-sink-test \
                     splitnet-security-test qos-test,'$(TOP)/scripts/sanitize-tap.sh $(t)')
 FUZZ_SECONDS ?= 300
 FUZZ_TARGET ?= generic-fuzz-splitnet
+SOAK_SECONDS ?= 600
 
 .PHONY: all build configure check check-qtest check-guest check-style check-setup \
         export-patches patch-series demo libvirt-demo clean distclean help bench \
-        bench-callgrind check-fresh check-sanitize fuzz deb check-dkms check-libvirt
+        bench-callgrind check-fresh check-sanitize fuzz soak deb check-dkms \
+        check-libvirt
 
 all: build
 
@@ -121,6 +123,13 @@ fuzz: configure
 	@$(TOP)/scripts/build-variant.sh fuzz
 	@$(TOP)/scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGET)
 
+# Long guest tests, not part of `make check` (tests/guest/soak/): live
+# migration during 256 MiB transfers, and SOAK_SECONDS (600) of traffic
+# both ways through a stalling relay.  make soak SOAK_SECONDS=N.
+soak: build
+	@SOAK_SECONDS=$(SOAK_SECONDS) SUITE_TIMEOUT=$$(( $(SOAK_SECONDS) + 3600 )) \
+	    $(RUN_SUITE) '$(TOP)/tests/guest/run.sh --soak'
+
 # patches/ <- the commits on top of `upstream` in build/qemu-src.
 export-patches:
 	@$(TOP)/scripts/export-patches.sh
@@ -180,6 +189,8 @@ help:
 	@echo "make check-dkms      the splitnet-dkms .deb on 6.1 and 6.12 in a clean root"
 	@echo "make check-libvirt   libvirt: validate, boot, traffic, NAT network (TAP)"
 	@echo "make check-sanitize  the splitnet qtests under clang ASan + UBSan"
+	@echo "make soak            long guest tests: migration mid-256 MiB, SOAK_SECONDS=600"
+	@echo "                     of traffic both ways through a stalling relay"
 	@echo "make fuzz            libFuzzer on generic-fuzz-splitnet (FUZZ_SECONDS=300,"
 	@echo "                     FUZZ_TARGET=splitnet-abi-fuzz: the ABI-aware one)"
 	@echo "make deb             build/deb/splitnet-dkms_VERSION_all.deb (DKMS)"

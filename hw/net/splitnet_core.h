@@ -99,6 +99,18 @@ typedef struct SplitnetQueue {
     uint64_t stats[SPLITNET_NUM_STATS];
 } SplitnetQueue;
 
+/*
+ * What a frame adds to its queue's counters when it completes, besides
+ * frames and bytes (those count each frame or segment the net layer took).
+ */
+typedef struct SplitnetTxCounts {
+    uint64_t head;
+    uint64_t ref;
+    uint64_t copied;
+    uint32_t tso_segs;      /* 0: not a TSO frame */
+    bool csum;
+} SplitnetTxCounts;
+
 typedef struct SplitnetTxQueue {
     SplitnetQueue q;
     QEMUBH *bh;
@@ -109,6 +121,8 @@ typedef struct SplitnetTxQueue {
     /* Of a TSO frame: segments the net layer holds, one of them purged. */
     uint32_t stall_pending;
     bool stall_purged;
+    /* The held frame's counts: added if it is delivered, not if purged. */
+    SplitnetTxCounts held;
 
     /*
      * Per-frame scratch kept here, not on the stack: QEMU builds with

@@ -40,6 +40,7 @@ typedef struct SplitnetTxFrame {
     uint64_t head;
     uint64_t ref;
     uint64_t copied;
+    SplitnetTxCounts counts;        /* filled in once it is sent */
 } SplitnetTxFrame;
 
 static bool splitnet_tx_read_desc(SplitnetQueue *q, uint32_t idx,
@@ -232,15 +233,38 @@ static bool splitnet_tx_csum(SplitnetTxQueue *txq, SplitnetTxFrame *f,
                                txq->niov - 1, len - f->head, &f->first)) {
         return false;
     }
-    q->stats[SPLITNET_STAT_TX_CSUM]++;
+    f->counts.csum = true;
     return true;
 }
 
-static void splitnet_tx_count(SplitnetQueue *q, SplitnetTxFrame *f)
+static void splitnet_tx_count(SplitnetTxFrame *f)
 {
-    q->stats[SPLITNET_STAT_TX_HEAD_BYTES] += f->head;
-    q->stats[SPLITNET_STAT_TX_PAYLOAD_REF] += f->ref;
-    q->stats[SPLITNET_STAT_TX_PAYLOAD_COPY] += f->copied;
+    f->counts.head = f->head;
+    f->counts.ref = f->ref;
+    f->counts.copied = f->copied;
+}
+
+/*
+ * A frame completed: count it.  Not before: a frame the net layer held
+ * and then purged is sent again, and must be counted once.
+ */
+static void splitnet_tx_complete(SplitnetQueue *q, const SplitnetTxCounts *c)
+{
+    q->stats[SPLITNET_STAT_TX_HEAD_BYTES] += c->head;
+    q->stats[SPLITNET_STAT_TX_PAYLOAD_REF] += c->ref;
+    q->stats[SPLITNET_STAT_TX_PAYLOAD_COPY] += c->copied;
+    q->stats[SPLITNET_STAT_TX_CSUM] += c->csum;
+    if (c->tso_segs) {
+        q->stats[SPLITNET_STAT_TX_TSO]++;
+        q->stats[SPLITNET_STAT_TX_TSO_SEGS] += c->tso_segs;
+    }
+}
+
+/* What the net layer took: counted when it takes it. */
+static void splitnet_tx_count_sent(SplitnetQueue *q, size_t len)
+{
+    q->stats[SPLITNET_STAT_FRAMES]++;
+    q->stats[SPLITNET_STAT_BYTES] += len;
 }
 
 /* Hand one frame (or segment) to the net layer; false if it holds it. */
@@ -254,8 +278,6 @@ static bool splitnet_tx_send(SplitnetTxQueue *txq, const struct iovec *iov,
                                   q->core->sent_cb);
     trace_splitnet_tx_frame(q->index, q->cons, f->ndesc, len, f->head, f->ref,
                             f->copied, ret);
-    q->stats[SPLITNET_STAT_FRAMES]++;
-    q->stats[SPLITNET_STAT_BYTES] += len;
     if (ret == 0) {
         q->stats[SPLITNET_STAT_TX_STALLS]++;
         txq->stalled = true;
@@ -263,6 +285,7 @@ static bool splitnet_tx_send(SplitnetTxQueue *txq, const struct iovec *iov,
         txq->stall_pending++;
         return false;
     }
+    splitnet_tx_count_sent(q, len);
     return true;
 }
 
@@ -285,11 +308,10 @@ static uint32_t splitnet_tx_tso(SplitnetTxQueue *txq, SplitnetTxFrame *f,
         q->stats[SPLITNET_STAT_ERRORS]++;
         return f->ndesc;
     }
-    splitnet_tx_count(q, f);
-    q->stats[SPLITNET_STAT_TX_TSO]++;
+    splitnet_tx_count(f);
     *cost = t->nsegs;
     while ((seg = splitnet_tso_next(t, txq->seg_head, txq->seg_iov, &niov))) {
-        q->stats[SPLITNET_STAT_TX_TSO_SEGS]++;
+        f->counts.tso_segs++;
         splitnet_tx_send(txq, txq->seg_iov, niov, f->head + seg, f);
     }
     return txq->stalled ? 0 : f->ndesc;
@@ -305,6 +327,7 @@ static uint32_t splitnet_tx_one(SplitnetTxQueue *txq, unsigned *cost)
     SplitnetQueue *q = &txq->q;
     SplitnetTxFrame f = { 0 };
     size_t len;
+    uint32_t n;
 
     /* The payload pointers are valid until the frame is sent. */
     RCU_READ_LOCK_GUARD();
@@ -314,15 +337,21 @@ static uint32_t splitnet_tx_one(SplitnetTxQueue *txq, unsigned *cost)
     /* What txq->iov holds, without walking it. */
     len = f.head + f.ref + f.copied;
     if (!f.bad && f.tso) {
-        return splitnet_tx_tso(txq, &f, len, cost);
-    }
-    if (f.bad || !splitnet_tx_frame_len_ok(q, len) ||
-        !splitnet_tx_csum(txq, &f, len)) {
+        n = splitnet_tx_tso(txq, &f, len, cost);
+    } else if (f.bad || !splitnet_tx_frame_len_ok(q, len) ||
+               !splitnet_tx_csum(txq, &f, len)) {
         q->stats[SPLITNET_STAT_ERRORS]++;
         return f.ndesc;
+    } else {
+        splitnet_tx_count(&f);
+        n = splitnet_tx_send(txq, txq->iov, txq->niov, len, &f) ? f.ndesc : 0;
     }
-    splitnet_tx_count(q, &f);
-    return splitnet_tx_send(txq, txq->iov, txq->niov, len, &f) ? f.ndesc : 0;
+    if (txq->stalled) {
+        txq->held = f.counts;
+    } else {
+        splitnet_tx_complete(q, &f.counts);
+    }
+    return n;
 }
 
 /*
@@ -417,7 +446,8 @@ void splitnet_tx_kick(SplitnetTxQueue *txq)
 /*
  * The net layer let go of the frame it held.  ret > 0: delivered, so
  * complete it.  ret == 0: purged undelivered (the VM stopped, for
- * example before migration), so leave it ahead of cons to be sent again.
+ * example before migration), so leave it ahead of cons to be sent again,
+ * and counted only then.
  */
 void splitnet_tx_sent(SplitnetTxQueue *txq, ssize_t ret)
 {
@@ -426,6 +456,9 @@ void splitnet_tx_sent(SplitnetTxQueue *txq, ssize_t ret)
 
     if (!txq->stalled) {
         return;
+    }
+    if (ret > 0) {
+        splitnet_tx_count_sent(q, ret);
     }
     txq->stall_purged |= !ret;
     if (txq->stall_pending > 1) {
@@ -442,6 +475,7 @@ void splitnet_tx_sent(SplitnetTxQueue *txq, ssize_t ret)
     }
     if (ret) {
         q->cons += txq->stalled_descs;
+        splitnet_tx_complete(q, &txq->held);
         splitnet_queue_publish(q, old);
     }
     splitnet_tx_schedule(txq);

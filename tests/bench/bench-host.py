@@ -19,73 +19,22 @@
 #   bench-host.py qmp SOCK COMMAND [ARGUMENTS-JSON]
 #       One QMP command, for a person poking at a running guest.
 #
-# Only the standard library: QMP is a line-oriented JSON protocol on a unix
-# socket (docs/interop/qmp-spec.rst in QEMU).
+# Only the standard library; the QMP client is tests/guest/qmp.py.
 
 import argparse
 import json
 import os
 import select
-import socket
 import sys
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "guest"))
+from qmp import QMP, connect_unix  # noqa: E402 (tests/guest/qmp.py)
 
 
 def say(msg):
     print(f"splitnet: {msg}", file=sys.stderr, flush=True)
-
-
-def connect_unix(path, timeout):
-    """Connect to unix socket PATH, waiting up to TIMEOUT s for it."""
-    end = time.monotonic() + timeout
-    while True:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            sock.connect(path)
-            return sock
-        except (FileNotFoundError, ConnectionRefusedError):
-            sock.close()
-            if time.monotonic() > end:
-                raise TimeoutError(f"no socket at {path} after {timeout}s")
-            time.sleep(0.05)
-
-
-class QMP:
-    """A minimal synchronous QMP client."""
-
-    def __init__(self, path, timeout=30):
-        self.sock = connect_unix(path, timeout)
-        self.sock.settimeout(timeout)
-        self.buf = b""
-        greeting = self._read()
-        if "QMP" not in greeting:
-            raise RuntimeError(f"not a QMP greeting: {greeting}")
-        self.cmd("qmp_capabilities")
-
-    def _read(self):
-        while b"\n" not in self.buf:
-            data = self.sock.recv(65536)
-            if not data:
-                raise EOFError("QMP connection closed")
-            self.buf += data
-        line, self.buf = self.buf.split(b"\n", 1)
-        return json.loads(line)
-
-    def cmd(self, name, **args):
-        msg = {"execute": name}
-        if args:
-            msg["arguments"] = args
-        self.sock.sendall(json.dumps(msg).encode() + b"\n")
-        while True:
-            rsp = self._read()
-            if "event" in rsp:
-                continue
-            if "error" in rsp:
-                raise RuntimeError(f"QMP {name}: {rsp['error'].get('desc')}")
-            return rsp["return"]
-
-    def close(self):
-        self.sock.close()
 
 
 def sink_counters(qmp):
@@ -175,9 +124,7 @@ def cmd_guest(args):
                     snap = {"t": time.monotonic(), "sink": sink_counters(qmp),
                             "cpu": cpu_ticks(args.qemu_pid)}
                     if args.qom_stats:
-                        snap["qom"] = qmp.cmd(
-                            "qom-get", path=f"/machine/peripheral/{args.qom_stats}",
-                            property="stats")
+                        snap["qom"] = qmp.qom_stats(args.qom_stats)
                     res["snapshots"][rest] = snap
                     ctl.sendall(f"ACK {rest}\n".encode())
                 elif word == "KV":

@@ -57,8 +57,10 @@ GUEST_LOGDIR=$GUEST_DIR/logs
 GUEST_IN_GUEST=$SPLITNET_TOP/tests/guest/in-guest
 SPLITNET_GUEST_TIMEOUT=${SPLITNET_GUEST_TIMEOUT:-120}
 
-declare -A GUEST_PIDS=() GUEST_LOGS=() GUEST_T0=()
+declare -A GUEST_PIDS=() GUEST_LOGS=() GUEST_T0=() GUEST_QMP=() GUEST_GEN=()
 GUEST_ENV=()
+GUEST_QMP_NEXT=0
+GUEST_SOCKDIR=
 GUEST_FILES=()
 GUEST_APPEND=()
 GUEST_CMD=()
@@ -101,6 +103,9 @@ guest_prepare() {
 }
 
 guest_env() { GUEST_ENV+=("$@"); }
+# guest_qmp_on: the next guest started gets a QMP socket (guest_qmp, guest_stat)
+# and can be live-migrated (guest_migrate).
+guest_qmp_on() { GUEST_QMP_NEXT=1; }
 guest_append() { GUEST_APPEND+=("$@"); }
 guest_file() {
     local path=$1 name=${2:-$(basename "$1")}
@@ -153,6 +158,15 @@ guest_start() {
         printf '# cmd:'; printf ' %q' "${GUEST_CMD[@]}"; echo
         sed 's/^/# env: /' "$GUEST_LOGDIR/$name.env"
     } > "$log"
+    # the command line again for a migration destination (guest_migrate)
+    printf '%s\0' "${GUEST_CMD[@]}" > "$GUEST_LOGDIR/$name.cmd"
+    unset "GUEST_QMP[$name]"
+    if [ "$GUEST_QMP_NEXT" = 1 ]; then
+        GUEST_QMP[$name]=$(guest_qmp_path "$name" 0)
+        GUEST_CMD+=(-qmp "unix:${GUEST_QMP[$name]},server=on,wait=off")
+        GUEST_QMP_NEXT=0
+    fi
+    GUEST_GEN[$name]=0
     "${GUEST_CMD[@]}" </dev/null >>"$log" 2>&1 &
     GUEST_PIDS[$name]=$!
     GUEST_LOGS[$name]=$log
@@ -199,6 +213,88 @@ guest_stop() {
 guest_cleanup() {
     local n
     for n in "${!GUEST_PIDS[@]}"; do guest_stop "$n"; done
+    if [ -n "$GUEST_SOCKDIR" ]; then rm -rf "$GUEST_SOCKDIR"; fi
+}
+
+# --- QMP and live migration ---------------------------------------------------
+
+# guest_qmp_path NAME GEN: the QMP socket of QEMU instance GEN of guest NAME
+# (0 started it, each migration adds one), in a short directory of its own:
+# a unix socket path must be under 108 bytes.
+guest_qmp_path() {
+    if [ -z "$GUEST_SOCKDIR" ]; then
+        GUEST_SOCKDIR=$(mktemp -d /tmp/splitnet-qmp.XXXXXX) ||
+            die "cannot make a directory for QMP sockets"
+    fi
+    echo "$GUEST_SOCKDIR/$1.$2"
+}
+
+# guest_qmp NAME COMMAND [ARGUMENTS-JSON]: one QMP command to guest NAME
+# (started after guest_qmp_on); prints its return value as JSON.
+guest_qmp() {
+    local name=$1
+    shift
+    [ -n "${GUEST_QMP[$name]:-}" ] || die "guest $name has no QMP socket (guest_qmp_on)"
+    python3 "$SPLITNET_TOP/tests/guest/qmp.py" "${GUEST_QMP[$name]}" "$@"
+}
+
+# guest_stat NAME DEV QUEUE COUNTER: one counter of splitnet device DEV
+# (-device splitnet,id=DEV) of guest NAME, e.g. guest_stat t nic0 rx0 bytes.
+guest_stat() {
+    guest_qmp "$1" stat "$2" "$3" "$4"
+}
+
+# guest_wait_stat NAME DEV QUEUE COUNTER VALUE [TIMEOUT]: until the counter
+# reaches VALUE.  Fails when the guest exits first, gives its result
+# (it is past the traffic the caller waits for), or on timeout (300 s).
+guest_wait_stat() {
+    local name=$1 dev=$2 q=$3 c=$4 want=$5 t=${6:-300} end v
+    end=$(( $(date +%s) + t ))
+    while :; do
+        v=$(guest_stat "$name" "$dev" "$q" "$c") || return 1
+        [ "$v" -lt "$want" ] || return 0
+        if grep -aqE 'SPLITNET-RESULT: ' "${GUEST_LOGS[$name]}"; then
+            say "guest $name: finished with $dev $q $c at $v, before $want"
+            return 1
+        fi
+        if [ "$(date +%s)" -ge "$end" ]; then
+            say "guest $name: $dev $q $c at $v, not $want within ${t}s"
+            return 1
+        fi
+        sleep 0.2
+    done
+}
+
+# guest_migrate NAME [DEV]: live-migrate running guest NAME (started after
+# guest_qmp_on) to a new QEMU on 127.0.0.1 with the same command line plus
+# `-incoming defer -S`, writing to the same serial log; the new QEMU becomes
+# guest NAME and the old one quits.  With DEV, the splitnet device's QOM
+# stats must be equal on both sides before the guest runs on (migrate.py).
+# Sets MIGRATE_OUT to migrate.py's line ("migrated SECONDS downtime_ms=...").
+guest_migrate() {
+    local name=$1 dev=${2:-} gen old new pid cmd=() log
+    [ -n "${GUEST_QMP[$name]:-}" ] || die "guest $name has no QMP socket (guest_qmp_on)"
+    log=${GUEST_LOGS[$name]}
+    gen=$(( GUEST_GEN[$name] + 1 ))
+    new=$(guest_qmp_path "$name" "$gen")
+    mapfile -d '' cmd < "$GUEST_LOGDIR/$name.cmd"
+    echo "# migration $gen of $name: $(date -u '+%H:%M:%S')" >> "$log"
+    "${cmd[@]}" -qmp "unix:$new,server=on,wait=off" -incoming defer -S \
+        </dev/null >>"$log" 2>&1 &
+    pid=$!
+    old=${GUEST_PIDS[$name]}
+    if ! MIGRATE_OUT=$(python3 "$SPLITNET_TOP/tests/guest/migrate.py" \
+            "${GUEST_QMP[$name]}" "$new" ${dev:+--device "$dev"}); then
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+        say "guest $name: migration $gen failed"
+        return 1
+    fi
+    GUEST_PIDS[$name]=$pid
+    GUEST_QMP[$name]=$new
+    GUEST_GEN[$name]=$gen
+    wait "$old" 2>/dev/null || true
+    say "guest $name: migration $gen: $MIGRATE_OUT"
 }
 
 # guest_finish NAME [TIMEOUT]: wait for the in-guest result, let the guest
@@ -456,4 +552,117 @@ guest_pair() {
         fi
         k=$((k + 1))
     done
+}
+
+# guest_migrate_pair NAME MIB MIGRATIONS: two splitnet guests on a 127.0.0.1
+# stream netdev running in-guest/migrate-pair.sh; NAME-b is live-migrated
+# MIGRATIONS times during each transfer of MIB MiB, first while it sends
+# (b2a), then while it receives (a2b), at even steps of the transfer as b's
+# device counts it.  Each migration must end before the transfer does, the
+# device's counters must be the same on both sides of it (migrate.py), and
+# what each side received must hash to what the other sent.
+guest_migrate_pair() {
+    local name=$1 mib=$2 n=$3 a=$1-a b=$1-b port dir q base want i at tx rx
+    port=$(guest_free_port)
+    guest_driver
+    guest_net_helpers
+    guest_env ROLE=a "MIB=$mib"
+    guest_start "$a" migrate-pair.sh \
+        -netdev "stream,id=n0,server=on,addr.type=inet,addr.host=127.0.0.1,addr.port=$port" \
+        -device splitnet,id=nic0,netdev=n0,romfile=,mac=52:54:00:77:00:01
+    guest_driver
+    guest_net_helpers
+    guest_env ROLE=b "MIB=$mib"
+    guest_qmp_on
+    # the destination connects at once and waits in the listen queue of a's
+    # QEMU until the source's connection closes (the source quits)
+    guest_start "$b" migrate-pair.sh \
+        -netdev "stream,id=n0,server=off,reconnect-ms=200,addr.type=inet,addr.host=127.0.0.1,addr.port=$port" \
+        -device splitnet,id=nic0,netdev=n0,romfile=,mac=52:54:00:77:00:02
+    for dir in b2a a2b; do
+        q=tx0
+        [ "$dir" = a2b ] && q=rx0
+        guest_ready "$b" "$dir" || return 1
+        base=$(guest_stat "$b" nic0 "$q" bytes) || return 1
+        for i in $(seq "$n"); do
+            want=$((base + mib * 1048576 * i / (n + 1)))
+            guest_wait_stat "$b" nic0 "$q" bytes "$want" 600 || return 1
+            guest_migrate "$b" nic0 || return 1
+            at=$(python3 -c 'import json, sys
+print(json.loads(sys.argv[1].split("stats=", 1)[1])[sys.argv[2]]["bytes"])' \
+                "$MIGRATE_OUT" "$q")
+            [ "$at" -lt $((base + mib * 1048576)) ] ||
+                { say "$dir: migration $i ended after the transfer"; return 1; }
+            diag "$dir: migration $i at $q $((at - base)) of $((mib * 1048576)) bytes: ${MIGRATE_OUT%% stats=*}"
+        done
+    done
+    guest_finish "$b" 600 || return 1
+    guest_finish "$a" 120 || return 1
+    for dir in b2a a2b; do
+        tx=$(guest_value "$name-${dir%2*}" "sha256 tx-$dir")
+        rx=$(guest_value "$name-${dir#*2}" "sha256 rx-$dir")
+        [ -n "$tx" ] && [ "$rx" = "$tx" ] ||
+            { say "$dir: received sha256 $rx, sent $tx"; return 1; }
+        diag "$dir: $mib MiB, sha256 $rx on both ends ($(guest_value "$name-b" "$dir:"))"
+    done
+    diag "b: $(guest_value "$b" counters)"
+    diag "a: $(guest_value "$a" counters)"
+}
+
+# --- a peer that stalls (tests/guest/peer.py) ---------------------------------
+
+# guest_peer_start NAME MODE [peer.py OPTIONS]: start peer.py MODE (sink or
+# relay) in the background for test NAME; sets PEER_PORTS to the port(s) it
+# listens on, for `-netdev stream,server=off,...,addr.port=PORT`.
+guest_peer_start() {
+    local name=$1 mode=$2 pf i
+    shift 2
+    guest_prepare
+    pf=$GUEST_LOGDIR/$name.peer-ports
+    PEER_OUT=$GUEST_LOGDIR/$name.peer.json
+    rm -f "$pf" "$PEER_OUT"
+    python3 "$SPLITNET_TOP/tests/guest/peer.py" "$mode" --port-file "$pf" \
+        --out "$PEER_OUT" "$@" &
+    PEER_PID=$!
+    for i in $(seq 100); do
+        [ -f "$pf" ] && break
+        kill -0 "$PEER_PID" 2>/dev/null || die "peer.py $mode did not start"
+        sleep 0.1
+    done
+    mapfile -t PEER_PORTS < "$pf"
+    [ "${#PEER_PORTS[@]}" -gt 0 ] || die "peer.py $mode gave no port"
+}
+
+# guest_peer_finish NAME: wait for peer.py (it ends when its QEMUs have
+# gone) and show what it counted.
+guest_peer_finish() {
+    wait "$PEER_PID" || die "peer.py failed (see above)"
+    say "peer: $(tr -d '\n ' < "$PEER_OUT")"
+}
+
+# peer_value SIDE KEY: one figure of peer.py's result for the frames it read
+# from its connection SIDE (0, or 1 in relay mode).
+peer_value() {
+    python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))["directions"][int(sys.argv[2])]
+print(d[sys.argv[3]])' "$PEER_OUT" "$1" "$2"
+}
+
+# guest_peer_check SIDE SENT GUEST: what peer.py read from SIDE, against
+# pktgen's count SENT and the device counters guest GUEST logged
+# (counters_check): every pktgen number once, in order, from 1 to SENT;
+# every pktgen frame intact; as many frames as the device sent.
+guest_peer_check() {
+    local side=$1 sent=$2 g=$3 k v dev
+    for k in gaps repeats bad; do
+        v=$(peer_value "$side" "$k")
+        [ "$v" = 0 ] || die "peer side $side: $k = $v ($(peer_value "$side" bad_examples))"
+    done
+    [ "$(peer_value "$side" first)" = 1 ] && [ "$(peer_value "$side" last)" = "$sent" ] &&
+        [ "$(peer_value "$side" pktgen)" = "$sent" ] ||
+        die "peer side $side: pktgen numbers $(peer_value "$side" first)..$(peer_value "$side" last), $(peer_value "$side" pktgen) frames; pktgen sent $sent"
+    dev=$(guest_value "$g" counters | sed -n 's/.*tx_frames=\([0-9]*\).*/\1/p')
+    v=$(peer_value "$side" frames)
+    [ "$v" = "$dev" ] || die "peer side $side read $v frames, the device of $g sent $dev"
+    diag "peer read $v frames from $g ($sent from pktgen, numbers 1..$sent once each, in order, intact), $(peer_value "$side" pauses) pauses, $(peer_value "$side" paused_s) s without reading"
 }

@@ -4,10 +4,11 @@
 # Run splitnet's guest tests and report them as TAP on stdout (progress and
 # diagnostics go to stderr and, as "# " lines, to stdout).
 #
-# Usage: tests/guest/run.sh [-l] [NAME...]
+# Usage: tests/guest/run.sh [-l] [--soak] [NAME...]
 #   NAME   run only these tests (file names in tests/guest/cases/ without the
 #          number prefix and .sh, e.g. virtio-net-enum; globs allowed)
 #   -l     list the tests
+#   --soak the long tests in tests/guest/soak/ instead (`make soak`)
 #
 # Each test is tests/guest/cases/NN-NAME.sh, a bash fragment run in its own
 # subshell with tests/guest/lib.sh loaded.  It passes when it exits 0; it is
@@ -23,10 +24,12 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 list=0
 want=()
+dir=cases
 for arg in "$@"; do
     case $arg in
     -l) list=1 ;;
-    -h|--help) sed -n '3,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --soak) dir=soak ;;
+    -h|--help) sed -n '3,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) die "unknown option $arg" ;;
     *) want+=("$arg") ;;
     esac
@@ -36,7 +39,7 @@ case_name() { local b; b=$(basename "$1" .sh); echo "${b#[0-9][0-9]-}"; }
 case_desc() { sed -n 's/^# TEST: //p' "$1" | head -n1; }
 
 cases=()
-for f in "$HERE"/cases/*.sh; do
+for f in "$HERE/$dir"/*.sh; do
     [ -f "$f" ] || continue
     n=$(case_name "$f")
     if [ "${#want[@]}" -gt 0 ]; then

@@ -12,12 +12,15 @@
  * a datagram socket) and the frames waited in the net layer's queue.
  * TCP on 127.0.0.1 with small buffers makes the partial writes that a
  * unix socketpair, which takes a short frame whole or not at all, never
- * makes.
+ * makes.  A unix socketpair does take part of a jumbo frame, always the
+ * same part: the cases of a partly written frame whose sender is reset,
+ * which purges the frames it left queued, use one.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #include "qemu/osdep.h"
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include "libqtest.h"
@@ -32,7 +35,10 @@
 #define TXQ             SPLITNET_TXQ(0)
 #define HDR_LEN         42
 #define NFRAGS          3
-#define FRAME_MAX       (4 * KiB)
+#define FRAME_MAX       (10 * KiB)
+/* Frames from BIG on are jumbo frames, more than a small socket takes. */
+#define BIG             1000
+#define BIG_MTU         9000
 #define RING            256
 /* Frames in flight at once: each takes NFRAGS descriptors. */
 #define BURST           80
@@ -146,9 +152,11 @@ static void wait_connected(Ctx *c)
     g_assert(ok);
 }
 
+/* Jumbo frames grow, so that one resumed at another's offset shows. */
 static size_t frame_len(unsigned seq)
 {
-    return 100 + (seq * 331) % 1400;
+    return seq >= BIG ? BIG_MTU - 200 + (seq - BIG) % 5 * 50 :
+           100 + (seq * 331) % 1400;
 }
 
 static void frame_fill(uint8_t *b, size_t len, unsigned seq)
@@ -226,25 +234,32 @@ static void run_one_by_one(Ctx *c, unsigned n)
     }
 }
 
-/*
- * BURST frames in one doorbell, not read until the backend's socket is
- * full and the device stalled; then every frame, once, in order.
- */
-static void run_backpressure(Ctx *c, unsigned first)
+/* Wait until the device holds a frame that the backend did not take. */
+static void wait_stall(Ctx *c)
 {
     gint64 end = g_get_monotonic_time() + TIMEOUT_US;
-    unsigned i;
 
-    for (i = 0; i < BURST; i++) {
-        post(c, first + i);
-    }
-    qsplitnet_kick(&c->d, &c->d.txq);
     while (!qsplitnet_stat(&c->d, TXQ, SPLITNET_STAT_TX_STALLS) &&
            g_get_monotonic_time() < end) {
         g_usleep(1000);
     }
     g_assert_cmpuint(qsplitnet_stat(&c->d, TXQ, SPLITNET_STAT_TX_STALLS), >,
                      0);
+}
+
+/*
+ * BURST frames in one doorbell, not read until the backend's socket is
+ * full and the device stalled; then every frame, once, in order.
+ */
+static void run_backpressure(Ctx *c, unsigned first)
+{
+    unsigned i;
+
+    for (i = 0; i < BURST; i++) {
+        post(c, first + i);
+    }
+    qsplitnet_kick(&c->d, &c->d.txq);
+    wait_stall(c);
     for (i = 0; i < BURST; i++) {
         expect(c, first + i);
     }
@@ -272,6 +287,55 @@ static void run(const char *netdev, int type, bool stream)
     stop(c);
 }
 
+/* Bring the device up (again: a reset first) for jumbo frames. */
+static void bringup_jumbo(Ctx *c)
+{
+    qsplitnet_bringup(&c->d, RING, 0);
+    qsplitnet_writel(&c->d, SPLITNET_REG_MTU, BIG_MTU);
+}
+
+/* Post frames @first to @last in one doorbell. */
+static void post_burst(Ctx *c, unsigned first, unsigned last)
+{
+    unsigned i;
+
+    for (i = first; i <= last; i++) {
+        post(c, i);
+    }
+    qsplitnet_kick(&c->d, &c->d.txq);
+}
+
+/*
+ * The socket takes part of jumbo frame BIG and the device stalls, with
+ * BIG + 1 (or BIG itself) waiting in the net layer.  The device's reset
+ * purges what waits.  BIG must still arrive whole, as the backend had
+ * begun it, then BIG + 2, sent after the reset: the stream stays framed.
+ */
+static void run_reset(const char *netdev, bool stream)
+{
+    Ctx *c = start(netdev, SOCK_STREAM);
+    int queued;
+
+    if (stream) {
+        wait_connected(c);
+    }
+    bringup_jumbo(c);
+    post_burst(c, BIG, BIG + 1);
+    wait_stall(c);
+    /* The premise: BIG is in the socket only in part. */
+    g_assert_cmpint(ioctl(c->sock, FIONREAD, &queued), ==, 0);
+    g_assert_cmpint(queued, >, 0);
+    g_assert_cmpint(queued, <, 4 + frame_len(BIG));
+
+    bringup_jumbo(c);
+    post_burst(c, BIG + 2, BIG + 2);
+    expect(c, BIG);
+    expect(c, BIG + 2);
+    g_assert(qsplitnet_wait_cons(&c->d, TXQ, c->d.txq.prod));
+    expect_nothing(c);
+    stop(c);
+}
+
 #define STREAM_FD "-netdev stream,id=hs0,server=off,addr.type=fd,addr.str=%d"
 
 static void test_stream(void)
@@ -288,6 +352,16 @@ static void test_stream_tcp(void)
 static void test_socket_tcp(void)
 {
     run("-netdev socket,id=hs0,fd=%d", IPPROTO_TCP, false);
+}
+
+static void test_stream_reset(void)
+{
+    run_reset(STREAM_FD, true);
+}
+
+static void test_socket_reset(void)
+{
+    run_reset("-netdev socket,id=hs0,fd=%d", false);
 }
 
 static void test_dgram(void)
@@ -307,6 +381,8 @@ int main(int argc, char **argv)
     qtest_add_func("/netdev/iov/stream", test_stream);
     qtest_add_func("/netdev/iov/stream-tcp", test_stream_tcp);
     qtest_add_func("/netdev/iov/socket-tcp", test_socket_tcp);
+    qtest_add_func("/netdev/iov/stream-reset", test_stream_reset);
+    qtest_add_func("/netdev/iov/socket-reset", test_socket_reset);
     qtest_add_func("/netdev/iov/dgram", test_dgram);
     qtest_add_func("/netdev/iov/socket-dgram", test_socket_dgram);
     return g_test_run();

@@ -1073,6 +1073,47 @@ static void test_tx_backpressure(gconstpointer devopts)
     qsplitnet_test_stop(c);
 }
 
+/*
+ * The VM stops while the net layer holds a frame for the full socket: the
+ * net layer purges it, the device sends it again on cont.  It went to the
+ * network once, so the TX counters count it once.
+ */
+static void test_tx_stop_held_counted_once(void)
+{
+    StartOpts o = { .sndbuf = 4096 };
+    Ctx *c = start_with(&o);
+    const int n = 32;
+    QSplitnetFrame *f[32];
+    uint32_t len = 1460;
+    uint64_t bytes = 0;
+    int i;
+
+    qsplitnet_bringup(&c->d, 64, 0);
+    for (i = 0; i < n; i++) {
+        f[i] = tx_build(c, 54, &len, 1, 500 + i);
+        bytes += f[i]->len;
+        qsplitnet_frame_queue(&c->d, f[i]);
+    }
+    qsplitnet_kick(&c->d, &c->d.txq);
+    g_assert(qsplitnet_wait_stat(&c->d, TXQ, SPLITNET_STAT_TX_STALLS, 1));
+    qtest_qmp_assert_success(c->qts, "{'execute': 'stop'}");
+    qtest_qmp_assert_success(c->qts, "{'execute': 'cont'}");
+
+    for (i = 0; i < n; i++) {
+        sock_expect(c, f[i]->bytes, f[i]->len);
+        qsplitnet_frame_free(&c->d, f[i]);
+    }
+    g_assert(qsplitnet_wait_cons(&c->d, TXQ, n));
+    sock_expect_nothing(c);
+    g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_FRAMES), ==, n);
+    g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_BYTES), ==, bytes);
+    g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_TX_HEAD_BYTES), ==, n * 54);
+    g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_TX_PAYLOAD_REF), ==,
+                     n * 1460);
+    g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_ERRORS), ==, 0);
+    qsplitnet_test_stop(c);
+}
+
 /* A lone hubport never accepts: the first frame stays uncompleted. */
 static Ctx *start_stalled(int nframes)
 {
@@ -2386,6 +2427,7 @@ int main(int argc, char **argv)
         { "tx/burst", test_tx_burst },
         { "tx/defer", test_tx_defer },
         { "tx/stall-held", test_tx_stall_held },
+        { "tx/stop-held-counted-once", test_tx_stop_held_counted_once },
         { "tx/reset-mid-ring", test_tx_reset_mid_ring },
         { "tx/xlate-rebuild", test_tx_xlate_rebuild },
         { "rx/single", test_rx_single },

@@ -249,6 +249,89 @@ recv_from() {
     rm -f "/run/splitnet/$name.part"
 }
 
+# --- streamed transfers -----------------------------------------------------
+#
+# For transfers larger than tmpfs should hold: the stream is a random BLOCK
+# file (make_data) COUNT times over, hashed on the way out by the sender and
+# on the way in by the receiver, never stored.  The sender listens (so the
+# stream waits in its pipe until the receiver connects); the receiver
+# connects, retrying until the sender listens.
+
+# sha256 of nothing: what a refused connection reads.
+NETLIB_EMPTY_SHA256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
+
+# stream_serve PORT BLOCK COUNT TAG: in the background (SERVE_PID), send
+# BLOCK COUNT times to the first connection on PORT; stream_served TAG
+# waits for it.  It does not wait for the port to listen: the receiver,
+# retrying, may connect before a look at the port would see it listen.
+stream_serve() {
+    local port=$1 f=$2 n=$3 tag=$4 fifo=/run/splitnet/$4.fifo
+    rm -f "$fifo" "/run/splitnet/tx-$tag.sum"
+    mkfifo "$fifo"
+    sha256sum < "$fifo" | cut -d' ' -f1 > "/run/splitnet/tx-$tag.sum" &
+    NETLIB_SHA_PID=$!
+    (i=0
+     while [ "$i" -lt "$n" ]; do cat "$f"; i=$((i + 1)); done |
+         tee "$fifo" | nc -l -p "$port" >/dev/null) &
+    SERVE_PID=$!
+}
+
+# stream_served TAG: wait for stream_serve and log "sha256 tx-TAG SUM".
+stream_served() {
+    wait "$SERVE_PID" || fail "$1: sending failed"
+    wait "$NETLIB_SHA_PID"
+    log "sha256 tx-$1 $(cat "/run/splitnet/tx-$1.sum")"
+}
+
+# stream_recv ADDR PORT TAG [SECONDS]: read a stream from ADDR:PORT until the
+# sender closes, retrying for SECONDS (120) until it listens; logs
+# "sha256 rx-TAG SUM".
+stream_recv() {
+    local addr=$1 port=$2 tag=$3 t=${4:-120} i=0 sum
+    while :; do
+        sum=$(nc "$addr" "$port" <>"$NETLIB_HOLD" 2>/dev/null | sha256sum | cut -d' ' -f1)
+        [ "$sum" = "$NETLIB_EMPTY_SHA256" ] || break
+        i=$((i + 1))
+        [ "$i" -lt "$t" ] || fail "cannot receive from $addr:$port"
+        sleep 1
+    done
+    log "sha256 rx-$tag $sum"
+}
+
+# --- pktgen -----------------------------------------------------------------
+#
+# Linux pktgen writes a header after UDP into each frame: magic 0xbe9be955
+# and a sequence number that goes up by one for each frame the driver took
+# (a frame the driver pushes back is sent again with the same number).  With
+# burst 1 and clone_skb 0 each number goes out once: the host side
+# (tests/guest/peer.py) checks them.
+
+PG=/proc/net/pktgen
+
+# pg FILE CMD: one pktgen command (pg "$NET_IF" "count 1000").
+pg() {
+    echo "$2" > "$PG/$1" || fail "pktgen: '$2' > $PG/$1 refused"
+}
+
+# pktgen_setup IF COUNT DST_IP DST_MAC: COUNT frames (0: until stopped)
+# from IF, numbered, one skb each; set sizes etc. with pg after it.
+pktgen_setup() {
+    [ -d "$PG" ] || modprobe pktgen || fail "modprobe pktgen failed"
+    pg kpktgend_0 rem_device_all
+    pg kpktgend_0 "add_device $1"
+    pg "$1" "count $2"
+    pg "$1" "delay 0"
+    pg "$1" "clone_skb 0"
+    pg "$1" "burst 1"
+    pg "$1" "dst $3"
+    pg "$1" "dst_mac $4"
+}
+
+# pktgen_sent IF: "SOFAR ERRORS" of the last run.
+pktgen_sent() {
+    awk '/pkts-sofar:/ { print $2, $4 }' "$PG/$1"
+}
+
 # --- the kernel's view ------------------------------------------------------
 
 # dma_info: log how the NIC's DMA is set up (IOMMU group, swiotlb).  With
@@ -282,6 +365,71 @@ kernel_clean() {
         fail "the kernel logged errors (above)"
     fi
     log "kernel log clean (no oops, warning, DMA fault or TX timeout)"
+}
+
+# snmp_errors: log the kernel's IP/TCP/UDP receive error counters as
+# "snmp ip_hdr=N tcp_csum=N udp_csum=N", and fail when any is not 0 (a
+# frame arrived corrupted: the driver leaves every checksum to the kernel).
+snmp_errors() {
+    local e
+    e=$(awk '$1 == "Ip:" && !ih { for (i = 2; i <= NF; i++) ih[$i] = i; next }
+             $1 == "Ip:" { ip = $ih["InHdrErrors"] }
+             $1 == "Tcp:" && !th { for (i = 2; i <= NF; i++) th[$i] = i; next }
+             $1 == "Tcp:" { tcp = $th["InCsumErrors"] }
+             $1 == "Udp:" && !uh { for (i = 2; i <= NF; i++) uh[$i] = i; next }
+             $1 == "Udp:" { udp = $uh["InCsumErrors"] }
+             END { printf "ip_hdr=%d tcp_csum=%d udp_csum=%d", ip, tcp, udp }' /proc/net/snmp)
+    log "snmp $e"
+    [ "$e" = "ip_hdr=0 tcp_csum=0 udp_csum=0" ] ||
+        fail "the kernel counted corrupted frames: $e"
+}
+
+# counters_check IF: the device's counters (ethtool -S, kept by the device
+# and migrated with it) against the driver's, once two readings agree (no
+# frame in between).  Every frame the device wrote into the RX ring reached
+# the stack; every frame the driver saw completed left the device (a TSO
+# frame as its segments); no errors or drops on either side.  Logs them as
+# "counters KEY=N ..." and fails on a mismatch.
+counters_check() {
+    local dev=$1 a b i=0 bad
+    b=$(ethtool -S "$dev")
+    while :; do
+        a=$b
+        usleep 200000
+        b=$(ethtool -S "$dev")
+        [ "$a" != "$b" ] || break
+        i=$((i + 1))
+        [ "$i" -lt 100 ] || fail "$dev: its counters do not settle"
+    done
+    bad=$(echo "$b" | awk -F: '{ gsub(/ /, ""); v[$1] = $2 }
+        END {
+            printf "counters tx_frames=%d tso_frames=%d tso_segments=%d drv_tx_packets=%d tx_stalls=%d rx_frames=%d drv_rx_packets=%d rx_bytes=%d drv_rx_bytes=%d rx_no_buffer=%d\n",
+                v["tx_frames"], v["tx_tso_frames"], v["tx_tso_segments"],
+                v["drv_tx_packets"], v["tx_stalls"], v["rx_frames"],
+                v["drv_rx_packets"], v["rx_bytes"], v["drv_rx_bytes"],
+                v["rx_no_buffer"]
+            if (v["tx_frames"] - v["tx_tso_segments"] + v["tx_tso_frames"] != v["drv_tx_packets"])
+                print "TX: device frames (TSO frames as one) != driver packets"
+            if (v["rx_frames"] != v["drv_rx_packets"] || v["rx_bytes"] != v["drv_rx_bytes"])
+                print "RX: device frames/bytes != driver packets/bytes"
+            split("tx_errors rx_errors drv_tx_dropped drv_tx_map_errors drv_rx_dropped drv_rx_errors", z, " ")
+            for (k in z)
+                if (v[z[k]] != 0) print z[k] " = " v[z[k]]
+        }')
+    log "$(echo "$bad" | head -n1)"
+    bad=$(echo "$bad" | tail -n +2)
+    [ -z "$bad" ] || fail "$dev: counters disagree: $(echo "$bad" | tr '\n' ';')"
+}
+
+# tx_idle IF [SECONDS]: until no byte the stack gave the driver is waiting
+# for its completion (BQL's inflight is 0): everything was sent.
+tx_idle() {
+    local f=/sys/class/net/$1/queues/tx-0/byte_queue_limits/inflight i=0
+    while [ "$(cat "$f")" != 0 ]; do
+        i=$((i + 1))
+        [ "$i" -lt $((${2:-120} * 10)) ] || fail "$1: $(cat "$f") bytes still in flight"
+        usleep 100000
+    done
 }
 
 # --- interrupting transfers -------------------------------------------------
