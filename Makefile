@@ -42,7 +42,8 @@ SOAK_SECONDS ?= 600
 
 .PHONY: all build configure check check-qtest check-guest check-style check-setup \
         export-patches patch-series demo libvirt-demo clean distclean help bench \
-        bench-callgrind check-fresh check-sanitize fuzz soak
+        bench-callgrind check-fresh check-sanitize fuzz soak deb check-dkms \
+        check-libvirt
 
 all: build
 
@@ -99,6 +100,16 @@ check-setup: configure
 check-fresh:
 	@$(TOP)/scripts/check-fresh.sh $(CHECK_FRESH_ARGS)
 
+# splitnet-dkms_VERSION_all.deb (debhelper + dh_dkms) in build/deb/.
+deb:
+	@$(TOP)/scripts/build-deb.sh >/dev/null
+
+# That package in a clean Debian 12 root: DKMS builds and installs the driver
+# for bookworm's 6.1 and bookworm-backports' 6.12 headers.  Minutes: not
+# part of `make check`.  Options: CHECK_DKMS_ARGS=--new-root|--keep
+check-dkms:
+	@$(TOP)/scripts/check-dkms.sh $(CHECK_DKMS_ARGS)
+
 # The splitnet qtests on QEMU built with clang, ASan and UBSan in its own
 # build directory; any sanitizer report fails.  Long: not part of `make check`.
 check-sanitize: configure
@@ -138,6 +149,12 @@ demo: build
 libvirt-demo: build
 	@$(TOP)/scripts/libvirt-demo.sh
 
+# The same as a test (TAP): XML validation, boot, DHCP + sha256 transfer,
+# domxml-to-native, and <interface type='network'> on a NAT network in a
+# network namespace of its own.  Not part of `make check`.
+check-libvirt: build
+	@$(TOP)/scripts/check-libvirt.sh
+
 # Compare splitnet with virtio-net-pci, e1000e, e1000 and vmxnet3 (pktgen
 # into -netdev sink, iperf3 through slirp): tests/bench/README.md.
 # Options through BENCH_ARGS, e.g. make bench BENCH_ARGS="--quick".
@@ -169,11 +186,14 @@ help:
 	@echo "make check-style     checkpatch (QEMU, Linux for guest/), shellcheck,"
 	@echo "                     which device file calls which (scripts/structure-tap.sh)"
 	@echo "make check-fresh     the README's commands in a clean Debian 12 root"
+	@echo "make check-dkms      the splitnet-dkms .deb on 6.1 and 6.12 in a clean root"
+	@echo "make check-libvirt   libvirt: validate, boot, traffic, NAT network (TAP)"
 	@echo "make check-sanitize  the splitnet qtests under clang ASan + UBSan"
 	@echo "make soak            long guest tests: migration mid-256 MiB, SOAK_SECONDS=600"
 	@echo "                     of traffic both ways through a stalling relay"
 	@echo "make fuzz            libFuzzer on generic-fuzz-splitnet (FUZZ_SECONDS=300,"
 	@echo "                     FUZZ_TARGET=splitnet-abi-fuzz: the ABI-aware one)"
+	@echo "make deb             build/deb/splitnet-dkms_VERSION_all.deb (DKMS)"
 	@echo "make export-patches  patches/ <- commits on upstream in build/qemu-src"
 	@echo "make patch-series    build/patch-series/: the whole series vs. QEMU"
 	@echo "make bench           NIC comparison in guests (tests/bench/README.md)"

@@ -80,7 +80,7 @@ int net_init_sink(const Netdev *netdev, const char *name,
     return 0;
 }
 
-NetSinkInfoList *qmp_query_net_sinks(Error **errp)
+NetSinkInfoList *qmp_x_query_net_sinks(Error **errp)
 {
     NetClientState *ncs[MAX_QUEUE_NUM];
     NetSinkInfoList *head = NULL, **tail = &head;

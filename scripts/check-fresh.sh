@@ -32,6 +32,8 @@ set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=scripts/chroot-lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/chroot-lib.sh"
 
 NEW_ROOT=0
 KEEP=0
@@ -49,10 +51,6 @@ done
 [ "$(id -u)" = 0 ] || die "run as root (debootstrap, mount, chroot)"
 PATH=$PATH:/usr/sbin:/sbin
 
-SUITE=bookworm
-TARBALL_DIR=$SPLITNET_CACHE/fresh
-TARBALL=$TARBALL_DIR/debian-$SUITE-minbase.tar.gz
-MAX_AGE_DAYS=7
 WORK=$SPLITNET_BUILD/check-fresh
 ROOT=$WORK/root
 SRC_IN_ROOT=/src/splitnet
@@ -60,8 +58,6 @@ HOME_IN_ROOT=/root
 case $ROOT in
 *[[:space:]]*) die "the build directory's path has white space: $ROOT" ;;
 esac
-
-fmt_time() { printf '%d min %02d s' $(($1 / 60)) $(($1 % 60)); }
 
 # The README's setup commands: its first indented code block, without the
 # trailing comments.
@@ -79,115 +75,15 @@ for c in "${COMMANDS[@]}"; do
     esac
 done
 
-# --- mounts and processes in the root ---------------------------------------
-
-# Mount points at or under $ROOT, deepest first.
-root_mounts() {
-    awk -v r="$ROOT" '$2 == r || index($2, r "/") == 1 { print $2 }' /proc/self/mounts |
-        sort -r
-}
-
-# Processes whose root directory is $ROOT: what the commands left running.
-root_pids() {
-    local p r
-    for p in /proc/[0-9]*; do
-        r=$(readlink "$p/root" 2>/dev/null) || continue
-        [ "$r" = "$ROOT" ] && echo "${p#/proc/}"
-    done
-    return 0
-}
-
-stop_root_processes() {
-    local pids
-    pids=$(root_pids)
-    [ -n "$pids" ] || return 0
-    say "stopping what still runs in the root: $(tr '\n' ' ' <<<"$pids")"
-    # shellcheck disable=SC2086 # one pid per word
-    kill -TERM $pids 2>/dev/null || true
-    for _ in $(seq 50); do
-        [ -n "$(root_pids)" ] || return 0
-        sleep 0.1
-    done
-    pids=$(root_pids)
-    # shellcheck disable=SC2086
-    [ -z "$pids" ] || kill -KILL $pids 2>/dev/null || true
-    sleep 0.5
-}
-
-unmount_root() {
-    local m
-    stop_root_processes
-    while read -r m; do
-        [ -n "$m" ] || continue
-        umount "$m" 2>/dev/null || umount -l "$m" ||
-            say "warning: cannot unmount $m"
-    done < <(root_mounts)
-}
-
-# Remove the root; never while something is mounted in it (rm would go on
-# into the host's /dev, /proc or /sys).
-remove_root() {
-    [ -e "$ROOT" ] || return 0
-    unmount_root
-    [ -z "$(root_mounts)" ] || die "still mounted in $ROOT: $(root_mounts | tr '\n' ' ')"
-    rm -rf --one-file-system "$ROOT"
-}
-
-mount_root() {
-    mount -t proc proc "$ROOT/proc"
-    mount -t sysfs sysfs "$ROOT/sys"
-    mount --rbind /dev "$ROOT/dev"
-    mount --make-rslave "$ROOT/dev"
-}
-
 trap 'unmount_root' EXIT
 trap 'say "interrupted"; exit 130' INT TERM
 
-# --- the Debian 12 root -------------------------------------------------------
-
-need_debootstrap() {
-    command -v debootstrap >/dev/null && return 0
-    say "installing debootstrap"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y -q --no-install-recommends debootstrap >/dev/null 2>&1 ||
-        { apt-get update -q >/dev/null &&
-          apt-get install -y -q --no-install-recommends debootstrap >/dev/null; } ||
-        die "apt-get install debootstrap failed"
-}
-
-make_tarball() {
-    local mirror tmp log t0=$SECONDS
-    need_debootstrap
-    mirror=$(detect_mirror)
-    tmp=$WORK/debootstrap
-    log=$WORK/debootstrap.log
-    ROOT=$tmp remove_root
-    mkdir -p "$TARBALL_DIR" "$WORK"
-    say "debootstrap --variant=minbase $SUITE from $mirror (log: ${log#"$SPLITNET_TOP"/})"
-    if ! debootstrap --variant=minbase "$SUITE" "$tmp" "$mirror" >"$log" 2>&1; then
-        tail -n 20 "$log" >&2
-        ROOT=$tmp remove_root
-        die "debootstrap failed, see ${log#"$SPLITNET_TOP"/}"
-    fi
-    tar -C "$tmp" --numeric-owner -czf "$TARBALL.tmp" .
-    mv "$TARBALL.tmp" "$TARBALL"
-    printf 'mirror=%s\nsuite=%s\nmade=%s\n' "$mirror" "$SUITE" \
-        "$(date -u '+%Y-%m-%d %H:%M:%S UTC')" > "$TARBALL.info"
-    ROOT=$tmp remove_root
-    say "root tarball ${TARBALL/#"$HOME"/\~} ($(du -m "$TARBALL" | cut -f1) MiB) in $(fmt_time $((SECONDS - t0)))"
-}
-
 fresh_root() {
-    remove_root
-    mkdir -p "$ROOT"
-    tar -C "$ROOT" --numeric-owner -xzf "$TARBALL"
-    # Name resolution as on this machine; nothing else from it.
-    cp -L /etc/resolv.conf "$ROOT/etc/resolv.conf" 2>/dev/null || true
+    unpack_root
     rm -rf "${ROOT:?}$HOME_IN_ROOT"
     mkdir -m 700 "$ROOT$HOME_IN_ROOT"
     mkdir -p "$ROOT$SRC_IN_ROOT"
     git -C "$SPLITNET_TOP" archive --format=tar HEAD | tar -C "$ROOT$SRC_IN_ROOT" -xf -
-    mount_root
     say "fresh root: Debian $(cat "$ROOT/etc/debian_version") minbase, $(chroot "$ROOT" dpkg-query -f '.' -W | wc -c) packages, source $COMMIT in $SRC_IN_ROOT, empty HOME=$HOME_IN_ROOT"
 }
 
@@ -196,12 +92,7 @@ git -C "$SPLITNET_TOP" diff --quiet HEAD ||
     say "note: uncommitted changes are not tested (git archive HEAD)"
 
 mkdir -p "$WORK"
-if [ "$NEW_ROOT" = 1 ] || [ ! -f "$TARBALL" ] ||
-   [ -n "$(find "$TARBALL" -mtime +"$MAX_AGE_DAYS")" ]; then
-    make_tarball
-else
-    say "using the cached root ${TARBALL/#"$HOME"/\~} ($(sed -n 's/^made=//p' "$TARBALL.info" 2>/dev/null))"
-fi
+root_tarball "$NEW_ROOT"
 
 # --- the README's commands ---------------------------------------------------
 

@@ -5,6 +5,8 @@
  * -i, -g/-G (ring sizes; a change restarts the interface), -c/-C (interrupt
  * moderation, the queues' INTR_DELAY), and -S: the device's per-queue
  * counters (kept across the resets that clear them) and the driver's own.
+ * Also -l (one combined channel), the link's nominal speed and duplex, and
+ * -T (software timestamps).
  */
 
 #include <linux/ethtool.h>
@@ -13,6 +15,8 @@
 #include "splitnet.h"
 
 #define SPLITNET_INTR_DELAY_MAX		1000000
+/* Mb/s reported as the link speed (see splitnet_get_link_ksettings()). */
+#define SPLITNET_NOMINAL_SPEED		SPEED_10000
 
 struct splitnet_dev_stat {
 	char name[ETH_GSTRING_LEN];
@@ -239,6 +243,36 @@ static void splitnet_get_ethtool_stats(struct net_device *netdev,
 	WARN_ON_ONCE(end != data + SPLITNET_N_DRV_STATS);
 }
 
+/* One queue pair: "ethtool -l" shows it until the device has more. */
+static void splitnet_get_channels(struct net_device *netdev,
+				  struct ethtool_channels *ch)
+{
+	ch->max_combined = 1;
+	ch->combined_count = 1;
+}
+
+/*
+ * A paravirtual link has no speed of its own.  It reports a nominal
+ * SPLITNET_NOMINAL_SPEED full duplex while the carrier is up, because
+ * bonding (802.3ad) and teaming refuse ports of unknown speed or duplex.
+ */
+static int splitnet_get_link_ksettings(struct net_device *netdev,
+				       struct ethtool_link_ksettings *cmd)
+{
+	ethtool_link_ksettings_zero_link_mode(cmd, supported);
+	ethtool_link_ksettings_zero_link_mode(cmd, advertising);
+	cmd->base.port = PORT_OTHER;
+	cmd->base.autoneg = AUTONEG_DISABLE;
+	if (netif_carrier_ok(netdev)) {
+		cmd->base.speed = SPLITNET_NOMINAL_SPEED;
+		cmd->base.duplex = DUPLEX_FULL;
+	} else {
+		cmd->base.speed = SPEED_UNKNOWN;
+		cmd->base.duplex = DUPLEX_UNKNOWN;
+	}
+	return 0;
+}
+
 const struct ethtool_ops splitnet_ethtool_ops = {
 	.supported_coalesce_params = ETHTOOL_COALESCE_USECS,
 	.get_drvinfo		= splitnet_get_drvinfo,
@@ -250,4 +284,8 @@ const struct ethtool_ops splitnet_ethtool_ops = {
 	.get_sset_count		= splitnet_get_sset_count,
 	.get_strings		= splitnet_get_strings,
 	.get_ethtool_stats	= splitnet_get_ethtool_stats,
+	.get_channels		= splitnet_get_channels,
+	.get_link_ksettings	= splitnet_get_link_ksettings,
+	/* software timestamps: skb_tx_timestamp() in start_xmit */
+	.get_ts_info		= ethtool_op_get_ts_info,
 };

@@ -294,6 +294,7 @@ static netdev_tx_t splitnet_xmit(struct splitnet_tx_ring *tx,
 	if (ndesc < 0)
 		goto drop;
 
+	skb_tx_timestamp(skb);
 	/* BQL first: the device may complete the frame once it is published. */
 	kick = __netdev_tx_sent_queue(txq, skb->len, more);
 	splitnet_tx_publish(tx, ndesc);

@@ -7,7 +7,7 @@
 #                       [--qom-stats DEVID] [--timeout S]
 #       Serve one benchmark guest: answer its control channel (a second
 #       serial port, /dev/ttyS1 in the guest) and, at every point the guest
-#       marks with "SNAP TAG", read the sink's counters (query-net-sinks) and,
+#       marks with "SNAP TAG", read the sink's counters (x-query-net-sinks) and,
 #       with --qom-stats, the device's QOM `stats` property over QMP before
 #       letting the guest go on.  Collects what the guest reports ("KV PHASE
 #       KEY VALUE") and writes everything to FILE.json when the guest says
@@ -38,9 +38,9 @@ def say(msg):
 
 
 def sink_counters(qmp):
-    """{sink id: {"frames": n, "bytes": n}} from query-net-sinks."""
+    """{sink id: {"frames": n, "bytes": n}} from x-query-net-sinks."""
     return {s["id"]: {"frames": s["frames"], "bytes": s["bytes"]}
-            for s in qmp.cmd("query-net-sinks")}
+            for s in qmp.cmd("x-query-net-sinks")}
 
 
 def num(v):

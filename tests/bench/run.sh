@@ -9,7 +9,7 @@
 #      every frame): 60-byte frames and 1514-byte frames with burst 1, and
 #      60-byte frames with burst 32 (xmit_more), each for a fixed time after
 #      a warm-up.  Guest pps and Mbit/s come from pktgen; the host reads the
-#      sink's frame count over QMP (query-net-sinks) before and after each
+#      sink's frame count over QMP (x-query-net-sinks) before and after each
 #      phase to check that the frames really reached the host.
 #   2. Cost per frame as the guest sees it: the NIC's interrupts per frame
 #      (/proc/interrupts); doorbells per frame where countable (splitnet:
@@ -124,7 +124,7 @@ for nic in "${NIC_LIST[@]}"; do
     qemu_has_device "$nic" || die "$QEMU_BIN has no device $nic"
 done
 # The sink backend is this project's; an older QEMU build lacks it.
-printf '%s\n' '{"execute":"qmp_capabilities"}' '{"execute":"query-net-sinks"}' \
+printf '%s\n' '{"execute":"qmp_capabilities"}' '{"execute":"x-query-net-sinks"}' \
         '{"execute":"quit"}' |
     timeout 30 "$QEMU_BIN" -machine none -display none -nodefaults \
         -netdev sink,id=probe -qmp stdio > "$RAW/qemu-probe.log" 2>&1 ||

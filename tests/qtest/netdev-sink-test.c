@@ -2,7 +2,7 @@
  * QTest testcases for the sink netdev
  *
  * -netdev sink,id=ID accepts every frame as soon as it arrives, counts it
- * and drops it.  QMP query-net-sinks returns [{id, frames, bytes}] and
+ * and drops it.  QMP x-query-net-sinks returns [{id, frames, bytes}] and
  * `info network` shows frames=N,bytes=B, refreshed on QEMU's real-time
  * clock within 100 ms of the last frame.  A splitnet device (through the
  * libqos driver) and a socket port (test end of a socketpair; 4-byte
@@ -63,11 +63,11 @@ static Ctx *start(const char *netdevs, const char *nic_netdev,
 
 /* QMP and HMP */
 
-/* frames and bytes of sink @id from query-net-sinks; false if absent. */
+/* frames and bytes of sink @id from x-query-net-sinks; false if absent. */
 static bool sink_counts(QTestState *qts, const char *id, uint64_t *frames,
                         uint64_t *bytes)
 {
-    QDict *rsp = qtest_qmp(qts, "{ 'execute': 'query-net-sinks' }");
+    QDict *rsp = qtest_qmp(qts, "{ 'execute': 'x-query-net-sinks' }");
     QListEntry *e;
     QDict *info;
     bool found = false;
@@ -89,7 +89,7 @@ static bool sink_counts(QTestState *qts, const char *id, uint64_t *frames,
 
 static int sink_count(QTestState *qts)
 {
-    QDict *rsp = qtest_qmp(qts, "{ 'execute': 'query-net-sinks' }");
+    QDict *rsp = qtest_qmp(qts, "{ 'execute': 'x-query-net-sinks' }");
     int n = qlist_size(qdict_get_qlist(rsp, "return"));
 
     qobject_unref(rsp);

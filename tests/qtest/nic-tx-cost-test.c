@@ -66,7 +66,7 @@ static uint8_t *tx_cost_frame(size_t len)
 
 static void tx_cost_sink_expect(uint64_t frames, uint64_t bytes)
 {
-    QDict *rsp = qmp("{ 'execute': 'query-net-sinks' }");
+    QDict *rsp = qmp("{ 'execute': 'x-query-net-sinks' }");
     QDict *info;
 
     g_assert_cmpint(qlist_size(qdict_get_qlist(rsp, "return")), ==, 1);
