@@ -114,6 +114,16 @@ static bool splitnet_check_props(SplitnetCore *core, Error **errp)
                    SPLITNET_RING_SIZE_MIN, SPLITNET_MAX_RING_LIMIT);
         return false;
     }
+    if (core->x_max_ring_size) {
+        if (!is_power_of_2(core->x_max_ring_size) ||
+            core->x_max_ring_size < SPLITNET_RING_SIZE_MIN) {
+            error_setg(errp, "x-max-ring-size must be a power of 2 from %u",
+                       SPLITNET_RING_SIZE_MIN);
+            return false;
+        }
+        /* Out of spec on purpose: a test of the driver's limits. */
+        core->max_ring_size = core->x_max_ring_size;
+    }
     if (!is_power_of_2(core->slot_size) ||
         core->slot_size < SPLITNET_TX_SLOT_MIN ||
         core->slot_size > SPLITNET_TX_SLOT_MAX) {
@@ -226,6 +236,30 @@ static int splitnet_post_load(void *opaque, int version_id)
     return splitnet_core_post_load(&s->core);
 }
 
+static bool splitnet_latches_needed(void *opaque)
+{
+    SplitnetState *s = opaque;
+
+    return splitnet_core_latches_pending(&s->core);
+}
+
+/* A register half-written or half-read when the VM stopped. */
+static const VMStateDescription vmstate_splitnet_latches = {
+    .name = "splitnet/latches",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = splitnet_latches_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_BOOL(core.mac_lo_pending, SplitnetState),
+        VMSTATE_UINT32(core.mac_lo_latch, SplitnetState),
+        VMSTATE_BOOL(core.mc_hash_lo_pending, SplitnetState),
+        VMSTATE_UINT32(core.mc_hash_lo_latch, SplitnetState),
+        VMSTATE_UINT32(core.read_latch_addr, SplitnetState),
+        VMSTATE_UINT32(core.read_latch_hi, SplitnetState),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
 /* Counters of version 1.1 (offloads), sent only once they count. */
 static bool splitnet_offload_stats_needed(void *opaque)
 {
@@ -336,6 +370,10 @@ static const VMStateDescription vmstate_splitnet = {
                              1, vmstate_splitnet_rxq, SplitnetRxQueue),
         VMSTATE_END_OF_LIST()
     },
+    .subsections = (const VMStateDescription * const []) {
+        &vmstate_splitnet_latches,
+        NULL
+    },
 };
 
 static const char *const splitnet_tx_stat_names[SPLITNET_NUM_STATS] = {
@@ -393,6 +431,16 @@ static void splitnet_get_stats(Object *obj, Visitor *v, const char *name,
     visit_end_struct(v, NULL);
 }
 
+static bool splitnet_get_reset_hang(Object *obj, Error **errp)
+{
+    return SPLITNET(obj)->core.x_reset_hang;
+}
+
+static void splitnet_set_reset_hang(Object *obj, bool value, Error **errp)
+{
+    splitnet_core_set_reset_hang(&SPLITNET(obj)->core, value);
+}
+
 static void splitnet_instance_init(Object *obj)
 {
     SplitnetState *s = SPLITNET(obj);
@@ -401,6 +449,11 @@ static void splitnet_instance_init(Object *obj)
                                   "/ethernet-phy@0", DEVICE(obj));
     object_property_add(obj, "stats", "SplitnetStats", splitnet_get_stats,
                         NULL, NULL, NULL);
+    /* Settable at run time (qom-set), unlike the qdev properties. */
+    object_property_add_bool(obj, "x-reset-hang", splitnet_get_reset_hang,
+                             splitnet_set_reset_hang);
+    object_property_set_description(obj, "x-reset-hang",
+        "Testing only: CTRL.RESET is not carried out while set");
 }
 
 static const Property splitnet_properties[] = {
@@ -412,6 +465,8 @@ static const Property splitnet_properties[] = {
     DEFINE_PROP_UINT32("tx-burst", SplitnetState, core.tx_burst, 64),
     DEFINE_PROP_UINT32("intr-delay-us", SplitnetState, core.intr_delay_us, 0),
     DEFINE_PROP_UINT32("max-mtu", SplitnetState, core.max_mtu, 9000),
+    DEFINE_PROP_UINT32("x-max-ring-size", SplitnetState, core.x_max_ring_size,
+                       0),
 };
 
 static void splitnet_class_init(ObjectClass *klass, void *data)
@@ -445,6 +500,8 @@ static void splitnet_class_init(ObjectClass *klass, void *data)
         "Reset value of the queues' interrupt moderation delay (us)");
     object_class_property_set_description(klass, "max-mtu",
         "Largest MTU the driver may set");
+    object_class_property_set_description(klass, "x-max-ring-size",
+        "Testing only: overrides max-ring-size, beyond the spec's limit");
     set_bit(DEVICE_CATEGORY_NETWORK, dc->categories);
 }
 

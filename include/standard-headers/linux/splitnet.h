@@ -267,7 +267,9 @@ struct splitnet_rx_desc {
 #define SPLITNET_RXD_VLAN               (1u << 2)   /* F_VLAN */
 #define SPLITNET_RXD_HASH               (1u << 3)   /* F_MQ */
 
+/* RING_SIZE and MAX_RING_SIZE: a power of two in this range. */
 #define SPLITNET_RING_SIZE_MIN          8
+#define SPLITNET_RING_SIZE_MAX          4096
 #define SPLITNET_RING_ALIGN             64
 
 #endif /* _LINUX_SPLITNET_H */
