@@ -252,6 +252,25 @@ for s in socks:
 print("\n".join(str(s.getsockname()[1]) for s in socks))' "$1"
 }
 
+# guest_qmp_arg NAME: the value of -qmp that gives guest NAME the monitor
+# socket guest_qmp talks to.
+guest_qmp_arg() {
+    echo "unix:$GUEST_LOGDIR/$1.qmp,server=on,wait=off"
+}
+
+# guest_qmp NAME COMMAND [ARGUMENTS-JSON]: a QMP command on guest NAME's
+# monitor (tests/guest/qmp.py); prints the return value as JSON.
+guest_qmp() {
+    python3 "$SPLITNET_TOP/tests/guest/qmp.py" "$GUEST_LOGDIR/$1.qmp" "$2" ${3:+"$3"}
+}
+
+# guest_splitnet_stat NAME DEV QUEUE COUNTER: a counter of splitnet DEV
+# (its id) from its QOM stats, e.g. guest_splitnet_stat t sn0 rx0 frames.
+guest_splitnet_stat() {
+    guest_qmp "$1" qom-get "{\"path\": \"$2\", \"property\": \"stats\"}" |
+        python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]][sys.argv[2]])' "$3" "$4"
+}
+
 # Lines the in-guest script printed with log() ("guest: ..."), without \r;
 # none is no error (grep's exit 1 would fail every pipe under pipefail).
 guest_output() {
