@@ -45,8 +45,9 @@ host_side() {
     say "plugged in a new splitnet"
     gsum=$(guest_made_sha256 "$TEST_NAME" /tmp/tx.bin)
     guest_h2g "$TEST_NAME" h2g "$p1" "$data" || return 1
-    guest_g2h "$TEST_NAME" g2h "$p2" "$gsum" || return 1
+    # (the guest powers off once the last transfer is done)
     guest_qmp "$TEST_NAME" query-status >/dev/null || return 1
+    guest_g2h "$TEST_NAME" g2h "$p2" "$gsum" || return 1
     diag "after device_del/device_add: host->guest $mib MiB sha256 $want (checked in the guest)"
     diag "after device_del/device_add: guest->host $mib MiB sha256 $G2H_SHA256 (= the guest's)"
 }
