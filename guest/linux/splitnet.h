@@ -46,7 +46,7 @@ static_assert(sizeof(struct splitnet_queue_status) ==
 #define SPLITNET_RING_MIN		32
 #define SPLITNET_RING_DEFAULT		256
 static_assert(SPLITNET_RING_MIN >= SPLITNET_RING_SIZE_MIN);
-static_assert(SPLITNET_RING_MIN > MAX_SKB_FRAGS + 1);
+static_assert(MAX_SKB_FRAGS + 1 < SPLITNET_RING_MIN);
 static_assert(SPLITNET_RING_MIN <= SPLITNET_RING_SIZE_MAX);
 /* RX buffers are posted again this long after an allocation failed. */
 #define SPLITNET_REFILL_DELAY		(HZ / 2)

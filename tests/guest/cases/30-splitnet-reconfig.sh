@@ -23,8 +23,8 @@ guest_start "$TEST_NAME" reconfig.sh \
 
 host_side() {
     local gsum got out n sum
-    gsum=$(guest_made_sha256 "$TEST_NAME" /tmp/tx.bin)
     guest_ready "$TEST_NAME" h2g-busy || return 1
+    gsum=$(guest_made_sha256 "$TEST_NAME" /tmp/tx.bin)
     if host_send "$p1" "$data" 300 >/dev/null; then
         guest_ready "$TEST_NAME" g2h-busy || return 1
         got=$(guest_value "$TEST_NAME" 'sha256 host->guest during changes received')
