@@ -449,6 +449,11 @@ static void splitnet_instance_init(Object *obj)
                                   "/ethernet-phy@0", DEVICE(obj));
     object_property_add(obj, "stats", "SplitnetStats", splitnet_get_stats,
                         NULL, NULL, NULL);
+    /* The ERROR register, for a host that checks what went wrong. */
+    object_property_add_uint32_ptr(obj, "error", &s->core.error,
+                                   OBJ_PROP_FLAG_READ);
+    object_property_set_description(obj, "error",
+        "The first error (SPLITNET_ERR_*) since the last reset, 0 for none");
     /* Settable at run time (qom-set), unlike the qdev properties. */
     object_property_add_bool(obj, "x-reset-hang", splitnet_get_reset_hang,
                              splitnet_set_reset_hang);

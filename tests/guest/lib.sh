@@ -258,6 +258,27 @@ guest_qmp_arg() {
     echo "unix:$GUEST_LOGDIR/$1.qmp,server=on,wait=off"
 }
 
+# guest_ctl_arg NAME: the value of -chardev for guest NAME's control port, a
+# channel from the host to the guest that does not go through a NIC.  Give
+# it with `-serial mon:stdio -serial chardev:ctl` (an explicit -serial drops
+# the default console, which must stay the first port): the guest reads it
+# as /dev/ttyS1 (ctl_open/ctl_wait in netlib.sh), the host writes with
+# guest_signal.
+guest_ctl_arg() {
+    echo "socket,id=ctl,path=$GUEST_LOGDIR/$1.ctl,server=on,wait=off"
+}
+
+# guest_signal NAME WORD: send the line WORD to guest NAME's control port.
+guest_signal() {
+    python3 - "$GUEST_LOGDIR/$1.ctl" "$2" <<'PY'
+import socket, sys
+with socket.socket(socket.AF_UNIX) as s:
+    s.settimeout(60)
+    s.connect(sys.argv[1])
+    s.sendall(sys.argv[2].encode() + b"\n")
+PY
+}
+
 # guest_qmp NAME COMMAND [ARGUMENTS-JSON]: a QMP command on guest NAME's
 # monitor (tests/guest/qmp.py); prints the return value as JSON.
 guest_qmp() {

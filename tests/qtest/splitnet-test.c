@@ -265,12 +265,27 @@ static void assert_no_error(Ctx *c)
     g_assert_cmpuint(rd(c, SPLITNET_REG_ERROR), ==, SPLITNET_ERR_NONE);
 }
 
+/* The ERROR register as the host reads it: QOM property "error". */
+static uint32_t qom_error(Ctx *c)
+{
+    QDict *rsp = qtest_qmp(c->qts, "{'execute': 'qom-get', 'arguments':"
+                           " {'path': '/machine/peripheral/sn0',"
+                           " 'property': 'error'}}");
+    uint32_t err;
+
+    g_assert(qdict_haskey(rsp, "return"));
+    err = qdict_get_int(rsp, "return");
+    qobject_unref(rsp);
+    return err;
+}
+
 static void assert_error(Ctx *c, uint32_t err, uint32_t q)
 {
     g_assert_cmphex(rd(c, SPLITNET_REG_STATUS) & SPLITNET_STATUS_ERROR,
                     ==, SPLITNET_STATUS_ERROR);
     g_assert_cmpuint(rd(c, SPLITNET_REG_ERROR), ==, err);
     g_assert_cmpuint(rd(c, SPLITNET_REG_ERROR_QUEUE), ==, q);
+    g_assert_cmpuint(qom_error(c), ==, err);
 }
 
 /*

@@ -12,9 +12,10 @@
 #   hang          the host makes resets hang (it connects to port 5003 when
 #                 done); ip link set down: the reset fails, so the driver
 #                 must cut bus mastering and keep the memory
-#   down          the host sends frames at the guest and checks the device
-#                 wrote none; then it ends the hang, which completes the
-#                 reset (after rmmod, CTRL.RESET reads 0 again)
+#   down          with the driver still bound, the host sends frames at the
+#                 guest and checks the device wrote none; it ends the hang
+#                 and says "checked" on /dev/ttyS1; rmmod (after it,
+#                 CTRL.RESET reads 0 again: the reset asked for completed)
 #   after         insmod, DHCP, ping; 256 MiB of fresh allocations
 #                 (page_poison=1 checks freed pages were not written)
 
@@ -55,6 +56,7 @@ ping_ok 10.0.2.2 2
 kernel_clean
 
 log "--- a device hung in reset"
+ctl_open
 nc -l -p 5003 </dev/null >/dev/null &
 wait_listen 5003
 ready hang
@@ -62,6 +64,9 @@ wait $! || true
 ip link set "$NET_IF" down
 dmesg | grep -E 'splitnet|leave reset|bus master' | tail -n 4 | sed 's/^/guest: dmesg: /'
 ready down
+# The driver stays bound (removing it turns bus mastering off anyway) until
+# the host has sent its frames, told through /dev/ttyS1, not the NIC.
+ctl_wait checked
 # devmem reads the BAR only once no driver holds it; the reset hangs again.
 splitnet_rmmod
 i=0

@@ -317,3 +317,25 @@ splitnet_rmmod() {
         fail "$NET_BDF still has a driver after rmmod"
     [ ! -e "/sys/class/net/$NET_IF" ] || fail "$NET_IF still there after rmmod"
 }
+
+# --- the host's control port ------------------------------------------------
+
+# ctl_open: open /dev/ttyS1, the port the host writes to with guest_signal
+# (tests/guest/lib.sh), on fd 3.  Open it before the host may write: the
+# UART's receive FIFO is cleared when the port is opened.
+ctl_open() {
+    [ -c /dev/ttyS1 ] || fail "no /dev/ttyS1: the host must give the guest its control port"
+    stty -F /dev/ttyS1 raw -echo || fail "stty /dev/ttyS1 failed"
+    exec 3</dev/ttyS1
+}
+
+# ctl_wait WORD [SECONDS]: wait (default 120 s) for the line WORD on the
+# control port.
+ctl_wait() {
+    local line
+    # shellcheck disable=SC3045 # busybox ash has read -t
+    while read -r -t "${2:-120}" line <&3; do
+        [ "$(echo "$line" | tr -d '\r')" = "$1" ] && return 0
+    done
+    fail "no '$1' from the host on /dev/ttyS1"
+}
