@@ -1,15 +1,15 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=bash
-# TEST: splitnet: device_del mid-transfer, device_add; DHCP and 64 MiB each way on the new NIC
+# TEST: splitnet: device_del mid-transfer, device_add; DHCP and 16 MiB each way on the new NIC
 #
 # One boot (tests/guest/in-guest/hotplug.sh) on pc, whose pci.0 has ACPI
 # hotplug: the NIC is unplugged through QMP while the guest sends (that
 # transfer fails, as it must), a new one is plugged into the same slot on
-# the same netdev; DHCP, then 64 MiB each way with sha256 checks.  QEMU
+# the same netdev; DHCP, then 16 MiB each way with sha256 checks.  QEMU
 # must survive both and answer QMP after them.
 
 reason=$(guest_splitnet_missing) && skip "$reason"
-mib=64
+mib=16
 { read -r p1; read -r p2; } < <(guest_free_ports 2)
 data=$GUEST_LOGDIR/$TEST_NAME.h2g
 trap 'rm -f "$data"' EXIT
