@@ -367,6 +367,27 @@ mbit() {
         printf "%.1f MiB/s, %.0f Mbit/s", n / s / 1048576, n * 8 / s / 1e6 }'
 }
 
+# guest_xfer_setup NAME MIB: before guest_start of a test that moves MIB MiB
+# each way through guest ports 5001 (host->guest) and 5002 (guest->host):
+# XFER_NETDEV is the -netdev with those ports forwarded from free host ports
+# XFER_P1 and XFER_P2; XFER_DATA is the host's random data (removed at
+# exit), XFER_SHA256 its sha256; the guest gets the driver, netlib.sh,
+# H2G_SHA256 and MIB (both_ways in netlib.sh).
+guest_xfer_setup() {
+    { read -r XFER_P1; read -r XFER_P2; } < <(guest_free_ports 2)
+    # shellcheck disable=SC2034 # for the test's guest_start
+    XFER_NETDEV="user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$XFER_P1-:5001,hostfwd=tcp:127.0.0.1:$XFER_P2-:5002"
+    XFER_DATA=$GUEST_LOGDIR/$1.h2g
+    trap 'rm -f "$XFER_DATA"' EXIT
+    XFER_SHA256=$(host_data "$XFER_DATA" "$2")
+    guest_driver
+    guest_net_helpers
+    guest_env "H2G_SHA256=$XFER_SHA256" "MIB=$2"
+}
+
+# end_of PID: stop a host-side transfer the guest cut short.
+end_of() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+
 # guest_ready NAME TAG [TIMEOUT]: wait until guest NAME called `ready TAG`
 # (exactly TAG: "h2g" does not match "h2g-cut").
 guest_ready() {

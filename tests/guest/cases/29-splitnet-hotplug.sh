@@ -10,19 +10,11 @@
 
 reason=$(guest_splitnet_missing) && skip "$reason"
 mib=16
-{ read -r p1; read -r p2; } < <(guest_free_ports 2)
-data=$GUEST_LOGDIR/$TEST_NAME.h2g
-trap 'rm -f "$data"' EXIT
-want=$(host_data "$data" "$mib")
+guest_xfer_setup "$TEST_NAME" "$mib"
 nic=splitnet,id=sn0,netdev=n0,romfile=,bus=pci.0,addr=0x6
-guest_driver
-guest_net_helpers
-guest_env "H2G_SHA256=$want" "MIB=$mib"
 guest_start "$TEST_NAME" hotplug.sh -qmp "$(guest_qmp_arg "$TEST_NAME")" \
-    -netdev "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$p1-:5001,hostfwd=tcp:127.0.0.1:$p2-:5002" \
+    -netdev "$XFER_NETDEV" \
     -device "$nic"
-
-end_of() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 
 # device_add's arguments as JSON, from the -device string above.
 nic_json() {
@@ -34,7 +26,7 @@ print(json.dumps({"driver": sys.argv[1].split(",")[0], **dict(
 host_side() {
     local cut gsum
     guest_ready "$TEST_NAME" g2h-cut || return 1
-    host_recv "$p2" 300 >/dev/null 2>&1 &
+    host_recv "$XFER_P2" 300 >/dev/null 2>&1 &
     cut=$!
     guest_ready "$TEST_NAME" unplug || { end_of "$cut"; return 1; }
     guest_qmp "$TEST_NAME" device_del '{"id": "sn0"}' >/dev/null || { end_of "$cut"; return 1; }
@@ -44,11 +36,11 @@ host_side() {
     guest_qmp "$TEST_NAME" device_add "$(nic_json)" >/dev/null || return 1
     say "plugged in a new splitnet"
     gsum=$(guest_made_sha256 "$TEST_NAME" /tmp/tx.bin)
-    guest_h2g "$TEST_NAME" h2g "$p1" "$data" || return 1
+    guest_h2g "$TEST_NAME" h2g "$XFER_P1" "$XFER_DATA" || return 1
     # (the guest powers off once the last transfer is done)
     guest_qmp "$TEST_NAME" query-status >/dev/null || return 1
-    guest_g2h "$TEST_NAME" g2h "$p2" "$gsum" || return 1
-    diag "after device_del/device_add: host->guest $mib MiB sha256 $want (checked in the guest)"
+    guest_g2h "$TEST_NAME" g2h "$XFER_P2" "$gsum" || return 1
+    diag "after device_del/device_add: host->guest $mib MiB sha256 $XFER_SHA256 (checked in the guest)"
     diag "after device_del/device_add: guest->host $mib MiB sha256 $G2H_SHA256 (= the guest's)"
 }
 

@@ -10,31 +10,25 @@
 
 reason=$(guest_splitnet_missing) && skip "$reason"
 mib=64
-{ read -r p1; read -r p2; } < <(guest_free_ports 2)
-data=$GUEST_LOGDIR/$TEST_NAME.h2g
-trap 'rm -f "$data"' EXIT
-want=$(host_data "$data" "$mib")
-guest_driver
-guest_net_helpers
-guest_env "H2G_SHA256=$want" "MIB=$mib"
+guest_xfer_setup "$TEST_NAME" "$mib"
 guest_start "$TEST_NAME" reconfig.sh \
-    -netdev "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$p1-:5001,hostfwd=tcp:127.0.0.1:$p2-:5002" \
+    -netdev "$XFER_NETDEV" \
     -device splitnet,netdev=n0,romfile=
 
 host_side() {
     local gsum got out n sum
     guest_ready "$TEST_NAME" h2g-busy || return 1
     gsum=$(guest_made_sha256 "$TEST_NAME" /tmp/tx.bin)
-    if host_send "$p1" "$data" 300 >/dev/null; then
+    if host_send "$XFER_P1" "$XFER_DATA" 300 >/dev/null; then
         guest_ready "$TEST_NAME" g2h-busy || return 1
         got=$(guest_value "$TEST_NAME" 'sha256 host->guest during changes received')
-        [ "$got" = "$want" ] || { say "host->guest during changes: sha256 $got, sent $want"; return 1; }
+        [ "$got" = "$XFER_SHA256" ] || { say "host->guest during changes: sha256 $got, sent $XFER_SHA256"; return 1; }
         diag "host->guest $mib MiB during changes: complete, sha256 matches"
     else
         diag "host->guest during changes: the connection failed (clean failure)"
     fi
     guest_ready "$TEST_NAME" g2h-busy || return 1
-    if out=$(host_recv "$p2" 300); then
+    if out=$(host_recv "$XFER_P2" 300); then
         read -r _ n _ sum <<<"$out"
         [ "$n" = "$((mib * 1048576))" ] && [ "$sum" = "$gsum" ] ||
             { say "guest->host during changes: $n bytes sha256 $sum, sent $gsum"; return 1; }
@@ -42,8 +36,8 @@ host_side() {
     else
         diag "guest->host during changes: the connection failed (clean failure)"
     fi
-    guest_h2g "$TEST_NAME" h2g "$p1" "$data" || return 1
-    guest_g2h "$TEST_NAME" g2h "$p2" "$gsum" || return 1
+    guest_h2g "$TEST_NAME" h2g "$XFER_P1" "$XFER_DATA" || return 1
+    guest_g2h "$TEST_NAME" g2h "$XFER_P2" "$gsum" || return 1
     diag "afterwards: $mib MiB each way, sha256 match"
 }
 

@@ -56,12 +56,6 @@ wait_until 60 "new splitnet function" splitnet_present
 splitnet_up
 dhcp "$NET_IF"
 ping_ok 10.0.2.2 2
-recv_start 5001 h2g
-ready h2g
-recv_wait h2g "$H2G_SHA256" "host->guest after re-plug"
-serve_start 5002 /tmp/tx.bin
-ready g2h
-wait "$SERVE_PID" || fail "nc serving /tmp/tx.bin failed"
-log "guest->host after re-plug done"
+both_ways "" "after re-plug"
 rm -f /tmp/tx.bin
 kernel_clean

@@ -249,6 +249,20 @@ recv_from() {
     rm -f "/run/splitnet/$name.part"
 }
 
+# both_ways SUFFIX WHAT: with tests/guest/lib.sh's guest_xfer_setup on the
+# host, receive on port 5001 (`ready h2gSUFFIX`; its sha256 must be
+# H2G_SHA256), then serve /tmp/tx.bin on port 5002 (`ready g2hSUFFIX`)
+# until the host has read it.  WHAT names the step in the log.
+both_ways() {
+    recv_start 5001 "h2g$1"
+    ready "h2g$1"
+    recv_wait "h2g$1" "$H2G_SHA256" "host->guest $2"
+    serve_start 5002 /tmp/tx.bin
+    ready "g2h$1"
+    wait "$SERVE_PID" || fail "nc serving /tmp/tx.bin failed"
+    log "guest->host $2 done"
+}
+
 # --- the kernel's view ------------------------------------------------------
 
 # dma_info: log how the NIC's DMA is set up (IOMMU group, swiotlb).  With

@@ -70,12 +70,6 @@ log "carrier changes: $(($(cat "/sys/class/net/$NET_IF/carrier_changes") - carri
 log "--- afterwards"
 ethtool -g "$NET_IF" | sed 's/^/guest: ethtool -g: /'
 ping_ok 10.0.2.2 2
-recv_start 5001 h2g
-ready h2g
-recv_wait h2g "$H2G_SHA256" "host->guest after the changes"
-serve_start 5002 /tmp/tx.bin
-ready g2h
-wait "$SERVE_PID" || fail "nc serving /tmp/tx.bin failed"
-log "guest->host after the changes done"
+both_ways "" "after the changes"
 rm -f /tmp/tx.bin
 kernel_clean
