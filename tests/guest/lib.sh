@@ -385,6 +385,14 @@ guest_xfer_setup() {
     guest_env "H2G_SHA256=$XFER_SHA256" "MIB=$2"
 }
 
+# guest_both_ways NAME SUFFIX WANT: the host half of both_ways SUFFIX
+# (netlib.sh): XFER_DATA to the guest, then what it serves, whose sha256
+# must be WANT.
+guest_both_ways() {
+    guest_h2g "$1" "h2g$2" "$XFER_P1" "$XFER_DATA" &&
+        guest_g2h "$1" "g2h$2" "$XFER_P2" "$3"
+}
+
 # end_of PID: stop a host-side transfer the guest cut short.
 end_of() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 

@@ -29,12 +29,10 @@ host_side() {
     end_of "$cut"
     say "host->guest was cut short by rmmod, as it should"
     gsum=$(guest_made_sha256 "$TEST_NAME" /tmp/tx.bin)
-    guest_h2g "$TEST_NAME" h2g "$XFER_P1" "$XFER_DATA" || return 1
-    guest_g2h "$TEST_NAME" g2h "$XFER_P2" "$gsum" || return 1
+    guest_both_ways "$TEST_NAME" "" "$gsum" || return 1
     diag "after rmmod/insmod: host->guest $mib MiB sha256 $XFER_SHA256 (checked in the guest)"
     diag "after rmmod/insmod: guest->host $mib MiB sha256 $G2H_SHA256 (= the guest's)"
-    guest_h2g "$TEST_NAME" h2g-link "$XFER_P1" "$XFER_DATA" || return 1
-    guest_g2h "$TEST_NAME" g2h-link "$XFER_P2" "$gsum" || return 1
+    guest_both_ways "$TEST_NAME" "-link" "$gsum" || return 1
     diag "after ip link down/up: $mib MiB each way, sha256 match"
 }
 

@@ -36,8 +36,7 @@ host_side() {
     else
         diag "guest->host during changes: the connection failed (clean failure)"
     fi
-    guest_h2g "$TEST_NAME" h2g "$XFER_P1" "$XFER_DATA" || return 1
-    guest_g2h "$TEST_NAME" g2h "$XFER_P2" "$gsum" || return 1
+    guest_both_ways "$TEST_NAME" "" "$gsum" || return 1
     diag "afterwards: $mib MiB each way, sha256 match"
 }
 

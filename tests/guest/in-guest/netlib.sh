@@ -289,6 +289,9 @@ dma_info() {
 # or a transmit timeout (and show those lines).
 kernel_clean() {
     local bad
+    # A log that wrapped (many link changes) could have lost what we look for.
+    dmesg | head -n 1 | grep -q 'Linux version' ||
+        fail "the kernel log no longer starts at boot: it wrapped, cannot tell it is clean"
     bad=$(dmesg | grep -E 'BUG:|WARNING:|Oops|Call Trace|DMAR: \[DMA|DMAR: DRHD: handling fault|watchdog: .*transmit queue|NETDEV WATCHDOG|swiotlb buffer is full|splitnet.*(error|fail)' |
         grep -v 'module verification failed' || true)
     if [ -n "$bad" ]; then
