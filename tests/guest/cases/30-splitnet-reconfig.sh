@@ -1,15 +1,15 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=bash
-# TEST: splitnet: ethtool -G/-C and MTU changes during 64 MiB each way (intact or cleanly failed), intact after
+# TEST: splitnet: ethtool -G/-C and MTU changes during 32 MiB each way (intact or cleanly failed), intact after
 #
-# One boot (tests/guest/in-guest/reconfig.sh): while 64 MiB go host->guest,
+# One boot (tests/guest/in-guest/reconfig.sh): while 32 MiB go host->guest,
 # then guest->host, the guest keeps changing ring sizes (a device reset
 # each), interrupt moderation and the MTU.  Each of those transfers must
 # complete with the right sha256 or fail cleanly (a short or broken
-# connection, never wrong data); afterwards 64 MiB each way must be intact.
+# connection, never wrong data); afterwards 32 MiB each way must be intact.
 
 reason=$(guest_splitnet_missing) && skip "$reason"
-mib=64
+mib=32
 guest_xfer_setup "$TEST_NAME" "$mib"
 guest_start "$TEST_NAME" reconfig.sh \
     -netdev "$XFER_NETDEV" \

@@ -12,13 +12,13 @@
 #                        cleanly (the host says which)
 #   h2g, g2h             MIB MiB each way afterwards, sha256-checked
 #
-# Environment: H2G_SHA256, MIB (default 64).
+# Environment: H2G_SHA256, MIB (default 32).
 
 # shellcheck source=tests/guest/in-guest/netlib.sh
 . /run/splitnet/files/netlib.sh
 
 : "${H2G_SHA256:?}"
-MIB=${MIB:-64}
+MIB=${MIB:-32}
 STOP=/run/splitnet/churn.stop
 
 # churn: reconfigure the interface until $STOP exists; counts in churn.n.
