@@ -11,6 +11,7 @@
 
 #include <linux/build_bug.h>
 #include <linux/io.h>
+#include <linux/io-64-nonatomic-lo-hi.h>
 #include <linux/netdevice.h>
 #include <linux/pci.h>
 #include <linux/u64_stats_sync.h>
@@ -40,10 +41,16 @@ static_assert(sizeof(struct splitnet_queue_status) ==
 /*
  * Ring sizes the driver uses.  The lower bound leaves room for a frame with
  * the most fragments the stack hands over, even when the device would allow
- * smaller rings.
+ * smaller rings: with 8 descriptors one frame fills the TX ring, and every
+ * frame stops the queue.
  */
 #define SPLITNET_RING_MIN		32
 #define SPLITNET_RING_DEFAULT		256
+static_assert(SPLITNET_RING_MIN >= SPLITNET_RING_SIZE_MIN);
+static_assert(MAX_SKB_FRAGS + 1 < SPLITNET_RING_MIN);
+static_assert(SPLITNET_RING_MIN <= SPLITNET_RING_SIZE_MAX);
+/* RX buffers are posted again this long after an allocation failed. */
+#define SPLITNET_REFILL_DELAY		(HZ / 2)
 /*
  * TX completions only free buffers, and start_xmit reclaims them anyway
  * while traffic flows, so the TX interrupt can wait: at 200 us the device
@@ -175,6 +182,13 @@ struct splitnet_priv {
 
 	bool msix;
 	bool up;			/* rings allocated, device running */
+	/*
+	 * The device did not leave reset: bus mastering is off and the memory
+	 * it was given is never freed, as it might still write to it.
+	 */
+	bool dead;
+	/* A ring index made no sense: NAPI stops until the reset. */
+	bool halted;
 	char irq_names[SPLITNET_NUM_VECS][IFNAMSIZ + 16];
 
 	/* device counters accumulated over resets (which clear them) */
@@ -182,6 +196,7 @@ struct splitnet_priv {
 
 	u64 resets;
 	struct work_struct reset_work;
+	struct delayed_work refill_work;	/* RX buffers NAPI could not post */
 };
 
 static inline bool splitnet_has(const struct splitnet_priv *priv, u64 feature)
@@ -200,20 +215,20 @@ static inline void splitnet_wr32(const struct splitnet_priv *priv, u32 reg,
 	iowrite32(val, priv->regs + reg);
 }
 
-/* 64-bit registers as two 4-byte accesses, low half first (spec allows it). */
+/*
+ * 64-bit registers in one 8-byte access; where the CPU has none,
+ * io-64-nonatomic-lo-hi.h makes it two, low half first, which the device
+ * latches so that neither a read nor a write is torn (spec: "Registers").
+ */
 static inline u64 splitnet_rd64(const struct splitnet_priv *priv, u32 reg)
 {
-	u32 lo = ioread32(priv->regs + reg);
-	u32 hi = ioread32(priv->regs + reg + 4);
-
-	return (u64)hi << 32 | lo;
+	return ioread64(priv->regs + reg);
 }
 
 static inline void splitnet_wr64(const struct splitnet_priv *priv, u32 reg,
 				 u64 val)
 {
-	iowrite32(lower_32_bits(val), priv->regs + reg);
-	iowrite32(upper_32_bits(val), priv->regs + reg + 4);
+	iowrite64(val, priv->regs + reg);
 }
 
 static inline u32 splitnet_qreg(unsigned int q, u32 reg)
@@ -232,8 +247,9 @@ static inline bool splitnet_need_event(u32 event, u32 new, u32 old)
 
 /* splitnet_main.c */
 void splitnet_schedule_reset(struct splitnet_priv *priv);
+void splitnet_ring_error(struct splitnet_priv *priv);
 int splitnet_reconfigure(struct splitnet_priv *priv, u32 tx_size,
-			 u32 rx_size);
+			 u32 rx_size, struct netlink_ext_ack *extack);
 void splitnet_apply_coalesce(struct splitnet_priv *priv);
 u64 splitnet_dev_stat(struct splitnet_priv *priv, unsigned int q,
 		      unsigned int n);
@@ -242,8 +258,12 @@ u64 splitnet_rx_features(struct splitnet_priv *priv,
 			 netdev_features_t features);
 
 /* splitnet_tx.c */
-int splitnet_tx_alloc(struct splitnet_priv *priv);
-void splitnet_tx_free(struct splitnet_priv *priv);
+int splitnet_tx_alloc(struct splitnet_priv *priv, struct splitnet_tx_ring *tx,
+		      u32 size);
+void splitnet_tx_free(struct splitnet_priv *priv, struct splitnet_tx_ring *tx);
+void splitnet_tx_swap_mem(struct splitnet_tx_ring *a,
+			  struct splitnet_tx_ring *b);
+void splitnet_tx_init(struct splitnet_priv *priv);
 void splitnet_tx_drain(struct splitnet_priv *priv);
 netdev_tx_t splitnet_start_xmit(struct sk_buff *skb, struct net_device *dev);
 netdev_features_t splitnet_features_check(struct sk_buff *skb,
@@ -254,9 +274,14 @@ void splitnet_tx_poll(struct splitnet_priv *priv, int budget);
 bool splitnet_tx_arm(struct splitnet_priv *priv);
 
 /* splitnet_rx.c */
-int splitnet_rx_alloc(struct splitnet_priv *priv);
-void splitnet_rx_free(struct splitnet_priv *priv);
-void splitnet_rx_post(struct splitnet_priv *priv);
+int splitnet_rx_alloc(struct splitnet_priv *priv, struct splitnet_rx_ring *rx,
+		      u32 size);
+void splitnet_rx_free(struct splitnet_priv *priv, struct splitnet_rx_ring *rx);
+void splitnet_rx_swap_mem(struct splitnet_rx_ring *a,
+			  struct splitnet_rx_ring *b);
+void splitnet_rx_init(struct splitnet_priv *priv);
+void splitnet_rx_release(struct splitnet_priv *priv);
+bool splitnet_rx_post(struct splitnet_priv *priv, gfp_t gfp);
 int splitnet_rx_poll(struct splitnet_priv *priv, int budget);
 bool splitnet_rx_arm(struct splitnet_priv *priv);
 

@@ -119,16 +119,19 @@ static int splitnet_set_ringparam(struct net_device *netdev,
 
 	if (ring->rx_mini_pending || ring->rx_jumbo_pending)
 		return -EINVAL;
-	if (tx < SPLITNET_RING_SIZE_MIN || rx < SPLITNET_RING_SIZE_MIN ||
+	/* Below SPLITNET_RING_MIN one frame could fill the ring. */
+	if (tx < SPLITNET_RING_MIN || rx < SPLITNET_RING_MIN ||
 	    tx > priv->max_ring_size || rx > priv->max_ring_size ||
 	    !is_power_of_2(tx) || !is_power_of_2(rx)) {
 		NL_SET_ERR_MSG_MOD(extack,
-				   "ring sizes must be powers of two from 8 to the device's maximum");
+				   "ring sizes must be powers of two from "
+				   __stringify(SPLITNET_RING_MIN)
+				   " to the device's maximum");
 		return -EINVAL;
 	}
 	if (tx == priv->tx_ring_size && rx == priv->rx_ring_size)
 		return 0;
-	return splitnet_reconfigure(priv, tx, rx);
+	return splitnet_reconfigure(priv, tx, rx, extack);
 }
 
 static int splitnet_get_coalesce(struct net_device *netdev,

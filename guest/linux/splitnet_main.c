@@ -50,6 +50,22 @@ static int splitnet_hw_reset(struct splitnet_priv *priv)
 	return -ETIMEDOUT;
 }
 
+/*
+ * Reset the device before taking back what it was given.  A device that
+ * does not leave reset may still be running its queues: take bus mastering
+ * away, so it can no longer reach memory, and mark it dead, so that the
+ * memory it had is kept rather than freed and reused (splitnet_free_rings).
+ */
+static void splitnet_hw_stop(struct splitnet_priv *priv)
+{
+	if (!splitnet_hw_reset(priv))
+		return;
+	pci_clear_master(priv->pdev);
+	priv->dead = true;
+	netdev_err(priv->netdev, "bus mastering off; its memory is not reused until the driver is unbound\n");
+}
+
+/* The device uses the new address once MAC_HI is written (spec). */
 static void splitnet_write_mac(struct splitnet_priv *priv)
 {
 	const u8 *a = priv->netdev->dev_addr;
@@ -148,6 +164,16 @@ void splitnet_schedule_reset(struct splitnet_priv *priv)
 	schedule_work(&priv->reset_work);
 }
 
+/*
+ * The device published an index that makes no sense.  Polling again would
+ * see the same index and reschedule itself forever: stop until the reset.
+ */
+void splitnet_ring_error(struct splitnet_priv *priv)
+{
+	WRITE_ONCE(priv->halted, true);
+	splitnet_schedule_reset(priv);
+}
+
 static void splitnet_update_link(struct splitnet_priv *priv, u32 status)
 {
 	struct net_device *netdev = priv->netdev;
@@ -217,6 +243,11 @@ static int splitnet_poll(struct napi_struct *napi, int budget)
 
 	splitnet_tx_poll(priv, budget);
 	work = splitnet_rx_poll(priv, budget);
+	if (unlikely(READ_ONCE(priv->halted))) {
+		/* Neither re-armed nor unmasked: the reset task takes over. */
+		napi_complete_done(napi, 0);
+		return 0;
+	}
 	if (work >= budget)
 		return budget;
 	if (!napi_complete_done(napi, work))
@@ -316,44 +347,80 @@ static int splitnet_alloc_status(struct splitnet_priv *priv)
 					  &priv->status_dma, GFP_KERNEL);
 	if (!priv->status)
 		return -ENOMEM;
-	memset(priv->status, 0, SPLITNET_STATUS_BLOCK_SIZE);
 	priv->tx.status = &priv->status[SPLITNET_TXQ(0)];
 	priv->rx.status = &priv->status[SPLITNET_RXQ(0)];
 	return 0;
 }
 
-static void splitnet_free_status(struct splitnet_priv *priv)
+static int splitnet_alloc_rings(struct splitnet_priv *priv)
 {
-	dma_free_coherent(&priv->pdev->dev, SPLITNET_STATUS_BLOCK_SIZE,
-			  priv->status, priv->status_dma);
-	priv->status = NULL;
-}
-
-static int splitnet_up(struct splitnet_priv *priv)
-{
-	struct net_device *netdev = priv->netdev;
 	int err;
 
 	err = splitnet_alloc_status(priv);
 	if (err)
 		return err;
-	err = splitnet_tx_alloc(priv);
+	err = splitnet_tx_alloc(priv, &priv->tx, priv->tx_ring_size);
 	if (err)
 		goto abort_with_status;
-	err = splitnet_rx_alloc(priv);
+	err = splitnet_rx_alloc(priv, &priv->rx, priv->rx_ring_size);
 	if (err)
 		goto abort_with_tx;
-	err = splitnet_hw_reset(priv);
-	if (err)
-		goto abort_with_rx;
+	return 0;
+
+abort_with_tx:
+	splitnet_tx_free(priv, &priv->tx);
+abort_with_status:
+	dma_free_coherent(&priv->pdev->dev, SPLITNET_STATUS_BLOCK_SIZE,
+			  priv->status, priv->status_dma);
+	priv->status = NULL;
+	return err;
+}
+
+/*
+ * Give the ring memory back, unless the device is dead: then it is left
+ * allocated (a leak) because the device might still write to it.
+ */
+static void splitnet_free_rings(struct splitnet_priv *priv)
+{
+	if (!priv->dead) {
+		splitnet_rx_free(priv, &priv->rx);
+		splitnet_tx_free(priv, &priv->tx);
+		dma_free_coherent(&priv->pdev->dev, SPLITNET_STATUS_BLOCK_SIZE,
+				  priv->status, priv->status_dma);
+	}
+	priv->status = NULL;
+	priv->tx.status = NULL;
+	priv->rx.status = NULL;
+}
+
+/* Steps 1 and 4 to 6 of the bring-up sequence, on allocated rings. */
+static int splitnet_start(struct splitnet_priv *priv)
+{
+	struct net_device *netdev = priv->netdev;
+	int err;
+
+	if (priv->dead)
+		return -EIO;
+	memset(priv->status, 0, SPLITNET_STATUS_BLOCK_SIZE);
+	splitnet_tx_init(priv);
+	splitnet_rx_init(priv);
+	priv->halted = false;
+	splitnet_hw_stop(priv);
+	if (priv->dead)
+		return -EIO;
 	err = splitnet_request_irqs(priv);
 	if (err)
-		goto abort_with_rx;
+		return err;
 	err = splitnet_hw_start(priv);
-	if (err)
-		goto abort_with_irqs;
+	if (err) {
+		splitnet_hw_stop(priv);
+		splitnet_free_irqs(priv);
+		return err;
+	}
 
-	splitnet_rx_post(priv);
+	/* Whatever could not be posted now is posted by the refill work. */
+	if (!splitnet_rx_post(priv, GFP_KERNEL))
+		schedule_delayed_work(&priv->refill_work, SPLITNET_REFILL_DELAY);
 	napi_enable(&priv->napi);
 	/* splitnet_set_rx_mode() leaves the registers alone until then. */
 	priv->up = true;
@@ -363,20 +430,14 @@ static int splitnet_up(struct splitnet_priv *priv)
 	netif_tx_start_all_queues(netdev);
 	splitnet_update_link(priv, splitnet_rd32(priv, SPLITNET_REG_STATUS));
 	return 0;
-
-abort_with_irqs:
-	splitnet_hw_reset(priv);
-	splitnet_free_irqs(priv);
-abort_with_rx:
-	splitnet_rx_free(priv);
-abort_with_tx:
-	splitnet_tx_free(priv);
-abort_with_status:
-	splitnet_free_status(priv);
-	return err;
 }
 
-static void splitnet_down(struct splitnet_priv *priv)
+/*
+ * Stop the device and take back what is in flight; the ring memory stays
+ * allocated.  Called with the RTNL held: the refill work, which takes it
+ * too, is not running and finds the interface down if it runs later.
+ */
+static void splitnet_stop_hw(struct splitnet_priv *priv)
 {
 	struct net_device *netdev = priv->netdev;
 
@@ -384,37 +445,117 @@ static void splitnet_down(struct splitnet_priv *priv)
 	netif_tx_disable(netdev);
 	splitnet_save_dev_stats(priv);
 	/* After the reset the device neither reads nor writes our memory. */
-	splitnet_hw_reset(priv);
+	splitnet_hw_stop(priv);
 	splitnet_free_irqs(priv);
 	napi_disable(&priv->napi);
+	cancel_delayed_work(&priv->refill_work);
 	netif_carrier_off(netdev);
-
+	if (priv->dead)
+		return;
 	splitnet_tx_drain(priv);
-	splitnet_rx_free(priv);
-	splitnet_tx_free(priv);
-	splitnet_free_status(priv);
+	splitnet_rx_release(priv);
 }
 
-int splitnet_reconfigure(struct splitnet_priv *priv, u32 tx_size, u32 rx_size)
+static int splitnet_up(struct splitnet_priv *priv)
 {
-	u32 old_tx = priv->tx_ring_size, old_rx = priv->rx_ring_size;
 	int err;
 
-	if (priv->up)
-		splitnet_down(priv);
-	priv->tx_ring_size = tx_size;
-	priv->rx_ring_size = rx_size;
-	if (!netif_running(priv->netdev))
-		return 0;
+	if (priv->dead)
+		return -EIO;
+	err = splitnet_alloc_rings(priv);
+	if (err)
+		return err;
+	err = splitnet_start(priv);
+	if (err)
+		splitnet_free_rings(priv);
+	return err;
+}
 
-	err = splitnet_up(priv);
-	if (!err)
+static void splitnet_down(struct splitnet_priv *priv)
+{
+	splitnet_stop_hw(priv);
+	splitnet_free_rings(priv);
+}
+
+/* Start again on the rings stopped; on failure the interface stays down. */
+static int splitnet_restart(struct splitnet_priv *priv)
+{
+	int err = splitnet_start(priv);
+
+	if (err) {
+		netdev_err(priv->netdev, "cannot restart (%d), interface is down\n",
+			   err);
+		splitnet_free_rings(priv);
+	}
+	return err;
+}
+
+/* Allocate rings of the new sizes into @tx and @rx, nothing else touched. */
+static int splitnet_alloc_resized(struct splitnet_priv *priv,
+				  struct splitnet_tx_ring *tx,
+				  struct splitnet_rx_ring *rx, u32 tx_size,
+				  u32 rx_size, struct netlink_ext_ack *extack)
+{
+	int err;
+
+	err = splitnet_tx_alloc(priv, tx, tx_size);
+	if (err) {
+		NL_SET_ERR_MSG_MOD(extack, "cannot allocate the new TX ring");
+		return err;
+	}
+	err = splitnet_rx_alloc(priv, rx, rx_size);
+	if (err) {
+		NL_SET_ERR_MSG_MOD(extack, "cannot allocate the new RX ring");
+		splitnet_tx_free(priv, tx);
+	}
+	return err;
+}
+
+static void splitnet_swap_rings(struct splitnet_priv *priv,
+				struct splitnet_tx_ring *tx,
+				struct splitnet_rx_ring *rx)
+{
+	splitnet_tx_swap_mem(&priv->tx, tx);
+	splitnet_rx_swap_mem(&priv->rx, rx);
+}
+
+/*
+ * ethtool -G: the new rings are allocated first, so a failure leaves the
+ * running interface alone; then the device is stopped, the rings swapped
+ * and the device started on them (or on the old ones again, if it refuses
+ * the new ones).
+ */
+int splitnet_reconfigure(struct splitnet_priv *priv, u32 tx_size, u32 rx_size,
+			 struct netlink_ext_ack *extack)
+{
+	struct splitnet_tx_ring tx = {};
+	struct splitnet_rx_ring rx = {};
+	int err;
+
+	if (!priv->up) {
+		priv->tx_ring_size = tx_size;
+		priv->rx_ring_size = rx_size;
 		return 0;
-	netdev_err(priv->netdev, "cannot use the new ring sizes (%d)\n", err);
-	priv->tx_ring_size = old_tx;
-	priv->rx_ring_size = old_rx;
-	if (splitnet_up(priv))
-		netdev_err(priv->netdev, "cannot restart, interface is down\n");
+	}
+	err = splitnet_alloc_resized(priv, &tx, &rx, tx_size, rx_size, extack);
+	if (err)
+		return err;
+	splitnet_stop_hw(priv);
+	splitnet_swap_rings(priv, &tx, &rx);
+	err = splitnet_start(priv);
+	if (err && !priv->dead) {
+		NL_SET_ERR_MSG_MOD(extack, "the device refused the new rings");
+		splitnet_swap_rings(priv, &tx, &rx);
+		splitnet_restart(priv);
+	} else if (!err) {
+		priv->tx_ring_size = tx_size;
+		priv->rx_ring_size = rx_size;
+	}
+	/* Now the unused pair; a dead device keeps both. */
+	if (!priv->dead) {
+		splitnet_rx_free(priv, &rx);
+		splitnet_tx_free(priv, &tx);
+	}
 	return err;
 }
 
@@ -422,17 +563,41 @@ static void splitnet_reset_task(struct work_struct *work)
 {
 	struct splitnet_priv *priv = container_of(work, struct splitnet_priv,
 						  reset_work);
-	int err;
 
 	rtnl_lock();
-	if (netif_running(priv->netdev)) {
+	if (netif_running(priv->netdev) && priv->up) {
 		priv->resets++;
-		if (priv->up)
-			splitnet_down(priv);
-		err = splitnet_up(priv);
-		if (err)
-			netdev_err(priv->netdev, "reset failed (%d)\n", err);
+		splitnet_stop_hw(priv);
+		splitnet_restart(priv);
 	}
+	rtnl_unlock();
+}
+
+/*
+ * RX buffers NAPI could not allocate (it may not sleep): post them here,
+ * with GFP_KERNEL, while NAPI is off, and try again later if still short.
+ */
+static void splitnet_refill_task(struct work_struct *work)
+{
+	struct splitnet_priv *priv = container_of(to_delayed_work(work),
+						  struct splitnet_priv,
+						  refill_work);
+	bool full;
+
+	rtnl_lock();
+	if (!priv->up) {
+		rtnl_unlock();
+		return;
+	}
+	napi_disable(&priv->napi);
+	full = splitnet_rx_post(priv, GFP_KERNEL);
+	napi_enable(&priv->napi);
+	/* Frames may be waiting for these buffers: look at once. */
+	local_bh_disable();
+	napi_schedule(&priv->napi);
+	local_bh_enable();
+	if (!full)
+		schedule_delayed_work(&priv->refill_work, SPLITNET_REFILL_DELAY);
 	rtnl_unlock();
 }
 
@@ -571,7 +736,14 @@ static int splitnet_check_device(struct splitnet_priv *priv)
 	priv->features = priv->dev_features & SPLITNET_DRV_FEATURES;
 	priv->max_ring_size = splitnet_rd32(priv, SPLITNET_REG_MAX_RING_SIZE);
 	priv->slot_size = splitnet_rd32(priv, SPLITNET_REG_TX_SLOT_SIZE);
-	if (priv->max_ring_size < SPLITNET_RING_SIZE_MIN ||
+	if (priv->max_ring_size > SPLITNET_RING_SIZE_MAX) {
+		/* Out of spec: keep ring arithmetic within what it allows. */
+		dev_warn(dev, "MAX_RING_SIZE %u beyond the spec's %u, using %u\n",
+			 priv->max_ring_size, SPLITNET_RING_SIZE_MAX,
+			 SPLITNET_RING_SIZE_MAX);
+		priv->max_ring_size = SPLITNET_RING_SIZE_MAX;
+	}
+	if (priv->max_ring_size < SPLITNET_RING_MIN ||
 	    !is_power_of_2(priv->max_ring_size) ||
 	    priv->slot_size < SPLITNET_TX_SLOT_MIN ||
 	    priv->slot_size > SPLITNET_TX_SLOT_MAX ||
@@ -697,6 +869,7 @@ static int splitnet_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	u64_stats_init(&priv->tx.xstats.syncp);
 	u64_stats_init(&priv->rx.stats.syncp);
 	INIT_WORK(&priv->reset_work, splitnet_reset_task);
+	INIT_DELAYED_WORK(&priv->refill_work, splitnet_refill_task);
 
 	priv->regs = pci_iomap(pdev, SPLITNET_BAR_REGS, SPLITNET_REGS_SIZE);
 	if (!priv->regs) {
@@ -743,6 +916,7 @@ static void splitnet_remove(struct pci_dev *pdev)
 
 	unregister_netdev(netdev);
 	cancel_work_sync(&priv->reset_work);
+	cancel_delayed_work_sync(&priv->refill_work);
 	splitnet_hw_reset(priv);
 	netif_napi_del(&priv->napi);
 	pci_free_irq_vectors(pdev);

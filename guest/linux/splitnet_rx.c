@@ -46,7 +46,8 @@ static int splitnet_rx_fill(struct splitnet_rx_ring *rx, u32 idx, gfp_t gfp)
 	return 0;
 }
 
-static void splitnet_rx_kick(struct splitnet_rx_ring *rx, u32 old)
+/* True when the doorbell was written. */
+static bool splitnet_rx_kick(struct splitnet_rx_ring *rx, u32 old)
 {
 	u32 new = rx->prod;
 
@@ -55,40 +56,51 @@ static void splitnet_rx_kick(struct splitnet_rx_ring *rx, u32 old)
 		mb();
 		if (!splitnet_need_event(le32_to_cpu(READ_ONCE(rx->status->doorbell_event)),
 					 new, old))
-			return;
+			return false;
 	}
 	iowrite32(new, rx->doorbell);
-	rx->stats.doorbells++;
+	return true;
 }
 
-/* Post every free ring entry; called with rx->stats open for update. */
-static void splitnet_rx_refill(struct splitnet_rx_ring *rx, gfp_t gfp)
+/*
+ * Post every free ring entry; false when an allocation failed.  The
+ * allocations may sleep (@gfp), so the stats section covers only the
+ * counters.
+ */
+static bool splitnet_rx_refill(struct splitnet_rx_ring *rx, gfp_t gfp)
 {
 	u32 old = rx->prod;
+	bool full = true, kicked = false;
 
 	while (rx->prod - rx->clean < rx->size) {
 		if (splitnet_rx_fill(rx, rx->prod, gfp)) {
-			rx->stats.alloc_errors++;
+			full = false;
 			break;
 		}
 		rx->prod++;
 	}
-	if (rx->prod == old)
-		return;
-	/* Descriptors before the producer index. */
-	dma_wmb();
-	WRITE_ONCE(rx->status->prod, cpu_to_le32(rx->prod));
-	splitnet_rx_kick(rx, old);
+	if (rx->prod != old) {
+		/* Descriptors before the producer index. */
+		dma_wmb();
+		WRITE_ONCE(rx->status->prod, cpu_to_le32(rx->prod));
+		kicked = splitnet_rx_kick(rx, old);
+	}
+	if (!full || kicked) {
+		u64_stats_update_begin(&rx->stats.syncp);
+		rx->stats.alloc_errors += !full;
+		rx->stats.doorbells += kicked;
+		u64_stats_update_end(&rx->stats.syncp);
+	}
+	return full;
 }
 
-/* Bring-up: fill the whole ring (step 6 of the spec's sequence). */
-void splitnet_rx_post(struct splitnet_priv *priv)
+/*
+ * Fill the ring: at bring-up (step 6 of the spec's sequence) and from the
+ * refill work, NAPI off.  False when it is not full.
+ */
+bool splitnet_rx_post(struct splitnet_priv *priv, gfp_t gfp)
 {
-	struct splitnet_rx_ring *rx = &priv->rx;
-
-	u64_stats_update_begin(&rx->stats.syncp);
-	splitnet_rx_refill(rx, GFP_KERNEL);
-	u64_stats_update_end(&rx->stats.syncp);
+	return splitnet_rx_refill(&priv->rx, gfp);
 }
 
 static struct sk_buff *splitnet_rx_copy(struct splitnet_rx_ring *rx,
@@ -245,7 +257,7 @@ int splitnet_rx_poll(struct splitnet_priv *priv, int budget)
 	if (unlikely(cons - rx->clean > rx->prod - rx->clean)) {
 		netdev_err_once(priv->netdev, "RX cons %u beyond prod %u\n",
 				cons, rx->prod);
-		splitnet_schedule_reset(priv);
+		splitnet_ring_error(priv);
 		return 0;
 	}
 	/* Descriptor write-backs are read after cons. */
@@ -258,19 +270,20 @@ int splitnet_rx_poll(struct splitnet_priv *priv, int budget)
 			if (unlikely(cons - rx->clean == rx->size)) {
 				netdev_err_once(priv->netdev,
 						"RX ring full without EOP\n");
-				splitnet_schedule_reset(priv);
+				splitnet_ring_error(priv);
 			}
 			break;
 		}
 		work++;
 	}
-	if (budget)
-		splitnet_rx_refill(rx, GFP_ATOMIC);
 	u64_stats_update_end(&rx->stats.syncp);
 
-	/* Without buffers the device cannot interrupt us: keep polling. */
-	if (unlikely(rx->prod == rx->clean) && budget)
-		return budget;
+	/*
+	 * Polling again cannot make an atomic allocation succeed: the refill
+	 * work posts what is missing, with GFP_KERNEL.
+	 */
+	if (budget && !splitnet_rx_refill(rx, GFP_ATOMIC))
+		schedule_delayed_work(&priv->refill_work, 0);
 	return work;
 }
 
@@ -287,23 +300,31 @@ bool splitnet_rx_arm(struct splitnet_priv *priv)
 	return le32_to_cpu(READ_ONCE(rx->status->cons)) != rx->clean;
 }
 
-int splitnet_rx_alloc(struct splitnet_priv *priv)
+/* Indices for a start on the ring memory rx holds (no pages yet). */
+void splitnet_rx_init(struct splitnet_priv *priv)
 {
 	struct splitnet_rx_ring *rx = &priv->rx;
-	struct device *dev = &priv->pdev->dev;
 
-	/* buf_len is 16 bits wide. */
-	BUILD_BUG_ON(SPLITNET_RX_BUF_LEN > U16_MAX);
-	rx->size = priv->rx_ring_size;
 	rx->mask = rx->size - 1;
 	rx->prod = 0;
 	rx->clean = 0;
 	rx->doorbell = priv->regs + splitnet_qreg(SPLITNET_RXQ(0),
 						  SPLITNET_Q_DOORBELL);
-	rx->bufs = kcalloc(rx->size, sizeof(*rx->bufs), GFP_KERNEL);
+}
+
+/* Ring memory of @size descriptors into @rx (priv->rx or a spare). */
+int splitnet_rx_alloc(struct splitnet_priv *priv, struct splitnet_rx_ring *rx,
+		      u32 size)
+{
+	struct device *dev = &priv->pdev->dev;
+
+	/* buf_len is 16 bits wide. */
+	BUILD_BUG_ON(SPLITNET_RX_BUF_LEN > U16_MAX);
+	rx->size = size;
+	rx->bufs = kcalloc(size, sizeof(*rx->bufs), GFP_KERNEL);
 	if (!rx->bufs)
 		return -ENOMEM;
-	rx->desc = dma_alloc_coherent(dev, rx->size * sizeof(*rx->desc),
+	rx->desc = dma_alloc_coherent(dev, array_size(size, sizeof(*rx->desc)),
 				      &rx->desc_dma, GFP_KERNEL);
 	if (!rx->desc) {
 		kfree(rx->bufs);
@@ -313,7 +334,8 @@ int splitnet_rx_alloc(struct splitnet_priv *priv)
 	return 0;
 }
 
-void splitnet_rx_free(struct splitnet_priv *priv)
+/* After the device reset: free the posted pages. */
+void splitnet_rx_release(struct splitnet_priv *priv)
 {
 	struct splitnet_rx_ring *rx = &priv->rx;
 	u32 i;
@@ -321,8 +343,13 @@ void splitnet_rx_free(struct splitnet_priv *priv)
 	for (i = 0; i < rx->size; i++)
 		if (rx->bufs[i].page)
 			__free_page(splitnet_rx_take(rx, i));
-	dma_free_coherent(&priv->pdev->dev, rx->size * sizeof(*rx->desc),
-			  rx->desc, rx->desc_dma);
+}
+
+void splitnet_rx_free(struct splitnet_priv *priv, struct splitnet_rx_ring *rx)
+{
+	dma_free_coherent(&priv->pdev->dev,
+			  array_size(rx->size, sizeof(*rx->desc)), rx->desc,
+			  rx->desc_dma);
 	kfree(rx->bufs);
 	rx->desc = NULL;
 	rx->bufs = NULL;
@@ -342,4 +369,14 @@ u64 splitnet_rx_features(struct splitnet_priv *priv,
 	if (!(features & NETIF_F_GRO_HW))
 		f &= ~SPLITNET_F_RX_GSO;
 	return f;
+}
+
+/* Exchange the ring memory of @a and @b (a resize). */
+void splitnet_rx_swap_mem(struct splitnet_rx_ring *a,
+			  struct splitnet_rx_ring *b)
+{
+	swap(a->desc, b->desc);
+	swap(a->desc_dma, b->desc_dma);
+	swap(a->bufs, b->bufs);
+	swap(a->size, b->size);
 }

@@ -381,7 +381,7 @@ void splitnet_tx_clean(struct splitnet_priv *priv, int budget)
 	if (unlikely(cons - clean > tx->prod - clean)) {
 		netdev_err_once(priv->netdev, "TX cons %u beyond prod %u\n",
 				cons, tx->prod);
-		splitnet_schedule_reset(priv);
+		splitnet_ring_error(priv);
 		return;
 	}
 	if (cons == clean)
@@ -464,12 +464,11 @@ void splitnet_tx_drain(struct splitnet_priv *priv)
 	netdev_tx_reset_queue(netdev_get_tx_queue(priv->netdev, 0));
 }
 
-int splitnet_tx_alloc(struct splitnet_priv *priv)
+/* Indices and limits for a start on the ring memory tx holds. */
+void splitnet_tx_init(struct splitnet_priv *priv)
 {
 	struct splitnet_tx_ring *tx = &priv->tx;
-	struct device *dev = &priv->pdev->dev;
 
-	tx->size = priv->tx_ring_size;
 	tx->mask = tx->size - 1;
 	tx->slot_size = priv->slot_size;
 	tx->max_frame_descs = min_t(u32, MAX_SKB_FRAGS + 1,
@@ -479,23 +478,31 @@ int splitnet_tx_alloc(struct splitnet_priv *priv)
 	tx->clean = 0;
 	tx->doorbell = priv->regs + splitnet_qreg(SPLITNET_TXQ(0),
 						  SPLITNET_Q_DOORBELL);
+}
 
-	tx->bufs = kcalloc(tx->size, sizeof(*tx->bufs), GFP_KERNEL);
+/* Ring memory of @size descriptors into @tx (priv->tx or a spare). */
+int splitnet_tx_alloc(struct splitnet_priv *priv, struct splitnet_tx_ring *tx,
+		      u32 size)
+{
+	struct device *dev = &priv->pdev->dev;
+
+	tx->size = size;
+	tx->bufs = kcalloc(size, sizeof(*tx->bufs), GFP_KERNEL);
 	if (!tx->bufs)
 		return -ENOMEM;
-	tx->desc = dma_alloc_coherent(dev, tx->size * sizeof(*tx->desc),
+	tx->desc = dma_alloc_coherent(dev, array_size(size, sizeof(*tx->desc)),
 				      &tx->desc_dma, GFP_KERNEL);
 	if (!tx->desc)
 		goto abort_with_bufs;
 	/* The header pool: registered once, one slot per descriptor. */
-	tx->pool = dma_alloc_coherent(dev, tx->size * tx->slot_size,
+	tx->pool = dma_alloc_coherent(dev, array_size(size, priv->slot_size),
 				      &tx->pool_dma, GFP_KERNEL);
 	if (!tx->pool)
 		goto abort_with_desc;
 	return 0;
 
 abort_with_desc:
-	dma_free_coherent(dev, tx->size * sizeof(*tx->desc), tx->desc,
+	dma_free_coherent(dev, array_size(size, sizeof(*tx->desc)), tx->desc,
 			  tx->desc_dma);
 	tx->desc = NULL;
 abort_with_bufs:
@@ -504,17 +511,28 @@ abort_with_bufs:
 	return -ENOMEM;
 }
 
-void splitnet_tx_free(struct splitnet_priv *priv)
+void splitnet_tx_free(struct splitnet_priv *priv, struct splitnet_tx_ring *tx)
 {
-	struct splitnet_tx_ring *tx = &priv->tx;
 	struct device *dev = &priv->pdev->dev;
 
-	dma_free_coherent(dev, tx->size * tx->slot_size, tx->pool,
+	dma_free_coherent(dev, array_size(tx->size, priv->slot_size), tx->pool,
 			  tx->pool_dma);
-	dma_free_coherent(dev, tx->size * sizeof(*tx->desc), tx->desc,
-			  tx->desc_dma);
+	dma_free_coherent(dev, array_size(tx->size, sizeof(*tx->desc)),
+			  tx->desc, tx->desc_dma);
 	kfree(tx->bufs);
 	tx->pool = NULL;
 	tx->desc = NULL;
 	tx->bufs = NULL;
+}
+
+/* Exchange the ring memory of @a and @b (a resize). */
+void splitnet_tx_swap_mem(struct splitnet_tx_ring *a,
+			  struct splitnet_tx_ring *b)
+{
+	swap(a->desc, b->desc);
+	swap(a->desc_dma, b->desc_dma);
+	swap(a->pool, b->pool);
+	swap(a->pool_dma, b->pool_dma);
+	swap(a->bufs, b->bufs);
+	swap(a->size, b->size);
 }

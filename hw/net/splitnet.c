@@ -114,6 +114,16 @@ static bool splitnet_check_props(SplitnetCore *core, Error **errp)
                    SPLITNET_RING_SIZE_MIN, SPLITNET_MAX_RING_LIMIT);
         return false;
     }
+    if (core->x_max_ring_size) {
+        if (!is_power_of_2(core->x_max_ring_size) ||
+            core->x_max_ring_size < SPLITNET_RING_SIZE_MIN) {
+            error_setg(errp, "x-max-ring-size must be a power of 2 from %u",
+                       SPLITNET_RING_SIZE_MIN);
+            return false;
+        }
+        /* Out of spec on purpose: a test of the driver's limits. */
+        core->max_ring_size = core->x_max_ring_size;
+    }
     if (!is_power_of_2(core->slot_size) ||
         core->slot_size < SPLITNET_TX_SLOT_MIN ||
         core->slot_size > SPLITNET_TX_SLOT_MAX) {
@@ -245,6 +255,30 @@ static bool splitnet_stats_counted(SplitnetQueue *q, unsigned first,
 #define SPLITNET_STATS_1_2      (SPLITNET_NUM_STATS - \
                                  SPLITNET_STAT_TX_GSO_PASS)
 
+static bool splitnet_latches_needed(void *opaque)
+{
+    SplitnetState *s = opaque;
+
+    return splitnet_core_latches_pending(&s->core);
+}
+
+/* A register half-written or half-read when the VM stopped. */
+static const VMStateDescription vmstate_splitnet_latches = {
+    .name = "splitnet/latches",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = splitnet_latches_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_BOOL(core.mac_lo_pending, SplitnetState),
+        VMSTATE_UINT32(core.mac_lo_latch, SplitnetState),
+        VMSTATE_BOOL(core.mc_hash_lo_pending, SplitnetState),
+        VMSTATE_UINT32(core.mc_hash_lo_latch, SplitnetState),
+        VMSTATE_UINT32(core.read_latch_addr, SplitnetState),
+        VMSTATE_UINT32(core.read_latch_hi, SplitnetState),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
 static bool splitnet_offload_stats_needed(void *opaque)
 {
     return splitnet_stats_counted(opaque, SPLITNET_STAT_TX_CSUM,
@@ -372,6 +406,10 @@ static const VMStateDescription vmstate_splitnet = {
                              1, vmstate_splitnet_rxq, SplitnetRxQueue),
         VMSTATE_END_OF_LIST()
     },
+    .subsections = (const VMStateDescription * const []) {
+        &vmstate_splitnet_latches,
+        NULL
+    },
 };
 
 static const char *const splitnet_tx_stat_names[SPLITNET_NUM_STATS] = {
@@ -431,6 +469,16 @@ static void splitnet_get_stats(Object *obj, Visitor *v, const char *name,
     visit_end_struct(v, NULL);
 }
 
+static bool splitnet_get_reset_hang(Object *obj, Error **errp)
+{
+    return SPLITNET(obj)->core.x_reset_hang;
+}
+
+static void splitnet_set_reset_hang(Object *obj, bool value, Error **errp)
+{
+    splitnet_core_set_reset_hang(&SPLITNET(obj)->core, value);
+}
+
 static void splitnet_instance_init(Object *obj)
 {
     SplitnetState *s = SPLITNET(obj);
@@ -439,6 +487,16 @@ static void splitnet_instance_init(Object *obj)
                                   "/ethernet-phy@0", DEVICE(obj));
     object_property_add(obj, "stats", "SplitnetStats", splitnet_get_stats,
                         NULL, NULL, NULL);
+    /* The ERROR register, for a host that checks what went wrong. */
+    object_property_add_uint32_ptr(obj, "error", &s->core.error,
+                                   OBJ_PROP_FLAG_READ);
+    object_property_set_description(obj, "error",
+        "The first error (SPLITNET_ERR_*) since the last reset, 0 for none");
+    /* Settable at run time (qom-set), unlike the qdev properties. */
+    object_property_add_bool(obj, "x-reset-hang", splitnet_get_reset_hang,
+                             splitnet_set_reset_hang);
+    object_property_set_description(obj, "x-reset-hang",
+        "Testing only: CTRL.RESET is not carried out while set");
 }
 
 static const Property splitnet_properties[] = {
@@ -457,6 +515,8 @@ static const Property splitnet_properties[] = {
     DEFINE_PROP_BOOL("rx-csum", SplitnetState, core.rx_csum, true),
     DEFINE_PROP_BOOL("rx-gso", SplitnetState, core.rx_gso, true),
     DEFINE_PROP_BOOL("vnet-hdr", SplitnetState, core.use_vnet_hdr, true),
+    DEFINE_PROP_UINT32("x-max-ring-size", SplitnetState, core.x_max_ring_size,
+                       0),
 };
 
 static void splitnet_class_init(ObjectClass *klass, void *data)
@@ -503,6 +563,8 @@ static void splitnet_class_init(ObjectClass *klass, void *data)
         "Offer large receive (only with rx-csum=on)");
     object_class_property_set_description(klass, "vnet-hdr",
         "Pass offloads to a peer that takes a virtio-net header (tap)");
+    object_class_property_set_description(klass, "x-max-ring-size",
+        "Testing only: overrides max-ring-size, beyond the spec's limit");
     set_bit(DEVICE_CATEGORY_NETWORK, dc->categories);
 }
 

@@ -87,9 +87,27 @@ static bool splitnet_any_queue_enabled(SplitnetCore *core)
 
 /* Register access helpers */
 
-static uint64_t splitnet_reg64_read(uint64_t reg, hwaddr off, unsigned size)
+/*
+ * A 4-byte read of a 64-bit register at @addr.  The low half keeps the
+ * high half of the same value for the next read of that high half, so a
+ * counter that carries between the two reads is never seen torn.
+ */
+static uint64_t splitnet_reg64_read(SplitnetCore *core, uint64_t reg,
+                                    hwaddr addr, unsigned size)
 {
-    return size == 8 ? reg : extract64(reg, (off & 4) * 8, 32);
+    if (size == 8) {
+        return reg;
+    }
+    if (!(addr & 4)) {
+        core->read_latch_addr = addr + 4;
+        core->read_latch_hi = reg >> 32;
+        return (uint32_t)reg;
+    }
+    if (core->read_latch_addr == addr) {
+        core->read_latch_addr = 0;
+        return core->read_latch_hi;
+    }
+    return reg >> 32;
 }
 
 static uint64_t splitnet_reg64_write(uint64_t reg, hwaddr off, unsigned size,
@@ -133,13 +151,13 @@ static uint64_t splitnet_global_read(SplitnetCore *core, hwaddr addr,
 
     switch (addr & ~(hwaddr)7) {
     case A_DEV_FEATURES:
-        return splitnet_reg64_read(core->dev_features, addr, size);
+        return splitnet_reg64_read(core, core->dev_features, addr, size);
     case A_DRV_FEATURES:
-        return splitnet_reg64_read(core->drv_features, addr, size);
+        return splitnet_reg64_read(core, core->drv_features, addr, size);
     case A_STATUS_BASE:
-        return splitnet_reg64_read(core->status_base, addr, size);
+        return splitnet_reg64_read(core, core->status_base, addr, size);
     case A_MC_HASH:
-        return splitnet_reg64_read(core->mc_hash, addr, size);
+        return splitnet_reg64_read(core, core->mc_hash, addr, size);
     }
 
     switch (addr) {
@@ -191,15 +209,18 @@ static uint64_t splitnet_global_read(SplitnetCore *core, hwaddr addr,
 static uint64_t splitnet_qreg_read(SplitnetQueue *q, hwaddr off,
                                     unsigned size)
 {
+    hwaddr addr = SPLITNET_QUEUE_REGS(q->index) + off;
+
     if (off >= SPLITNET_Q_STATS && off < SPLITNET_Q_STAT(SPLITNET_NUM_STATS)) {
-        return splitnet_reg64_read(q->stats[(off - SPLITNET_Q_STATS) / 8],
-                                   off, size);
+        return splitnet_reg64_read(q->core,
+                                   q->stats[(off - SPLITNET_Q_STATS) / 8],
+                                   addr, size);
     }
     switch (off & ~(hwaddr)7) {
     case A_Q_RING_BASE:
-        return splitnet_reg64_read(q->ring_base, off, size);
+        return splitnet_reg64_read(q->core, q->ring_base, addr, size);
     case A_Q_POOL_BASE:
-        return splitnet_reg64_read(q->pool_base, off, size);
+        return splitnet_reg64_read(q->core, q->pool_base, addr, size);
     }
     switch (off) {
     case A_Q_RING_SIZE:
@@ -258,14 +279,49 @@ uint64_t splitnet_core_read(SplitnetCore *core, hwaddr addr, unsigned size)
 
 /* Writes */
 
+/*
+ * The station address changes whole: MAC_LO waits in its latch until
+ * MAC_HI is written, so no frame is filtered by half of an address.
+ */
 static void splitnet_mac_write(SplitnetCore *core, hwaddr addr, uint32_t val)
 {
     if (addr == A_MAC_LO) {
-        stl_le_p(core->mac, val);
-    } else {
-        stw_le_p(core->mac + 4, val);
+        core->mac_lo_latch = val;
+        core->mac_lo_pending = true;
+        return;
     }
+    if (core->mac_lo_pending) {
+        stl_le_p(core->mac, core->mac_lo_latch);
+        core->mac_lo_pending = false;
+    }
+    stw_le_p(core->mac + 4, val);
     qemu_format_nic_info_str(qemu_get_queue(core->nic), core->mac);
+}
+
+/* MC_HASH too: a low half written alone waits for the high half. */
+static void splitnet_mc_hash_write(SplitnetCore *core, hwaddr addr,
+                                   unsigned size, uint64_t val)
+{
+    if (size == 8) {
+        core->mc_hash = val;
+        core->mc_hash_lo_pending = false;
+    } else if (!(addr & 4)) {
+        core->mc_hash_lo_latch = val;
+        core->mc_hash_lo_pending = true;
+    } else {
+        if (core->mc_hash_lo_pending) {
+            core->mc_hash = deposit64(core->mc_hash, 0, 32,
+                                      core->mc_hash_lo_latch);
+            core->mc_hash_lo_pending = false;
+        }
+        core->mc_hash = deposit64(core->mc_hash, 32, 32, val);
+    }
+}
+
+bool splitnet_core_latches_pending(SplitnetCore *core)
+{
+    return core->mac_lo_pending || core->mc_hash_lo_pending ||
+           core->read_latch_addr;
 }
 
 static void splitnet_ctrl_write(SplitnetCore *core, uint32_t val)
@@ -273,6 +329,12 @@ static void splitnet_ctrl_write(SplitnetCore *core, uint32_t val)
     bool was_ok = FIELD_EX32(core->ctrl, CTRL, DRIVER_OK);
 
     if (FIELD_EX32(val, CTRL, RESET)) {
+        if (core->x_reset_hang) {
+            /* Injected fault: stuck in reset, the queues keep running. */
+            trace_splitnet_reset_hang(true);
+            core->ctrl = FIELD_DP32(core->ctrl, CTRL, RESET, 1);
+            return;
+        }
         splitnet_core_reset(core);
         return;
     }
@@ -318,7 +380,7 @@ static void splitnet_global_write64(SplitnetCore *core, hwaddr addr,
                                                  val);
         return;
     case A_MC_HASH:
-        core->mc_hash = splitnet_reg64_write(core->mc_hash, addr, size, val);
+        splitnet_mc_hash_write(core, addr, size, val);
         return;
     }
     SPLITNET_GUEST_ERR(splitnet_err_reg_write, "offset 0x%" HWADDR_PRIx,
@@ -524,8 +586,25 @@ void splitnet_core_reset(SplitnetCore *core)
     core->isr = 0;
     core->intr_mask = 0;
     memcpy(core->mac, core->perm_mac.a, ETH_ALEN);
+    core->mac_lo_pending = false;
+    core->mc_hash_lo_pending = false;
+    core->read_latch_addr = 0;
     qemu_format_nic_info_str(qemu_get_queue(core->nic), core->mac);
     splitnet_update_intx(core);
+}
+
+/*
+ * x-reset-hang: while set, CTRL.RESET is not carried out (it reads back
+ * 1 and the queues keep running), as in a device hung in reset.  Clearing
+ * it completes a reset that was asked for meanwhile.
+ */
+void splitnet_core_set_reset_hang(SplitnetCore *core, bool hang)
+{
+    core->x_reset_hang = hang;
+    trace_splitnet_reset_hang(hang);
+    if (!hang && FIELD_EX32(core->ctrl, CTRL, RESET)) {
+        splitnet_core_reset(core);
+    }
 }
 
 static void splitnet_vm_state_change(void *opaque, bool running,

@@ -25,7 +25,7 @@
 #define SPLITNET_NUM_QUEUES     (2 * SPLITNET_QUEUE_PAIRS)
 #define SPLITNET_NUM_VECTORS    (1 + SPLITNET_NUM_QUEUES)
 
-#define SPLITNET_MAX_RING_LIMIT 4096
+#define SPLITNET_MAX_RING_LIMIT SPLITNET_RING_SIZE_MAX
 #define SPLITNET_COPYBREAK_MAX  SPLITNET_TX_SLOT_MAX
 #define SPLITNET_INTR_DELAY_MAX 1000000
 #define SPLITNET_MIN_MTU        68
@@ -182,6 +182,9 @@ struct SplitnetCore {
      * vnet_hdr): TX offloads pass through to it, RX frames come with one.
      */
     bool vnet_hdr;
+    /* Fault injection for driver tests (x- properties, not migrated). */
+    uint32_t x_max_ring_size;   /* MAX_RING_SIZE beyond the spec; 0: off */
+    bool x_reset_hang;          /* CTRL.RESET is not carried out */
 
     /* Registers. */
     uint64_t drv_features;
@@ -196,6 +199,18 @@ struct SplitnetCore {
     uint32_t isr;
     uint32_t intr_mask;
     uint8_t mac[ETH_ALEN];
+    /*
+     * Latches that keep a register whole across two 4-byte accesses
+     * (spec, "Registers"): MAC_LO and the low half of MC_HASH wait for
+     * the high half; the read of a 64-bit register's low half keeps its
+     * high half for the read that follows.
+     */
+    bool mac_lo_pending;
+    uint32_t mac_lo_latch;
+    bool mc_hash_lo_pending;
+    uint32_t mc_hash_lo_latch;
+    uint32_t read_latch_addr;   /* offset of the high half kept; 0: none */
+    uint32_t read_latch_hi;
 
     MemoryListener listener;
     bool map_changed;
@@ -214,6 +229,8 @@ void splitnet_core_realize(SplitnetCore *core, PCIDevice *pci, NICState *nic,
                            NetPacketSent *sent_cb);
 void splitnet_core_unrealize(SplitnetCore *core);
 void splitnet_core_reset(SplitnetCore *core);
+void splitnet_core_set_reset_hang(SplitnetCore *core, bool hang);
+bool splitnet_core_latches_pending(SplitnetCore *core);
 uint64_t splitnet_core_read(SplitnetCore *core, hwaddr addr, unsigned size);
 void splitnet_core_write(SplitnetCore *core, hwaddr addr, uint64_t val,
                          unsigned size);

@@ -357,6 +357,27 @@ for s in socks:
 print("\n".join(str(s.getsockname()[1]) for s in socks))' "$1"
 }
 
+# guest_ctl_arg NAME: the value of -chardev for guest NAME's control port, a
+# channel from the host to the guest that does not go through a NIC.  Give
+# it with `-serial mon:stdio -serial chardev:ctl` (an explicit -serial drops
+# the default console, which must stay the first port): the guest reads it
+# as /dev/ttyS1 (ctl_open/ctl_wait in netlib.sh), the host writes with
+# guest_signal.
+guest_ctl_arg() {
+    echo "socket,id=ctl,path=$GUEST_LOGDIR/$1.ctl,server=on,wait=off"
+}
+
+# guest_signal NAME WORD: send the line WORD to guest NAME's control port.
+guest_signal() {
+    python3 - "$GUEST_LOGDIR/$1.ctl" "$2" <<'PY'
+import socket, sys
+with socket.socket(socket.AF_UNIX) as s:
+    s.settimeout(60)
+    s.connect(sys.argv[1])
+    s.sendall(sys.argv[2].encode() + b"\n")
+PY
+}
+
 # Lines the in-guest script printed with log() ("guest: ..."), without \r;
 # none is no error (grep's exit 1 would fail every pipe under pipefail).
 guest_output() {
@@ -431,6 +452,35 @@ mbit() {
     awk -v n="$1" -v s="$2" 'BEGIN { if (s <= 0) s = 0.01
         printf "%.1f MiB/s, %.0f Mbit/s", n / s / 1048576, n * 8 / s / 1e6 }'
 }
+
+# guest_xfer_setup NAME MIB: before guest_start of a test that moves MIB MiB
+# each way through guest ports 5001 (host->guest) and 5002 (guest->host):
+# XFER_NETDEV is the -netdev with those ports forwarded from free host ports
+# XFER_P1 and XFER_P2; XFER_DATA is the host's random data (removed at
+# exit), XFER_SHA256 its sha256; the guest gets the driver, netlib.sh,
+# H2G_SHA256 and MIB (both_ways in netlib.sh).
+guest_xfer_setup() {
+    { read -r XFER_P1; read -r XFER_P2; } < <(guest_free_ports 2)
+    # shellcheck disable=SC2034 # for the test's guest_start
+    XFER_NETDEV="user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$XFER_P1-:5001,hostfwd=tcp:127.0.0.1:$XFER_P2-:5002"
+    XFER_DATA=$GUEST_LOGDIR/$1.h2g
+    trap 'rm -f "$XFER_DATA"' EXIT
+    XFER_SHA256=$(host_data "$XFER_DATA" "$2")
+    guest_driver
+    guest_net_helpers
+    guest_env "H2G_SHA256=$XFER_SHA256" "MIB=$2"
+}
+
+# guest_both_ways NAME SUFFIX WANT: the host half of both_ways SUFFIX
+# (netlib.sh): XFER_DATA to the guest, then what it serves, whose sha256
+# must be WANT.
+guest_both_ways() {
+    guest_h2g "$1" "h2g$2" "$XFER_P1" "$XFER_DATA" &&
+        guest_g2h "$1" "g2h$2" "$XFER_P2" "$3"
+}
+
+# end_of PID: stop a host-side transfer the guest cut short.
+end_of() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 
 # guest_ready NAME TAG [TIMEOUT]: wait until guest NAME called `ready TAG`
 # (exactly TAG: "h2g" does not match "h2g-cut").

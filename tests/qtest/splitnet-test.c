@@ -270,12 +270,27 @@ static void assert_no_error(Ctx *c)
     g_assert_cmpuint(rd(c, SPLITNET_REG_ERROR), ==, SPLITNET_ERR_NONE);
 }
 
+/* The ERROR register as the host reads it: QOM property "error". */
+static uint32_t qom_error(Ctx *c)
+{
+    QDict *rsp = qtest_qmp(c->qts, "{'execute': 'qom-get', 'arguments':"
+                           " {'path': '/machine/peripheral/sn0',"
+                           " 'property': 'error'}}");
+    uint32_t err;
+
+    g_assert(qdict_haskey(rsp, "return"));
+    err = qdict_get_int(rsp, "return");
+    qobject_unref(rsp);
+    return err;
+}
+
 static void assert_error(Ctx *c, uint32_t err, uint32_t q)
 {
     g_assert_cmphex(rd(c, SPLITNET_REG_STATUS) & SPLITNET_STATUS_ERROR,
                     ==, SPLITNET_STATUS_ERROR);
     g_assert_cmpuint(rd(c, SPLITNET_REG_ERROR), ==, err);
     g_assert_cmpuint(rd(c, SPLITNET_REG_ERROR_QUEUE), ==, q);
+    g_assert_cmpuint(qom_error(c), ==, err);
 }
 
 /*
@@ -1380,6 +1395,135 @@ static void test_rx_mac_change(void)
     qsplitnet_test_stop(c);
 }
 
+/*
+ * MAC_LO waits for MAC_HI: between the two writes the old address still
+ * filters, and half of the new one (bytes 0..3 new, 4..5 old) never does.
+ */
+static void test_rx_mac_half_written(void)
+{
+    static const uint8_t new_mac[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
+    static const uint8_t half_mac[6] = { 0x02, 0x11, 0x22, 0x33, 0x34, 0x56 };
+    Ctx *c = start_up(NULL, 16);
+    RxBufs b;
+
+    rx_post_kick(c, &b, 16, 2048);
+    wr(c, SPLITNET_REG_MAC_LO, 0x33221102);
+    g_assert_cmphex(rd(c, SPLITNET_REG_MAC_LO), ==, 0x12005452);
+    rx_expect_filtered(c, &b, half_mac);
+    rx_expect_accepted(c, &b, our_mac);
+    wr(c, SPLITNET_REG_MAC_HI, 0x5544);
+    memcpy(c->mac, new_mac, 6);
+    g_assert_cmphex(rd(c, SPLITNET_REG_MAC_LO), ==, 0x33221102);
+    rx_expect_accepted(c, &b, new_mac);
+    rx_expect_filtered(c, &b, half_mac);
+    rx_expect_filtered(c, &b, our_mac);
+    qsplitnet_test_stop(c);
+}
+
+/* The low half of MC_HASH takes effect with the high half. */
+static void test_rx_mc_hash_half_written(void)
+{
+    uint8_t grp[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x01 };
+    Ctx *c = start_up(NULL, 16);
+    RxBufs b;
+
+    while (mc_bit(grp) >= 32) {
+        grp[5]++;
+    }
+    rx_post_kick(c, &b, 16, 2048);
+    wr(c, SPLITNET_REG_RX_FILTER, SPLITNET_RX_FILTER_UNICAST |
+       SPLITNET_RX_FILTER_MULTICAST);
+    wr(c, SPLITNET_REG_MC_HASH, 1u << mc_bit(grp));
+    rx_expect_filtered(c, &b, grp);
+    wr(c, SPLITNET_REG_MC_HASH + 4, 0);
+    rx_expect_accepted(c, &b, grp);
+    qsplitnet_test_stop(c);
+}
+
+/*
+ * A counter read as two halves while it carries into its high half: the
+ * high half read is the one latched by the low half read, never the new
+ * one.  TX bytes are driven to just under 2^32 with 65014-byte frames
+ * (one payload fragment each, the ring's descriptors written once) into
+ * a sink netdev, then one more frame goes out between the two reads.
+ */
+#define BIG_MTU         65000
+#define BIG_FRAME       (BIG_MTU + ETH_HLEN)
+static void test_regs_counter_halves(void)
+{
+    const uint32_t ring = 256, below = UINT32_MAX / BIG_FRAME;
+    QSplitnetTest *c = qsplitnet_test_start(-1, -1,
+        "-m 128M -netdev sink,id=hs0 -device splitnet,id=sn0,addr=04.0,"
+        "netdev=hs0,mac=" SPLITNET_TEST_MAC_STR ",max-mtu=%u", BIG_MTU);
+    uint64_t payload = galloc(c, BIG_FRAME);
+    g_autofree uint8_t *head = make_frame(bcast_mac, our_mac, ETH_HLEN, 1);
+    uint32_t off = SPLITNET_QUEUE_REGS(TXQ) +
+                   SPLITNET_Q_STAT(SPLITNET_STAT_BYTES);
+    uint64_t bytes;
+    uint32_t lo, hi, i;
+
+    qsplitnet_bringup(&c->d, ring, 0);
+    wr(c, SPLITNET_REG_MTU, BIG_MTU);
+    for (i = 0; i < ring; i++) {
+        qsplitnet_tx_write_head(&c->d, i, head, ETH_HLEN);
+        qsplitnet_tx_add(&c->d, payload, BIG_MTU, ETH_HLEN, SPLITNET_TXD_EOP);
+    }
+    c->d.txq.prod = 0;
+    while (c->d.txq.prod < below) {
+        c->d.txq.prod = MIN(c->d.txq.prod + ring, below);
+        qsplitnet_kick(&c->d, &c->d.txq);
+        g_assert(qsplitnet_wait_cons(&c->d, TXQ, c->d.txq.prod));
+    }
+    bytes = (uint64_t)below * BIG_FRAME;
+    g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_BYTES), ==, bytes);
+    g_assert_cmpuint(bytes + BIG_FRAME, >, UINT32_MAX);
+
+    lo = rd(c, off);
+    c->d.txq.prod++;
+    qsplitnet_kick(&c->d, &c->d.txq);
+    g_assert(qsplitnet_wait_cons(&c->d, TXQ, c->d.txq.prod));
+    hi = rd(c, off + 4);
+    g_assert_cmphex((uint64_t)hi << 32 | lo, ==, bytes);
+    /* The latch is used once: the next pair and an 8-byte read are new. */
+    lo = rd(c, off);
+    hi = rd(c, off + 4);
+    g_assert_cmphex((uint64_t)hi << 32 | lo, ==, bytes + BIG_FRAME);
+    g_assert_cmphex(hi, ==, 1);
+    g_assert_cmphex(qsplitnet_readq(&c->d, off), ==, bytes + BIG_FRAME);
+    qsplitnet_test_stop(c);
+}
+
+static void set_reset_hang(Ctx *c, bool on)
+{
+    QDict *r = qtest_qmp(c->qts, "{'execute': 'qom-set', 'arguments': "
+                         "{'path': '/machine/peripheral/sn0', "
+                         "'property': 'x-reset-hang', 'value': %i}}", on);
+
+    g_assert(qdict_haskey(r, "return"));
+    qobject_unref(r);
+}
+
+/*
+ * x-reset-hang (fault injection for driver tests): CTRL.RESET reads back
+ * 1 and the queues keep running; clearing it completes the reset.
+ */
+static void test_regs_reset_hang(void)
+{
+    Ctx *c = start_up(NULL, 8);
+
+    set_reset_hang(c, true);
+    wr(c, SPLITNET_REG_CTRL, SPLITNET_CTRL_RESET);
+    g_assert_cmphex(rd(c, SPLITNET_REG_CTRL) & SPLITNET_CTRL_RESET, ==,
+                    SPLITNET_CTRL_RESET);
+    g_assert_cmpuint(qrd(c, TXQ, SPLITNET_Q_ENABLE), ==, 1);
+    tx_simple(c, 3);
+    set_reset_hang(c, false);
+    g_assert_cmphex(rd(c, SPLITNET_REG_CTRL), ==, 0);
+    g_assert_cmpuint(qrd(c, TXQ, SPLITNET_Q_ENABLE), ==, 0);
+    g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_FRAMES), ==, 0);
+    qsplitnet_test_stop(c);
+}
+
 /* Nothing is received while DRIVER_OK is clear. */
 static void test_rx_driver_ok(void)
 {
@@ -2440,6 +2584,10 @@ int main(int argc, char **argv)
         { "rx/filter-multicast", test_rx_filter_multicast },
         { "rx/filter-promisc", test_rx_filter_promisc },
         { "rx/mac-change", test_rx_mac_change },
+        { "rx/mac-half-written", test_rx_mac_half_written },
+        { "rx/mc-hash-half-written", test_rx_mc_hash_half_written },
+        { "regs/counter-halves", test_regs_counter_halves },
+        { "regs/reset-hang", test_regs_reset_hang },
         { "rx/driver-ok", test_rx_driver_ok },
         { "rx/oversize", test_rx_oversize },
         { "rx/wrap", test_rx_wrap },

@@ -291,7 +291,9 @@ struct splitnet_rx_desc {
 #define SPLITNET_RXD_GSO_TCPV6          (1u << 6)   /* F_RX_GSO */
 #define SPLITNET_RXD_GSO_ECN            (1u << 7)   /* F_RX_GSO: CWR set */
 
+/* RING_SIZE and MAX_RING_SIZE: a power of two in this range. */
 #define SPLITNET_RING_SIZE_MIN          8
+#define SPLITNET_RING_SIZE_MAX          4096
 #define SPLITNET_RING_ALIGN             64
 
 #endif /* _LINUX_SPLITNET_H */

@@ -9,41 +9,30 @@
 
 reason=$(guest_splitnet_missing) && skip "$reason"
 mib=64
-{ read -r p1; read -r p2; } < <(guest_free_ports 2)
-data=$GUEST_LOGDIR/$TEST_NAME.h2g
-trap 'rm -f "$data"' EXIT
-want=$(host_data "$data" "$mib")
-guest_driver
-guest_net_helpers
-guest_env "H2G_SHA256=$want" "MIB=$mib"
+guest_xfer_setup "$TEST_NAME" "$mib"
 guest_start "$TEST_NAME" reload.sh \
-    -netdev "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$p1-:5001,hostfwd=tcp:127.0.0.1:$p2-:5002" \
+    -netdev "$XFER_NETDEV" \
     -device splitnet,netdev=n0,romfile=
-
-# end_of PID: stop a host-side transfer the guest cut short
-end_of() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 
 # The host's part, step by step; returns 1 at the first step that fails.
 host_side() {
     local cut gsum
     guest_ready "$TEST_NAME" g2h-cut || return 1
-    host_recv "$p2" 300 >/dev/null 2>&1 &
+    host_recv "$XFER_P2" 300 >/dev/null 2>&1 &
     cut=$!
     guest_ready "$TEST_NAME" h2g-cut || { end_of "$cut"; return 1; }
     end_of "$cut"
     say "guest->host was cut short by rmmod, as it should"
-    host_send "$p1" "$data" 300 >/dev/null 2>&1 &
+    host_send "$XFER_P1" "$XFER_DATA" 300 >/dev/null 2>&1 &
     cut=$!
     guest_ready "$TEST_NAME" h2g || { end_of "$cut"; return 1; }
     end_of "$cut"
     say "host->guest was cut short by rmmod, as it should"
     gsum=$(guest_made_sha256 "$TEST_NAME" /tmp/tx.bin)
-    guest_h2g "$TEST_NAME" h2g "$p1" "$data" || return 1
-    guest_g2h "$TEST_NAME" g2h "$p2" "$gsum" || return 1
-    diag "after rmmod/insmod: host->guest $mib MiB sha256 $want (checked in the guest)"
+    guest_both_ways "$TEST_NAME" "" "$gsum" || return 1
+    diag "after rmmod/insmod: host->guest $mib MiB sha256 $XFER_SHA256 (checked in the guest)"
     diag "after rmmod/insmod: guest->host $mib MiB sha256 $G2H_SHA256 (= the guest's)"
-    guest_h2g "$TEST_NAME" h2g-link "$p1" "$data" || return 1
-    guest_g2h "$TEST_NAME" g2h-link "$p2" "$gsum" || return 1
+    guest_both_ways "$TEST_NAME" "-link" "$gsum" || return 1
     diag "after ip link down/up: $mib MiB each way, sha256 match"
 }
 

@@ -356,6 +356,20 @@ pktgen_sent() {
     awk '/pkts-sofar:/ { print $2, $4 }' "$PG/$1"
 }
 
+# both_ways SUFFIX WHAT: with tests/guest/lib.sh's guest_xfer_setup on the
+# host, receive on port 5001 (`ready h2gSUFFIX`; its sha256 must be
+# H2G_SHA256), then serve /tmp/tx.bin on port 5002 (`ready g2hSUFFIX`)
+# until the host has read it.  WHAT names the step in the log.
+both_ways() {
+    recv_start 5001 "h2g$1"
+    ready "h2g$1"
+    recv_wait "h2g$1" "$H2G_SHA256" "host->guest $2"
+    serve_start 5002 /tmp/tx.bin
+    ready "g2h$1"
+    wait "$SERVE_PID" || fail "nc serving /tmp/tx.bin failed"
+    log "guest->host $2 done"
+}
+
 # --- the kernel's view ------------------------------------------------------
 
 # dma_info: log how the NIC's DMA is set up (IOMMU group, swiotlb).  With
@@ -382,6 +396,9 @@ dma_info() {
 # or a transmit timeout (and show those lines).
 kernel_clean() {
     local bad
+    # A log that wrapped (many link changes) could have lost what we look for.
+    dmesg | head -n 1 | grep -q 'Linux version' ||
+        fail "the kernel log no longer starts at boot: it wrapped, cannot tell it is clean"
     bad=$(dmesg | grep -E 'BUG:|WARNING:|Oops|Call Trace|DMAR: \[DMA|DMAR: DRHD: handling fault|watchdog: .*transmit queue|NETDEV WATCHDOG|swiotlb buffer is full|splitnet.*(error|fail)' |
         grep -v 'module verification failed' || true)
     if [ -n "$bad" ]; then
@@ -488,4 +505,26 @@ splitnet_rmmod() {
     [ ! -e "/sys/bus/pci/devices/$NET_BDF/driver" ] ||
         fail "$NET_BDF still has a driver after rmmod"
     [ ! -e "/sys/class/net/$NET_IF" ] || fail "$NET_IF still there after rmmod"
+}
+
+# --- the host's control port ------------------------------------------------
+
+# ctl_open: open /dev/ttyS1, the port the host writes to with guest_signal
+# (tests/guest/lib.sh), on fd 3.  Open it before the host may write: the
+# UART's receive FIFO is cleared when the port is opened.
+ctl_open() {
+    [ -c /dev/ttyS1 ] || fail "no /dev/ttyS1: the host must give the guest its control port"
+    stty -F /dev/ttyS1 raw -echo || fail "stty /dev/ttyS1 failed"
+    exec 3</dev/ttyS1
+}
+
+# ctl_wait WORD [SECONDS]: wait (default 120 s) for the line WORD on the
+# control port.
+ctl_wait() {
+    local line
+    # shellcheck disable=SC3045 # busybox ash has read -t
+    while read -r -t "${2:-120}" line <&3; do
+        [ "$(echo "$line" | tr -d '\r')" = "$1" ] && return 0
+    done
+    fail "no '$1' from the host on /dev/ttyS1"
 }

@@ -49,13 +49,7 @@ dhcp "$NET_IF"
 ping_ok 10.0.2.2 2
 
 log "--- full transfers after the reloads"
-recv_start 5001 h2g
-ready h2g
-recv_wait h2g "$H2G_SHA256" "host->guest after reload"
-serve_start 5002 /tmp/tx.bin
-ready g2h
-wait "$SERVE_PID" || fail "nc serving /tmp/tx.bin failed"
-log "guest->host after reload done"
+both_ways "" "after reload"
 
 log "--- ip link set down / up"
 ip link set "$NET_IF" down
@@ -68,13 +62,7 @@ ip link set "$NET_IF" up
 dhcp "$NET_IF"
 log "$NET_IF down and up again: operstate $(cat "/sys/class/net/$NET_IF/operstate")"
 ping_ok 10.0.2.2 2
-recv_start 5001 h2g-link
-ready h2g-link
-recv_wait h2g-link "$H2G_SHA256" "host->guest after link down/up"
-serve_start 5002 /tmp/tx.bin
-ready g2h-link
-wait "$SERVE_PID" || fail "nc serving /tmp/tx.bin failed"
-log "guest->host after link down/up done"
+both_ways "-link" "after link down/up"
 show_stats "$NET_IF"
 rm -f /tmp/tx.bin
 kernel_clean
