@@ -668,14 +668,30 @@ static void splitnet_get_stats64(struct net_device *netdev,
 	} while (u64_stats_fetch_retry(&rx->stats.syncp, start));
 }
 
+/*
+ * No TX completion for SPLITNET_TX_TIMEOUT.  The usual cause is the host's
+ * network holding frames back (a peer that stopped reading: the device's
+ * tx_stalls counter); the device sends them once the peer reads again, and
+ * a reset would only throw them away.  A device error resets the device,
+ * here as from the config interrupt; otherwise ring once more, in case a
+ * doorbell was lost.  The stack holds the TX queue lock, so start_xmit is
+ * not running.
+ */
 static void splitnet_tx_timeout(struct net_device *netdev, unsigned int txq)
 {
 	struct splitnet_priv *priv = netdev_priv(netdev);
+	struct splitnet_tx_ring *tx = &priv->tx;
+	u32 status = splitnet_rd32(priv, SPLITNET_REG_STATUS);
 
-	netdev_warn(netdev, "TX timeout: prod %u clean %u device cons %u\n",
-		    priv->tx.prod, READ_ONCE(priv->tx.clean),
-		    priv->tx.status ? le32_to_cpu(READ_ONCE(priv->tx.status->cons)) : 0);
-	splitnet_schedule_reset(priv);
+	netdev_warn(netdev, "TX timeout: prod %u clean %u device cons %u status %#x\n",
+		    tx->prod, READ_ONCE(tx->clean),
+		    tx->status ? le32_to_cpu(READ_ONCE(tx->status->cons)) : 0,
+		    status);
+	if (status & SPLITNET_STATUS_ERROR) {
+		splitnet_schedule_reset(priv);
+		return;
+	}
+	iowrite32(tx->prod, tx->doorbell);
 }
 
 /*
@@ -692,7 +708,7 @@ static int splitnet_set_features(struct net_device *netdev,
 		return 0;
 	priv->features = want;
 	return splitnet_reconfigure(priv, priv->tx_ring_size,
-				    priv->rx_ring_size);
+				    priv->rx_ring_size, NULL);
 }
 
 static const struct net_device_ops splitnet_netdev_ops = {
