@@ -31,7 +31,8 @@ QTEST_SUITE := '$(TOP)/scripts/qtest-tap.sh splitnet-test' \
                '$(TOP)/scripts/qtest-tap.sh splitnet-offload-test' \
                '$(TOP)/scripts/qtest-tap.sh qos-test'
 GUEST_SUITE := '$(TOP)/scripts/driver-build-tap.sh' '$(TOP)/tests/guest/run.sh'
-STYLE_SUITE := '$(TOP)/scripts/checkpatch-tap.sh' '$(TOP)/scripts/structure-tap.sh'
+STYLE_SUITE := '$(TOP)/scripts/checkpatch-tap.sh' '$(TOP)/scripts/structure-tap.sh' \
+               '$(TOP)/scripts/abi-header-tap.sh' '$(TOP)/scripts/sparse-tap.sh'
 SETUP_SUITE := '$(TOP)/tests/setup/run.sh'
 # The qtests of QTEST_SUITE on the ASan + UBSan build (build/qemu-build-san).
 SANITIZE_SUITE := $(foreach t,splitnet-test splitnet-hub-test netdev-sink-test \

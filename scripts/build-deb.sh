@@ -12,11 +12,11 @@
 #       `dkms add` by hand (guest/linux/README.md)
 #
 # The source tree is guest/linux's tracked files (as they are in the working
-# tree) plus a copy of the ABI header include/standard-headers/linux/
-# splitnet.h.  VERSION is the ABI version, the commit's date and its hash,
-# e.g. 1.1+git20261128.7fb3d56 (+dirty when guest/ or the header has
-# uncommitted changes).  Packages it needs (debhelper, dh-dkms, dpkg-dev)
-# are installed as root, their versions recorded in build/versions.txt.
+# tree), the ABI header include/uapi/linux/splitnet.h among them.  VERSION
+# is the ABI version, the commit's date and its hash, e.g.
+# 1.1+git20261128.7fb3d56 (+dirty when guest/ has uncommitted changes).
+# Packages it needs (debhelper, dh-dkms, dpkg-dev) are installed as root,
+# their versions recorded in build/versions.txt.
 #
 # Usage: scripts/build-deb.sh
 #   prints the .deb's path on standard output
@@ -26,9 +26,9 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-[ $# = 0 ] || { sed -n '3,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2; }
+[ $# = 0 ] || { sed -n '3,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2; }
 
-HDR=include/standard-headers/linux/splitnet.h
+HDR=guest/linux/include/uapi/linux/splitnet.h
 OUT=$SPLITNET_BUILD/deb
 cd "$SPLITNET_TOP"
 
@@ -39,16 +39,15 @@ done
 
 abi() { sed -n "s/^#define SPLITNET_VERSION_$1 *\([0-9]*\).*/\1/p" "$HDR"; }
 version=$(abi MAJOR).$(abi MINOR)+git$(git log -1 --format=%cd --date=format:%Y%m%d).$(git rev-parse --short=7 HEAD)
-git diff --quiet HEAD -- guest "$HDR" || version+=+dirty
+git diff --quiet HEAD -- guest || version+=+dirty
 
 work=$OUT/work/splitnet-dkms-$version
 rm -rf "$OUT/work" "$OUT"/splitnet-[0-9]* "$OUT"/splitnet-dkms_*
-mkdir -p "$work/src/include/standard-headers/linux" "$work/debian/source"
+mkdir -p "$work/src" "$work/debian/source"
 git ls-files -z guest/linux | while IFS= read -r -d '' f; do
     mkdir -p "$work/src/$(dirname "${f#guest/linux/}")"
     cp "$f" "$work/src/${f#guest/linux/}"
 done
-cp "$HDR" "$work/src/$HDR"
 cp guest/debian/control guest/debian/rules guest/debian/copyright "$work/debian/"
 echo '3.0 (native)' > "$work/debian/source/format"
 cat > "$work/debian/changelog" <<EOC

@@ -20,8 +20,11 @@
 # root; as another user the script prints the apt-get line and stops.  If
 # apt cannot install it, the packages are unpacked privately instead.
 #
-# Usage: scripts/build-driver.sh [--kernel 6.1|6.12|KVER] [--check]
+# Usage: scripts/build-driver.sh [--kernel 6.1|6.12|KVER] [--check] [--sparse]
 #   --check   also build with W=1 and fail on any compiler warning
+#   --sparse  then run sparse on every source (Kbuild's C=2; the package
+#             sparse is installed as root, its version recorded) and fail
+#             on any sparse warning or error; log in .../sparse.log
 
 set -euo pipefail
 
@@ -33,13 +36,15 @@ PATH=$PATH:/usr/sbin:/sbin
 
 KERNEL=guest
 CHECK=0
+SPARSE=0
 while [ $# -gt 0 ]; do
     case $1 in
     --kernel) [ $# -ge 2 ] || die "--kernel needs an argument"
               KERNEL=$2; shift ;;
     --kernel=*) KERNEL=${1#--kernel=} ;;
     --check) CHECK=1 ;;
-    -h|--help) sed -n '3,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --sparse) SPARSE=1 ;;
+    -h|--help) sed -n '3,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument: $1" ;;
     esac
     shift
@@ -171,12 +176,11 @@ OUT=$DRIVER_DIR/$KREL
 mkdir -p "$OUT"
 say "building splitnet.ko for $KREL in ${OUT#"$SPLITNET_TOP"/}"
 
-# A fresh copy of the sources; the ABI header stays where it is
-# (SPLITNET_TOP/include, passed to Kbuild).
+# A fresh copy of the sources, ABI header (include/uapi/) included.
 rm -rf "$OUT/src"
 cp -a "$SRC" "$OUT/src"
 
-MAKE_ARGS=(-C "$KDIR" "M=$OUT/src" "SPLITNET_TOP=$SPLITNET_TOP")
+MAKE_ARGS=(-C "$KDIR" "M=$OUT/src")
 # BTF for modules needs pahole; it is optional for loading.
 command -v pahole >/dev/null || MAKE_ARGS+=(CONFIG_DEBUG_INFO_BTF_MODULES=)
 [ "$CHECK" = 1 ] && MAKE_ARGS+=(W=1)
@@ -188,6 +192,21 @@ if [ "$CHECK" = 1 ] && grep -q 'warning:' "$OUT/build.log"; then
     die "the driver builds with warnings (W=1), see ${OUT#"$SPLITNET_TOP"/}/build.log"
 fi
 cp "$OUT/src/splitnet.ko" "$OUT/splitnet.ko"
+
+if [ "$SPARSE" = 1 ]; then
+    pkg_need sparse
+    record_version sparse "$(dpkg-query -W -f='${Version}' sparse)"
+    # C=2 checks every source whether or not it is rebuilt: the objects are
+    # up to date, so the log holds sparse's findings only.
+    make "${MAKE_ARGS[@]}" C=2 modules >"$OUT/sparse.log" 2>&1 ||
+        die "sparse build failed, see ${OUT#"$SPLITNET_TOP"/}/sparse.log"
+    nwarn=$(grep -cE ': (warning|error): ' "$OUT/sparse.log" || true)
+    if [ "$nwarn" != 0 ]; then
+        grep -E -A2 ': (warning|error): ' "$OUT/sparse.log" >&2
+        die "sparse: $nwarn warnings, see ${OUT#"$SPLITNET_TOP"/}/sparse.log"
+    fi
+    say "sparse: $(grep -c '^  CHECK ' "$OUT/sparse.log") files, no warnings"
+fi
 vermagic=$(modinfo -F vermagic "$OUT/splitnet.ko")
 say "built ${OUT#"$SPLITNET_TOP"/}/splitnet.ko ($vermagic)"
 

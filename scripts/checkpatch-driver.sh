@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # Linux coding style check of the guest driver: the kernel's checkpatch.pl
-# --strict on guest/linux/*.[ch].
+# --strict on guest/linux/*.[ch] and its UAPI header.
 #
 # checkpatch.pl is not in the linux-headers packages; it is taken from
 # Debian's linux-source-6.1 (its tarball, through scripts/lib.sh deb_fetch)
@@ -51,4 +51,4 @@ done
 command -v perl >/dev/null || die "perl is missing: apt-get install perl"
 cd "$SPLITNET_TOP"
 perl "$CHECKPATCH" --strict --no-tree --show-types "$@" \
-    -f guest/linux/*.[ch] guest/linux/include/standard-headers/linux/*.h
+    -f guest/linux/*.[ch] guest/linux/include/uapi/linux/*.h

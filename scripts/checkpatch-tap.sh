@@ -60,7 +60,7 @@ if [ -d guest/linux ] && ls guest/linux/*.[ch] >/dev/null 2>&1; then
         lcp=$TOP/build/tools/checkpatch.pl
     fi
     if [ -n "$lcp" ] && [ -f "$lcp" ]; then
-        for f in guest/linux/*.[ch]; do
+        for f in guest/linux/*.[ch] guest/linux/include/uapi/linux/*.h; do
             perl "$lcp" --strict --no-tree --terse -f "$f" >"$out" 2>&1
             result $? "linux checkpatch --strict $f" "$out"
         done

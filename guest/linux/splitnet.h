@@ -3,8 +3,8 @@
  * splitnet: Linux driver for the head-copy paravirtual NIC.
  *
  * Driver-internal definitions.  The device ABI (registers, descriptors,
- * status block) is the shared header standard-headers/linux/splitnet.h,
- * which the QEMU device model includes as well.
+ * status block) is the UAPI header include/uapi/linux/splitnet.h, from
+ * which the QEMU device model's copy is generated.
  */
 #ifndef _SPLITNET_DRV_H
 #define _SPLITNET_DRV_H
@@ -17,7 +17,7 @@
 #include <linux/u64_stats_sync.h>
 #include <linux/workqueue.h>
 
-#include "standard-headers/linux/splitnet.h"
+#include <linux/splitnet.h>
 
 #define SPLITNET_DRV_NAME		"splitnet"
 
