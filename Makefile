@@ -44,7 +44,7 @@ SOAK_SECONDS ?= 600
 .PHONY: all build configure check check-qtest check-guest check-style check-setup \
         export-patches patch-series demo libvirt-demo clean distclean help bench \
         bench-callgrind check-fresh check-sanitize fuzz soak deb check-dkms \
-        check-libvirt
+        check-libvirt check-docs
 
 all: build
 
@@ -100,6 +100,12 @@ check-setup: configure
 # long, so not part of `make check`.  Options: CHECK_FRESH_ARGS=--new-root ...
 check-fresh:
 	@$(TOP)/scripts/check-fresh.sh $(CHECK_FRESH_ARGS)
+
+# splitnet's two rst pages with QEMU's Sphinx setup (--enable-docs, in
+# build/qemu-build-docs); any Sphinx warning in them fails.  Prints the user
+# page's sections.  Minutes the first time: not part of `make check`.
+check-docs: configure
+	@$(TOP)/scripts/check-docs.sh
 
 # splitnet-dkms_VERSION_all.deb (debhelper + dh_dkms) in build/deb/.
 deb:
@@ -185,7 +191,9 @@ help:
 	@echo "make check-qtest     splitnet-test and qos-test's splitnet paths"
 	@echo "make check-guest     boot guests on splitnet (tests/guest/run.sh)"
 	@echo "make check-style     checkpatch (QEMU, Linux for guest/), shellcheck,"
-	@echo "                     which device file calls which (scripts/structure-tap.sh)"
+	@echo "                     which device file calls which (scripts/structure-tap.sh),"
+	@echo "                     ABI header copy up to date, sparse on the driver"
+	@echo "make check-docs      splitnet's rst pages with QEMU's Sphinx (--enable-docs)"
 	@echo "make check-fresh     the README's commands in a clean Debian 12 root"
 	@echo "make check-dkms      the splitnet-dkms .deb on 6.1 and 6.12 in a clean root"
 	@echo "make check-libvirt   libvirt: validate, boot, traffic, NAT network (TAP)"

@@ -50,5 +50,8 @@ done
 
 command -v perl >/dev/null || die "perl is missing: apt-get install perl"
 cd "$SPLITNET_TOP"
-perl "$CHECKPATCH" --strict --no-tree --show-types "$@" \
-    -f guest/linux/*.[ch] guest/linux/include/uapi/linux/*.h
+perl "$CHECKPATCH" --strict --no-tree --show-types "$@" -f guest/linux/*.[ch]
+# The UAPI header as the kernel tree would hold it: checkpatch's UAPI rules
+# (no BIT(), __u32 not u32) key on the path include/uapi/.
+cd guest/linux
+perl "$CHECKPATCH" --strict --no-tree --show-types "$@" -f include/uapi/linux/*.h

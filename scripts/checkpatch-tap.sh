@@ -60,8 +60,14 @@ if [ -d guest/linux ] && ls guest/linux/*.[ch] >/dev/null 2>&1; then
         lcp=$TOP/build/tools/checkpatch.pl
     fi
     if [ -n "$lcp" ] && [ -f "$lcp" ]; then
-        for f in guest/linux/*.[ch] guest/linux/include/uapi/linux/*.h; do
+        for f in guest/linux/*.[ch]; do
             perl "$lcp" --strict --no-tree --terse -f "$f" >"$out" 2>&1
+            result $? "linux checkpatch --strict $f" "$out"
+        done
+        # The UAPI header is checked as the kernel tree would hold it
+        # (include/uapi/...): checkpatch's UAPI rules key on that path.
+        for f in guest/linux/include/uapi/linux/*.h; do
+            (cd guest/linux && perl "$(realpath "$lcp")" --strict --no-tree --terse -f "${f#guest/linux/}") >"$out" 2>&1
             result $? "linux checkpatch --strict $f" "$out"
         done
     else

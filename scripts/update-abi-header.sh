@@ -36,6 +36,7 @@ cd "$SPLITNET_TOP"
 grep -q '^cp_portable() {$' "$UPDATE" || die "no cp_portable() in $UPDATE"
 # QEMU's own function, not a copy of its sed lines that could drift; it
 # reads $arch (empty: drop <asm/...> includes) and writes $2/<basename $1>.
+# shellcheck disable=SC2034
 arch=
 eval "$(sed -n '/^cp_portable() {$/,/^}$/p' "$UPDATE")"
 

@@ -30,7 +30,7 @@
 #define SPLITNET_VERSION_MAJOR          1
 #define SPLITNET_VERSION_MINOR          2
 #define SPLITNET_VERSION                ((SPLITNET_VERSION_MAJOR << 16) | \
-                                         SPLITNET_VERSION_MINOR)
+					 SPLITNET_VERSION_MINOR)
 
 /*
  * Global registers in BAR0.  32 bits wide unless marked 64; a 64-bit
@@ -128,7 +128,7 @@
 #define SPLITNET_QUEUE_REGS_BASE        0x1000
 #define SPLITNET_QUEUE_REGS_STRIDE      0x100
 #define SPLITNET_QUEUE_REGS(q)          (SPLITNET_QUEUE_REGS_BASE + \
-                                         (q) * SPLITNET_QUEUE_REGS_STRIDE)
+					 (q) * SPLITNET_QUEUE_REGS_STRIDE)
 
 /* Registers of a queue, relative to SPLITNET_QUEUE_REGS(q). */
 #define SPLITNET_Q_RING_BASE            0x00    /* RW 64: descriptor ring */
@@ -199,7 +199,7 @@ struct splitnet_queue_status {
 
 #define SPLITNET_STATUS_ENTRY_SIZE      64
 #define SPLITNET_STATUS_BLOCK_SIZE      (2 * SPLITNET_MAX_QUEUE_PAIRS * \
-                                         SPLITNET_STATUS_ENTRY_SIZE)
+					 SPLITNET_STATUS_ENTRY_SIZE)
 #define SPLITNET_STATUS_ALIGN           64
 
 /*
