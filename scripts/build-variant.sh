@@ -68,18 +68,7 @@ args+=("--cc=ccache clang-$CLANG_VERSION" "--cxx=ccache clang++-$CLANG_VERSION"
 
 state=$( { printf '%s\n' "${args[@]}"; "clang-$CLANG_VERSION" --version; } |
          sha256sum | cut -c1-16)
-if [ -f "$VBUILD/build.ninja" ] &&
-   [ "$(cat "$VBUILD/.splitnet-configured" 2>/dev/null)" = "$state" ]; then
-    say "${VBUILD#"$SPLITNET_TOP"/} already configured ($variant)"
-else
-    mkdir -p "$VBUILD"
-    rm -f "$VBUILD/.splitnet-configured"
-    log=$BUILD/qemu-configure-$variant.log
-    say "configuring ${VBUILD#"$SPLITNET_TOP"/} ($variant: ${VARGS[*]}), log: ${log#"$SPLITNET_TOP"/}"
-    (cd "$VBUILD" && ../qemu-src/configure "${args[@]}") >"$log" 2>&1 ||
-        { tail -n 25 "$log" >&2; die "QEMU configure ($variant) failed, see ${log#"$SPLITNET_TOP"/}"; }
-    echo "$state" > "$VBUILD/.splitnet-configured"
-fi
+qemu_configure_variant "$variant" "$VBUILD" "$state" "${args[@]}"
 
 # Firmware: the links ./configure made for build/qemu-build, where QEMU run
 # from this build tree looks for them too.

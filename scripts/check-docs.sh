@@ -48,18 +48,7 @@ done < "$BUILD/qemu-configure.args"
 args+=(--enable-docs)
 
 state=$(printf '%s\n' "${args[@]}" | sha256sum | cut -c1-16)
-if [ -f "$DBUILD/build.ninja" ] &&
-   [ "$(cat "$DBUILD/.splitnet-configured" 2>/dev/null)" = "$state" ]; then
-    say "${DBUILD#"$SPLITNET_TOP"/} already configured"
-else
-    mkdir -p "$DBUILD"
-    rm -f "$DBUILD/.splitnet-configured"
-    clog=$BUILD/qemu-configure-docs.log
-    say "configuring ${DBUILD#"$SPLITNET_TOP"/} (--enable-docs), log: ${clog#"$SPLITNET_TOP"/}"
-    (cd "$DBUILD" && ../qemu-src/configure "${args[@]}") >"$clog" 2>&1 ||
-        { tail -n 25 "$clog" >&2; die "QEMU configure (docs) failed, see ${clog#"$SPLITNET_TOP"/}"; }
-    echo "$state" > "$DBUILD/.splitnet-configured"
-fi
+qemu_configure_variant docs "$DBUILD" "$state" "${args[@]}"
 
 # Sphinx reads again only the pages that changed, and reports warnings only
 # for what it reads: make it read ours.

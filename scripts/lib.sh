@@ -149,3 +149,24 @@ pkg_need() {
           apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null; } ||
         die "apt-get install ${missing[*]} failed"
 }
+
+# Configure QEMU once more, from build/qemu-src, in build directory $2 with
+# the options after $3, logging to build/qemu-configure-$1.log; only when $3
+# (a digest of what that configuration depends on) differs from the last
+# time, so that repeated runs reuse the build directory.
+qemu_configure_variant() {
+    local variant=$1 dir=$2 state=$3 log
+    shift 3
+    if [ -f "$dir/build.ninja" ] &&
+       [ "$(cat "$dir/.splitnet-configured" 2>/dev/null)" = "$state" ]; then
+        say "${dir#"$SPLITNET_TOP"/} already configured ($variant)"
+        return 0
+    fi
+    mkdir -p "$dir"
+    rm -f "$dir/.splitnet-configured"
+    log=$SPLITNET_BUILD/qemu-configure-$variant.log
+    say "configuring ${dir#"$SPLITNET_TOP"/} ($variant), log: ${log#"$SPLITNET_TOP"/}"
+    (cd "$dir" && "$SPLITNET_BUILD/qemu-src/configure" "$@") >"$log" 2>&1 ||
+        { tail -n 25 "$log" >&2; die "QEMU configure ($variant) failed, see ${log#"$SPLITNET_TOP"/}"; }
+    echo "$state" > "$dir/.splitnet-configured"
+}

@@ -49,8 +49,9 @@ add_files() {
 }
 
 add_files "include/standard-headers: add the splitnet guest interface" \
-    "The register map, descriptors and feature bits of splitnet, the single
-definition shared by the device model and the Linux driver." include
+    "The register map, descriptors and feature bits of splitnet, generated
+from the Linux driver's include/uapi/linux/splitnet.h the way
+scripts/update-linux-headers.sh imports Linux headers." include
 add_files "hw/net: add the splitnet paravirtual NIC" \
     "A PCI network card that copies only the head of each transmitted frame
 from a pre-registered header pool and passes the payload to the net layer
