@@ -12,8 +12,9 @@
 #       counters (query-net-sinks), with --qom-stats the device's QOM
 #       `stats` property, and with --trace the NIC's register accesses
 #       (below) before letting the guest go on.  With --rx-port, "SEND
-#       PHASE SIZE" streams SIZE-byte frames to MAC into QEMU's stream
-#       netdev on 127.0.0.1:PORT until "STOP PHASE".  Collects what the
+#       PHASE SIZE COUNT" streams SIZE-byte frames to MAC into QEMU's
+#       stream netdev on 127.0.0.1:PORT until "STOP PHASE", paced by the
+#       guest's "RXC COUNT" reports (see Sender).  Collects what the
 #       guest reports ("KV PHASE KEY VALUE") and writes everything to
 #       FILE.json when the guest says "END".
 #   bench-host.py iperf FILE.json OUT.json
@@ -174,22 +175,24 @@ NIC_MMIO = {
 MSIX_REGIONS = ("msix-table", "msix-pba")
 
 
-def nic_bars(qmp, devid):
-    """[(base, size)] of the BARs of device DEVID, from query-pci."""
-    for bus in qmp.cmd("query-pci"):
-        for d in bus.get("devices", []):
-            if d.get("qdev_id") == devid:
-                return [(r["address"], r["size"]) for r in d.get("regions", [])]
-    raise RuntimeError(f"query-pci: no device {devid}")
+def nic_bars(qmp):
+    """{qdev id: [(base, size)]} of the BARs of the guest's NICs (nic0 on
+    the sink, nic1 on the RX stream), from query-pci."""
+    return {d["qdev_id"]: [(r["address"], r["size"])
+                           for r in d.get("regions", [])]
+            for bus in qmp.cmd("query-pci") for d in bus.get("devices", [])
+            if d.get("qdev_id") in ("nic0", "nic1")}
 
 
 def mmio_counts(path, start, nic, bars):
-    """Reads, writes and doorbells of NIC in trace file PATH from offset
-    START on, with the busiest registers.  The trace gives absolute
-    addresses; BARS (base, size) turn them into register offsets."""
+    """Per NIC device: reads, writes and doorbells in trace file PATH from
+    offset START on, with the busiest registers.  The trace gives absolute
+    addresses: BARS ({id: [(base, size)]}) say whose access it was and at
+    which register offset."""
     regions, is_doorbell = NIC_MMIO[nic]
-    c = {"reads": 0, "writes": 0, "doorbells": 0}
-    regs, others = {}, {}
+    out = {d: {"reads": 0, "writes": 0, "doorbells": 0, "registers": {}}
+           for d in bars}
+    others = {}
     with open(path, "rb") as f:
         f.seek(start)
         for raw in f:
@@ -197,18 +200,24 @@ def mmio_counts(path, start, nic, bars):
             if not m:
                 continue
             op, addr, name = m.group(1), int(m.group(2), 16), m.group(3)
-            if name not in regions and name not in MSIX_REGIONS:
+            hit = None
+            if name in regions or name in MSIX_REGIONS:
+                hit = next(((d, addr - b) for d, bl in bars.items()
+                            for b, n in bl if b <= addr < b + n), None)
+            if hit is None:
                 others[name] = others.get(name, 0) + 1
                 continue
-            off = next((addr - b for b, n in bars if b <= addr < b + n), addr)
+            c, off = out[hit[0]], hit[1]
             c[op + "s"] += 1
             if op == "write" and is_doorbell(name, off):
                 c["doorbells"] += 1
             key = f"{op} {name}+{off:#x}"
-            regs[key] = regs.get(key, 0) + 1
-    c["registers"] = dict(sorted(regs.items(), key=lambda kv: -kv[1])[:12])
-    c["other_devices"] = others      # the rest of the guest, for comparison
-    return c
+            c["registers"][key] = c["registers"].get(key, 0) + 1
+    for c in out.values():
+        c["registers"] = dict(sorted(c["registers"].items(),
+                                     key=lambda kv: -kv[1])[:12])
+        c["other_devices"] = others      # the rest of the guest
+    return out
 
 
 # --- the host's sender: frames into a stream netdev ------------------------------
@@ -231,18 +240,26 @@ def udp_frame(size, dst_mac):
 
 class Sender(threading.Thread):
     """Streams one frame over and over into a stream netdev (a 4-byte
-    big-endian length before each frame) until stopped.  TCP's flow control
-    makes it lossless: when QEMU reads no more (the NIC's ring is full), the
-    socket fills and the sender waits; `waits` counts those times, so a
-    phase with waits > 0 was limited by the receiver, not the sender."""
+    big-endian length before each frame) until stopped.  QEMU's stream
+    netdev reads on whenever the NIC takes a frame and queues the rest
+    without a limit, so TCP's flow control alone would let a fast sender
+    pile up millions of frames in QEMU.  The guest reports what it has
+    received (RXC lines, 10 times a second) and the sender stays at most
+    `window` frames ahead: nothing is lost, and what is in flight when it
+    stops arrives within a fraction of a second.  `waits` counts the times
+    it had to wait for the guest: a phase with waits > 0 was limited by
+    the receiver, not by the sender."""
 
     def __init__(self, sock, frame):
         super().__init__(daemon=True)
         rec = struct.pack(">I", len(frame)) + frame
         self.rec = len(rec)
         self.buf = rec * max(1, 65536 // len(rec))
+        self.per_buf = len(self.buf) // self.rec
+        self.window = min(50000, max(20000, (32 << 20) // self.rec))
         self.sock = sock
-        self.sent_bytes = 0
+        self.sent = 0
+        self.received = 0       # the guest's count since SEND
         self.waits = 0
         self.error = None
         self.halt = threading.Event()
@@ -251,21 +268,24 @@ class Sender(threading.Thread):
         view = memoryview(self.buf)
         try:
             while not self.halt.is_set():
+                if self.sent - self.received > self.window:
+                    self.waits += 1
+                    self.halt.wait(0.01)
+                    continue
                 off = 0
                 while off < len(view):      # whole frames only
                     try:
                         off += self.sock.send(view[off:])
                     except BlockingIOError:
-                        self.waits += 1
                         select.select([], [self.sock], [], 1.0)
-                self.sent_bytes += len(view)
+                self.sent += self.per_buf
         except OSError as e:
             self.error = str(e)
 
     def stop(self):
         self.halt.set()
         self.join(60)
-        return self.sent_bytes // self.rec
+        return self.sent
 
 
 # --- guest: the control channel ---------------------------------------------
@@ -279,6 +299,7 @@ class Guest:
                     "snapshots": {}}
         self.qmp = self.ctl = self.stream = self.sender = None
         self.trace_at = 0
+        self.rx_base = 0
 
     def save(self):
         tmp = self.args.out + ".tmp"
@@ -302,7 +323,7 @@ class Guest:
                 property="stats")
         if a.trace and tag.endswith("-end"):
             snap["mmio"] = mmio_counts(a.trace, self.trace_at, a.nic,
-                                       nic_bars(self.qmp, "nic0"))
+                                       nic_bars(self.qmp))
         self.res["snapshots"][tag] = snap
         if a.trace and tag.endswith("-start"):
             self.trace_at = os.path.getsize(a.trace)
@@ -310,7 +331,7 @@ class Guest:
                          enable=True)
         self.answer(tag)
 
-    def send(self, phase, size):
+    def send(self, phase, size, base):
         a = self.args
         if not a.rx_port:
             raise RuntimeError("SEND without --rx-port")
@@ -318,6 +339,7 @@ class Guest:
             self.stream = socket.create_connection(("127.0.0.1", a.rx_port), 30)
             self.stream.setblocking(False)
         self.sender = Sender(self.stream, udp_frame(int(size), a.rx_mac))
+        self.rx_base = int(base)
         self.sender.start()
         self.answer(f"{phase}-send")
 
@@ -338,7 +360,10 @@ class Guest:
         elif word == "SNAP":
             self.snap(rest)
         elif word == "SEND":
-            self.send(*rest.split(" ", 1))
+            self.send(*rest.split(" ", 2))
+        elif word == "RXC":
+            if self.sender:
+                self.sender.received = int(rest) - self.rx_base
         elif word == "STOP":
             self.stop(rest)
         elif word == "KV":
@@ -437,8 +462,9 @@ def phase_done(res, phase, nic):
         if "qom" in s0:
             p["qom"] = delta(s0["qom"], s1["qom"])
         if "mmio" in s1:
-            p["mmio"] = s1["mmio"]
-            if nic == "virtio-net-pci":
+            # RX phases run on nic1, TX phases on nic0
+            p["mmio"] = s1["mmio"].get("nic1" if "rx_frames" in p else "nic0")
+            if p["mmio"] and nic == "virtio-net-pci":
                 eventfd_kicks(p)
         # CPU time that processes other than this guest's QEMU used while
         # the phase ran: a busy machine makes the numbers noisy.
@@ -491,12 +517,18 @@ def tx_summary(nic, phase, p):
 def rx_summary(nic, phase, p):
     secs = p.get("host_seconds") or 0
     pps = p["rx_frames"] / secs if secs else 0
-    sent, got = p.get("sent"), p.get("rx_total")
-    return (f"{nic} {phase}: {p.get('size')} B: {pps:.0f} pps received, "
-            f"{pps * p.get('size', 0) * 8 / 1e6:.1f} Mbit/s; host sent {sent}, "
-            f"guest received {got} ({(sent or 0) - (got or 0)} lost), "
-            f"sender waited {p.get('sender_waits')} times, irq/frame "
-            f"{per_frame(p.get('irqs'), p['rx_frames'])}" + busy_note(p))
+    sent, got, n = p.get("sent"), p.get("rx_total"), p["rx_frames"]
+    msg = (f"{nic} {phase}: {p.get('size')} B: {pps:.0f} pps received, "
+           f"{pps * p.get('size', 0) * 8 / 1e6:.1f} Mbit/s; host sent {sent}, "
+           f"guest received {got} ({(sent or 0) - (got or 0)} lost), "
+           f"sender waited {p.get('sender_waits')} times, irq/frame "
+           f"{per_frame(p.get('irqs'), n)}")
+    m = p.get("mmio")
+    if m:
+        msg += (f", per frame: doorbells {per_frame(m['doorbells'], n)}, "
+                f"MMIO reads {per_frame(m['reads'], n)}, "
+                f"writes {per_frame(m['writes'], n)}")
+    return msg + busy_note(p)
 
 
 def busy_note(p):

@@ -45,7 +45,8 @@ def load(path, default=None):
 # --- what each metric is ---------------------------------------------------------
 
 def pk(p):
-    return (p or {}).get("pkts") or 0
+    """The frames of a phase: sent (TX) or received in the window (RX)."""
+    return (p or {}).get("pkts") or (p or {}).get("rx_frames") or 0
 
 
 def tx_pps(p):
@@ -97,11 +98,13 @@ METRICS = [
     ("rx_lost", 1514, None, "frames", False, "traffic", "rx1514", rx_lost),
 ]
 for _ph, _size, _burst in (("p60b1", 60, 1), ("p1514b1", 1514, 1),
-                           ("p60b32", 60, 32)):
+                           ("p60b32", 60, 32), ("rx60", 60, None),
+                           ("rx1514", 1514, None)):
     for _what, _name in (("doorbells", "doorbells"), ("mmio", "other_mmio"),
                          ("irq", "interrupts"), ("total", "exits")):
-        METRICS.append((_name, _size, _burst, "per frame", False, "exits",
-                        _ph, per_frame(_what)))
+        METRICS.append((("rx_" if _ph.startswith("rx") else "tx_") + _name,
+                        _size, _burst, "per frame", False, "exits", _ph,
+                        per_frame(_what)))
 for _t in ("slirp-g2h", "slirp-h2g", "tap-g2h", "tap-h2g", "g2g"):
     METRICS.append(("tcp_" + _t.replace("-", "_"), None, None, "Mbit/s",
                     True, "tcp", _t, None))
@@ -311,12 +314,13 @@ def plot(path, nics, med):
             s = base.get(mkey(m))
             rates.append((label(m), [v / s if s and v is not None else None
                                      for v in row]))
-        elif m[0] in ("doorbells", "exits"):
+        elif m[0] in ("tx_doorbells", "tx_exits", "rx_doorbells",
+                      "rx_exits"):
             exits.append((label(m), row))
     panels = [
         ("Rates relative to splitnet (NIC / splitnet; medians)",
          "x splitnet", "unset logscale y", rates),
-        ("Doorbells and VM exits per TX frame (MMIO accesses + interrupts; "
+        ("Doorbells and VM exits per frame (MMIO accesses + interrupts; "
          "lower is better)", "per frame", "set logscale y", exits)]
     panels = [p for p in panels
               if any(v is not None for _, row in p[3] for v in row)]

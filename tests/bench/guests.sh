@@ -8,14 +8,14 @@
 #   bench_traffic NIC ROUND   TX (pktgen into -netdev sink) and RX (the
 #                             host's sender through a stream netdev):
 #                             NIC.rROUND.json
-#   bench_exits NIC 1         TX with the NIC's register accesses traced:
-#                             NIC.exits.json
+#   bench_exits NIC 1         TX and RX with the NIC's register accesses
+#                             traced: NIC.exits.json
 #   bench_tcp NIC ROUND       iperf3 over slirp, tap and a stream to a
 #                             second guest, in the bench's network
 #                             namespace: NIC.rROUND.tcp-TEST.json
 #
 # They use run.sh's settings: HERE, RAW, SOCKDIR, HOSTPY, KO, TX_PHASES,
-# RX_PHASES, EXIT_PHASES, IPERF_SECS, NETNS, NETNS_QEMU.
+# RX_PHASES, EXIT_PHASES, EXIT_RX_PHASES, IPERF_SECS, NETNS, NETNS_QEMU.
 
 TX_MAC=52:54:00:12:34:56
 RX_MAC=52:54:00:12:34:57
@@ -61,8 +61,9 @@ phase_secs() {
 # [QEMU ARGS...]: boot a guest running in-guest/traffic.sh and serve its
 # control channel; results in OUT.
 traffic_guest() {
-    local name=$1 nic=$2 out=$3 tx=$4 rx=$5 qmp ctl ok=0 host=() qemu=()
+    local name=$1 nic=$2 out=$3 tx=$4 rx=$5 qmp ctl ok=0 host=() qemu=() t
     shift 5
+    t=$(( SPLITNET_GUEST_TIMEOUT + $(phase_secs "$tx $rx") ))
     while [ $# -gt 0 ] && [ "$1" != -- ]; do host+=("$1"); shift; done
     shift
     qemu=("$@")
@@ -83,43 +84,50 @@ traffic_guest() {
     if "${HOSTPY[@]}" guest --nic "$nic" --qmp "$qmp" --ctl "$ctl" \
             --out "$out" ${host[@]+"${host[@]}"} \
             --qemu-pid "${GUEST_PIDS[$name]}" --log "${GUEST_LOGS[$name]}" \
-            --timeout $(( SPLITNET_GUEST_TIMEOUT + $(phase_secs "$tx $rx") )); then
+            --timeout "$t"; then
         ok=1
     fi
-    guest_finish "$name" || ok=0
+    guest_finish "$name" "$t" || ok=0
     rm -f "$qmp" "$ctl"
     [ "$ok" = 1 ]
 }
 
-# bench_traffic NIC ROUND: TX_PHASES on a NIC on the sink, then RX_PHASES
-# on a second NIC of the model on a stream netdev the host feeds.
-bench_traffic() {
-    local nic=$1 round=$2 host=() qemu=() port
-    if [ -n "$TX_PHASES" ]; then
-        qemu+=(-netdev "sink,id=sink0" -device "$(nic_device "$nic" sink0 nic0 "$TX_MAC")")
-        [ "$nic" = splitnet ] && host+=(--qom-stats nic0)
+# nic_args NIC TX RX: the QEMU arguments (NIC_QEMU) and bench-host.py
+# arguments (NIC_HOST) for a NIC on the sink when there are TX phases, and
+# a second one on a stream netdev the host feeds when there are RX phases.
+nic_args() {
+    local nic=$1 port
+    NIC_QEMU=() NIC_HOST=()
+    if [ -n "$2" ]; then
+        NIC_QEMU+=(-netdev "sink,id=sink0" -device "$(nic_device "$nic" sink0 nic0 "$TX_MAC")")
+        [ "$nic" = splitnet ] && NIC_HOST+=(--qom-stats nic0)
     fi
-    if [ -n "$RX_PHASES" ]; then
+    if [ -n "$3" ]; then
         port=$(guest_free_port)
-        qemu+=(-netdev "stream,id=rx0,server=on,addr.type=inet,addr.host=127.0.0.1,addr.port=$port"
-               -device "$(nic_device "$nic" rx0 nic1 "$RX_MAC")")
-        host+=(--rx-port "$port" --rx-mac "$RX_MAC")
+        NIC_QEMU+=(-netdev "stream,id=rx0,server=on,addr.type=inet,addr.host=127.0.0.1,addr.port=$port"
+                   -device "$(nic_device "$nic" rx0 nic1 "$RX_MAC")")
+        NIC_HOST+=(--rx-port "$port" --rx-mac "$RX_MAC")
     fi
-    traffic_guest "bench-$nic-r$round" "$nic" "$RAW/$nic.r$round.json" \
-        "$TX_PHASES" "$RX_PHASES" ${host[@]+"${host[@]}"} -- "${qemu[@]}"
+    return 0
 }
 
-# bench_exits NIC 1: EXIT_PHASES (fixed frame counts) with QEMU's
-# memory_region_ops_* trace events on during each phase.
+# bench_traffic NIC ROUND: TX_PHASES, then RX_PHASES.
+bench_traffic() {
+    nic_args "$1" "$TX_PHASES" "$RX_PHASES"
+    traffic_guest "bench-$1-r$2" "$1" "$RAW/$1.r$2.json" \
+        "$TX_PHASES" "$RX_PHASES" ${NIC_HOST[@]+"${NIC_HOST[@]}"} -- "${NIC_QEMU[@]}"
+}
+
+# bench_exits NIC 1: EXIT_PHASES (fixed frame counts) and EXIT_RX_PHASES
+# with QEMU's memory_region_ops_* trace events on during each phase.
 bench_exits() {
-    local nic=$1 host=() ok=0 trace
+    local nic=$1 ok=0 trace
     trace=$RAW/$nic.trace
-    [ "$nic" = splitnet ] && host+=(--qom-stats nic0)
     rm -f "$trace"
+    nic_args "$nic" "$EXIT_PHASES" "$EXIT_RX_PHASES"
     traffic_guest "bench-$nic-exits" "$nic" "$RAW/$nic.exits.json" \
-        "$EXIT_PHASES" "" --trace "$trace" ${host[@]+"${host[@]}"} -- \
-        -trace "file=$trace" \
-        -netdev sink,id=sink0 -device "$(nic_device "$nic" sink0 nic0 "$TX_MAC")" &&
+        "$EXIT_PHASES" "$EXIT_RX_PHASES" --trace "$trace" \
+        ${NIC_HOST[@]+"${NIC_HOST[@]}"} -- -trace "file=$trace" "${NIC_QEMU[@]}" &&
         ok=1
     rm -f "$trace"      # tens of MB; the counts are in the JSON
     [ "$ok" = 1 ]

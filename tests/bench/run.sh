@@ -8,11 +8,11 @@
 #   tx     Linux pktgen in the guest into `-netdev sink` (which counts and
 #          drops every frame): 60 and 1514-byte frames with burst 1, 60-byte
 #          frames with burst 32 (xmit_more); the host checks the sink's count.
-#   exits  the same frames, a fixed number per phase, with QEMU's
-#          memory_region_ops_* trace events on: the NIC's MMIO reads, writes
-#          and doorbells per frame, and its interrupts per frame (the VM exits
-#          each would be under KVM).  Tracing is slow, so it is a pass of its
-#          own, never timed.
+#   exits  the same TX frames, a fixed number per phase, and the rx phases,
+#          with QEMU's memory_region_ops_* trace events on: the NIC's MMIO
+#          reads, writes and doorbells per frame, and its interrupts per
+#          frame (the VM exits each would be under KVM).  Tracing is slow,
+#          so it is a pass of its own, not timed.
 #   rx     the host streams 60 and 1514-byte frames into a second NIC of the
 #          model (a 127.0.0.1 stream netdev, so the sender waits for QEMU
 #          and loses nothing); the guest counts what arrives.
@@ -123,6 +123,7 @@ RX_PHASES=
 run rx && RX_PHASES="rx60:60:$SECS rx1514:1514:$SECS"
 EXIT_PHASES="warm:60:1:n1000 p60b1:60:1:n$EXIT_FRAMES p1514b1:1514:1:n$EXIT_FRAMES"
 [ "$BURST" = 1 ] && EXIT_PHASES="$EXIT_PHASES p60b32:60:32:n$EXIT_FRAMES"
+EXIT_RX_PHASES="rx60:60:$SECS rx1514:1514:$SECS"
 
 T_START=$(date +%s)
 elapsed() { echo "$(( $(date +%s) - T_START ))s"; }
@@ -208,7 +209,7 @@ fi
     echo "guest=machine ${SPLITNET_GUEST_MACHINE:-pc}, ${SPLITNET_GUEST_SMP:-1} vCPU, ${SPLITNET_GUEST_MEM:-512M}"
     echo "phases=${PHASES}"
     run tx && echo "tx=pktgen $TX_PHASES (name:size:burst:seconds), clone_skb ${BENCH_CLONE:-0}, dst 10.0.2.99 52:54:00:00:00:99"
-    run exits && echo "exits=pktgen $EXIT_PHASES (nN: N frames), memory_region_ops_* trace events"
+    run exits && echo "exits=pktgen $EXIT_PHASES (nN: N frames), $EXIT_RX_PHASES, memory_region_ops_* trace events"
     run rx && echo "rx=$RX_PHASES (name:size:seconds), IPv4/UDP from a python sender through -netdev stream on 127.0.0.1"
     if run tcp; then
         echo "tcp=$(iperf3 --version | head -n1 | awk '{ print $1, $2 }'), -t $IPERF_SECS, slirp hostfwd, tap vnet_hdr=on, stream guest to guest, in netns $NETNS"

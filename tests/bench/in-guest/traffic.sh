@@ -18,14 +18,16 @@
 #   BENCH_RX_PHASES RX phases "NAME:SIZE:SECONDS ..."
 #
 # The host is at the other end of /dev/ttyS1 (tests/bench/bench-host.py):
-#   guest -> host   HELLO | SNAP TAG | SEND PHASE SIZE | STOP PHASE |
-#                   KV PHASE KEY VALUE | DONE PHASE | INFO KEY VALUE |
-#                   FAIL MSG | END
+#   guest -> host   HELLO | SNAP TAG | SEND PHASE SIZE RXCOUNT | RXC RXCOUNT |
+#                   STOP PHASE | KV PHASE KEY VALUE | DONE PHASE |
+#                   INFO KEY VALUE | FAIL MSG | END
 #   host -> guest   ACK HELLO | ACK TAG | ACK PHASE-send | ACK PHASE-stop
 # At every SNAP the host reads its counters (the sink's frames, splitnet's
 # QOM stats, the MMIO trace) before it answers, so each phase is bracketed
 # exactly.  SEND starts the host's sender of SIZE-byte frames, STOP stops
-# it (the host then knows how many it sent).
+# it (the host then knows how many it sent); meanwhile the guest reports
+# its RX count (RXC) ten times a second, which keeps the sender from
+# running more than a window of frames ahead of it.
 
 # shellcheck source=tests/bench/in-guest/benchlib.sh
 . /run/splitnet/files/benchlib.sh
@@ -172,6 +174,16 @@ tx_phase() {
 
 rxstat() { cat "/sys/class/net/$IF/statistics/$1"; }
 
+# RX counts for the host's sender, until killed.
+rx_report() {
+    local n
+    while :; do
+        read -r n < "/sys/class/net/$IF/statistics/rx_packets"
+        ctl "RXC $n"
+        usleep 100000
+    done
+}
+
 # Frames IF received so far, once the counter has stood still for 0.5 s
 # (the host's sender has stopped; what was in flight has arrived).
 rx_settled() {
@@ -188,12 +200,14 @@ rx_settled() {
 # foreign IPv4 address: the guest's stack drops them without a reply); the
 # rate is what IF received between two snapshots a second after the start.
 rx_phase() {
-    local name=$1 size=$2 secs=$3 n0 d0 r0 r1 i0 i1 n1 d1
+    local name=$1 size=$2 secs=$3 n0 d0 r0 r1 i0 i1 n1 d1 rep
     log "phase $name: receiving $size-byte frames from the host, $secs s"
     n0=$(rxstat rx_packets)
     d0=$(( $(rxstat rx_dropped) + $(rxstat rx_missed_errors) + $(rxstat rx_fifo_errors) ))
-    ctl "SEND $name $size"
+    ctl "SEND $name $size $n0"
     ctl_ack "$name-send" 60 || bench_fail "the host did not start sending"
+    rx_report &
+    rep=$!
     sleep 1
     nic_stats > /tmp/stats0
     i0=$(nic_irqs)
@@ -203,6 +217,8 @@ rx_phase() {
     snap "$name-end"
     r1=$(rxstat rx_packets)
     i1=$(nic_irqs)
+    kill "$rep"
+    wait "$rep" 2>/dev/null || true
     ctl "STOP $name"
     ctl_ack "$name-stop" 60 || bench_fail "the host did not stop sending"
     n1=$(rx_settled)
