@@ -218,6 +218,8 @@ def fmt(v, unit=""):
         return "-"
     if unit == "per frame":
         return f"{v:.3f}"
+    if unit == "frames":
+        return f"{v:.0f}"
     if abs(v) >= 100:
         return f"{v:.0f}"
     return f"{v:.1f}" if abs(v) >= 10 else f"{v:.2f}"
