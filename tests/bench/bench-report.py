@@ -283,10 +283,12 @@ def md_table(rows):
 NOTES = [
     "tx: Linux pktgen in the guest (1 vCPU, TCG) into -netdev sink; b32 is "
     "pktgen burst 32 (xmit_more).",
-    "rx: IPv4/UDP frames from the host through a 127.0.0.1 stream netdev "
-    "(lossless: the sender waits",
-    "  for QEMU), counted in the guest's interface statistics; rx lost: "
-    "host sent minus guest received.",
+    "rx: IPv4/UDP frames from the host through a 127.0.0.1 stream netdev, "
+    "the sender paced by",
+    "  the guest's count, counted in the guest's interface statistics; "
+    "rx lost: sent - received",
+    "  (a NIC that holds frames back loses none; one that drops when its "
+    "ring is full does).",
     "doorbells, other mmio, interrupts, exits: per frame, from a separate "
     "pass with QEMU's",
     "  memory_region_ops_* trace events (the NIC's BARs and MSI-X "
@@ -377,7 +379,7 @@ def main():
     lines = [f"splitnet NIC benchmark, {meta.get('date', '')}"]
     lines += [f"  {k}: {v}" for k, v in meta.items() if k != "date"]
     lines += [""] + text_table(vals) + [""]
-    if len(rats) > 1:
+    if len(rats) > 1 and len(rats[0]) > 3:
         lines += text_table(rats) + [""]
     lines += NOTES
     busy = [n for n in nics if got[n]["busy"]]
@@ -453,12 +455,14 @@ def markdown(meta, vals, rats, nics, got):
            f"- guest: Linux {meta.get('kernel', '?')}, "
            f"{meta.get('guest', '')}",
            f"- project: {meta.get('project', '?')}; phases "
-           f"{meta.get('phases', '?')}, {meta.get('rounds', '?')} rounds; "
-           f"took {meta.get('total', '?')}", "",
+           f"{meta.get('phases', '?')}, rounds {meta.get('rounds', '?')}; "
+           f"took {meta.get('total', '?')} ("
+           + ", ".join(f"{k[5:]} {v}" for k, v in meta.items()
+                       if k.startswith("time_")) + ")", "",
            "![rates relative to splitnet, and exits per frame]"
            "(benchmarks.png)", "", "## Medians", ""]
     out += md_table(vals) + [""]
-    if len(rats) > 1:
+    if len(rats) > 1 and len(rats[0]) > 3:
         out += ["## Ratios", ""] + md_table(rats) + [""]
     out += ["## Notes", "", "```"] + NOTES + ["```", ""]
     warn = [f"- {n}: {w}" for n in nics for w in got[n]["warnings"]]

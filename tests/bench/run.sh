@@ -30,14 +30,16 @@
 # failed; it stops at once when splitnet's driver cannot be built.
 #
 # Usage: tests/bench/run.sh [--nics A,B,...] [--phases P,...] [--rounds N]
-#                           [--seconds N] [--warmup N] [--exit-frames N]
-#                           [--iperf-seconds N] [--no-iperf] [--no-burst]
+#                           [--tcp-rounds N] [--seconds N] [--warmup N]
+#                           [--exit-frames N] [--iperf-seconds N]
+#                           [--no-iperf] [--no-burst]
 #                           [--quick] [--update-docs]
 #   --nics          NICs to run, in order (default
 #                   splitnet,virtio-net-pci,e1000e,e1000,vmxnet3)
 #   --phases        phases to run (default tx,exits,rx,tcp)
-#   --rounds        rounds of tx, rx and tcp, NICs interleaved, medians
+#   --rounds        rounds of tx and rx, NICs interleaved, medians
 #                   reported (default 3)
+#   --tcp-rounds    rounds of tcp (default 2: each boots two guests)
 #   --seconds       length of each measured tx and rx phase (default 2)
 #   --warmup        length of the tx warm-up phase (default 1)
 #   --exit-frames   frames per exits phase (default 20000)
@@ -67,6 +69,7 @@ EXIT_FRAMES=20000
 IPERF_SECS=3
 BURST=1
 ROUNDS=3
+TCP_ROUNDS=2
 DOCS=()
 while [ $# -gt 0 ]; do
     case $1 in
@@ -86,6 +89,8 @@ while [ $# -gt 0 ]; do
     --no-burst) BURST=0 ;;
     --rounds) ROUNDS=${2:?--rounds needs a number}; shift ;;
     --rounds=*) ROUNDS=${1#--rounds=} ;;
+    --tcp-rounds) TCP_ROUNDS=${2:?--tcp-rounds needs a number}; shift ;;
+    --tcp-rounds=*) TCP_ROUNDS=${1#--tcp-rounds=} ;;
     --update-docs) DOCS=(--docs "$SPLITNET_TOP/docs") ;;
     --quick) ROUNDS=1 EXIT_FRAMES=5000 PHASES=${PHASES//tcp/} ;;
     -h|--help) awk 'NR > 2 && !/^#/ { exit } NR > 2' "${BASH_SOURCE[0]}" |
@@ -94,7 +99,7 @@ while [ $# -gt 0 ]; do
     esac
     shift
 done
-for n in "$SECS" "$WARM" "$EXIT_FRAMES" "$IPERF_SECS" "$ROUNDS"; do
+for n in "$SECS" "$WARM" "$EXIT_FRAMES" "$IPERF_SECS" "$ROUNDS" "$TCP_ROUNDS"; do
     [[ $n =~ ^[1-9][0-9]*$ ]] || die "durations, counts and rounds are whole numbers > 0, not '$n'"
 done
 IFS=, read -r -a NIC_LIST <<<"$NICS"
@@ -110,6 +115,8 @@ for p in ${phase_list[@]+"${phase_list[@]}"}; do
 done
 [ "${#RUN[@]}" -gt 0 ] || die "no phases to run"
 run() { [ -n "${RUN[$1]:-}" ]; }
+PHASES=
+for p in tx exits rx tcp; do run "$p" && PHASES="$PHASES${PHASES:+,}$p"; done
 
 TX_PHASES=
 if run tx; then
@@ -146,7 +153,7 @@ trap cleanup EXIT
 HOSTPY=(/usr/bin/python3 "$HERE/bench-host.py")
 [ -x /usr/bin/python3 ] || die "/usr/bin/python3 is missing: apt-get install python3"
 
-say "bench: NICs: ${NIC_LIST[*]}; phases: ${!RUN[*]}; $ROUNDS round(s)"
+say "bench: NICs: ${NIC_LIST[*]}; phases: $PHASES; $ROUNDS round(s)$(run tcp && echo ", tcp $TCP_ROUNDS")"
 
 # --- what the run stands on ----------------------------------------------------
 
@@ -217,7 +224,7 @@ fi
     if [ -n "$KO" ]; then
         echo "splitnet.ko=sha256 $(sha256sum "$SPLITNET_BUILD/guest/driver/splitnet.ko" | cut -c1-16)"
     fi
-    echo "rounds=$ROUNDS"
+    echo "rounds=$ROUNDS (tcp: $TCP_ROUNDS)"
     echo "project=$(git -C "$SPLITNET_TOP" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$SPLITNET_TOP" diff --quiet HEAD 2>/dev/null || echo ' (modified)')"
 } > "$RAW/meta.txt"
 
@@ -249,7 +256,7 @@ if run tx || run rx; then
         bench_traffic "$ROUNDS"
 fi
 run exits && rounds exits bench_exits 1
-run tcp && rounds tcp bench_tcp "$ROUNDS"
+run tcp && rounds tcp bench_tcp "$TCP_ROUNDS"
 
 # --- the report ----------------------------------------------------------------
 

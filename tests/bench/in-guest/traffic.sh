@@ -210,7 +210,7 @@ rx_settled() {
 # foreign IPv4 address: the guest's stack drops them without a reply); the
 # rate is what IF received between two snapshots a second after the start.
 rx_phase() {
-    local name=$1 size=$2 secs=$3 n0 d0 r0 r1 i0 i1 n1 d1 rep
+    local name=$1 size=$2 secs=$3 n0 d0 r0 r1 i0 i1 n1 d1 rep t
     log "phase $name: receiving $size-byte frames from the host, $secs s"
     n0=$(rxstat rx_packets)
     d0=$(( $(rxstat rx_dropped) + $(rxstat rx_missed_errors) ))
@@ -228,14 +228,13 @@ rx_phase() {
     snap "$name-end"
     r1=$(rxstat rx_packets)
     i1=$(nic_irqs)
-    log "phase $name: window over at $(cut -d' ' -f1 /proc/uptime)"
     kill "$rep"
     wait "$rep" 2>/dev/null || true
     ctl "STOP $name"
     ctl_ack "$name-stop" 60 || bench_fail "the host did not stop sending"
-    log "phase $name: sender stopped at $(cut -d' ' -f1 /proc/uptime)"
+    t=$(cut -d' ' -f1 /proc/uptime)
     n1=$(rx_settled)
-    log "phase $name: settled at $(cut -d' ' -f1 /proc/uptime)"
+    log "phase $name: the last frames arrived within $(awk -v t="$t" '{ printf "%.1f", $1 - t }' /proc/uptime) s after the sender stopped"
     d1=$(( $(rxstat rx_dropped) + $(rxstat rx_missed_errors) ))
     log "phase $name: $((r1 - r0)) frames in the $secs s window, $((n1 - n0)) in all, $((d1 - d0)) dropped by the driver, $((i1 - i0)) interrupts"
     ctl "KV $name size $size"
