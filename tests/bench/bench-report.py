@@ -427,7 +427,7 @@ def main():
                 if not v:
                     continue
                 f.write(f"{n},{m[0]},{m[1] or ''},{m[2] or ''},{m[3]},"
-                        f"{'' if med[n][mkey(m)] is None else med[n][mkey(m)]},"
+                        f"{'' if med[n][mkey(m)] is None else format(med[n][mkey(m)], '.6g')},"
                         f"{len(v)},"
                         + ";".join("" if x is None else f"{x:.6g}" for x in v)
                         + "\n")
