@@ -4,28 +4,36 @@
 # Host side of splitnet's NIC benchmarks (tests/bench/run.sh).
 #
 #   bench-host.py guest --nic NAME --qmp SOCK --ctl SOCK --out FILE.json
-#                       [--qom-stats DEVID] [--timeout S]
-#       Serve one benchmark guest: answer its control channel (a second
-#       serial port, /dev/ttyS1 in the guest) and, at every point the guest
-#       marks with "SNAP TAG", read the sink's counters (x-query-net-sinks) and,
-#       with --qom-stats, the device's QOM `stats` property over QMP before
-#       letting the guest go on.  Collects what the guest reports ("KV PHASE
-#       KEY VALUE") and writes everything to FILE.json when the guest says
-#       "END".
+#                       [--qom-stats DEVID] [--trace FILE] [--rx-port PORT
+#                       --rx-mac MAC] [--timeout S]
+#       Serve one benchmark guest (in-guest/traffic.sh): answer its control
+#       channel (a second serial port, /dev/ttyS1 in the guest) and, at
+#       every point the guest marks with "SNAP TAG", read the sink's
+#       counters (x-query-net-sinks), with --qom-stats the device's QOM
+#       `stats` property, and with --trace the NIC's register accesses
+#       (below) before letting the guest go on.  With --rx-port, "SEND
+#       PHASE SIZE COUNT" streams SIZE-byte frames to MAC into QEMU's
+#       stream netdev on 127.0.0.1:PORT until "STOP PHASE", paced by the
+#       guest's "RXC COUNT" reports (see Sender).  Collects what the
+#       guest reports ("KV PHASE KEY VALUE") and writes everything to
+#       FILE.json when the guest says "END".
 #   bench-host.py iperf FILE.json OUT.json
 #       Reduce an `iperf3 -J` result to the numbers the report uses.
-#   bench-host.py report --raw DIR --nics A,B,... --txt FILE --json FILE
-#       Print the comparison table and save the results.
 #   bench-host.py qmp SOCK COMMAND [ARGUMENTS-JSON]
 #       One QMP command, for a person poking at a running guest.
 #
-# Only the standard library; the QMP client is tests/guest/qmp.py.
+# The report is bench-report.py.  Only the standard library; the QMP
+# client is tests/guest/qmp.py.
 
 import argparse
 import json
 import os
+import re
 import select
+import socket
+import struct
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -76,84 +84,322 @@ def delta(a, b):
     return b - a
 
 
+# --- register accesses: the exits a NIC would cost under KVM -----------------
+#
+# QEMU's memory_region_ops_read/write trace events fire for every access
+# that reaches a device's MemoryRegion callbacks: under KVM each would be a
+# VM exit.  They are enabled (log backend, -trace file=...) only between a
+# phase's two snapshots, and the lines written meanwhile are counted.
+
+TRACE_EVENTS = "memory_region_ops_*"
+TRACE_RE = re.compile(r"memory_region_ops_(read|write) cpu \S+ mr \S+ "
+                      r"addr (0x[0-9a-f]+) value \S+ size \d+ name '([^']*)'")
+E1000_TAILS = (0x2818, 0x2918, 0x3818, 0x3918)     # RDT0/1, TDT0/1
+
+
+def _splitnet_doorbell(name, addr):
+    # SPLITNET_QUEUE_REGS(q) + SPLITNET_Q_DOORBELL (include/standard-headers/
+    # linux/splitnet.h)
+    return name == "splitnet-mmio" and addr >= 0x1000 and addr & 0xff == 0x20
+
+
+# Per NIC: the names of its BARs' MemoryRegions (QEMU's hw/net and
+# hw/virtio sources; the MSI-X table and PBA are added: no other device of
+# the bench's guests has them) and which writes are doorbells, i.e. tell
+# the device that the driver produced buffers (TX or RX).
+NIC_MMIO = {
+    "splitnet": (("splitnet-mmio",), _splitnet_doorbell),
+    "virtio-net-pci": (
+        tuple(f"virtio-pci-{r}-virtio-net"
+              for r in ("common", "isr", "device", "notify", "notify-pio"))
+        + ("virtio-pci",),
+        lambda n, a: (n.startswith("virtio-pci-notify")
+                      or (n == "virtio-pci" and a == 16))),
+    "e1000e": (("e1000e-mmio", "e1000e-io"),
+               lambda n, a: n == "e1000e-mmio" and a in E1000_TAILS),
+    "e1000": (("e1000-mmio", "e1000-io"),
+              lambda n, a: n == "e1000-mmio" and a in E1000_TAILS),
+    "vmxnet3": (("vmxnet3-b0", "vmxnet3-b1"),       # TXPROD, RXPROD, RXPROD2
+                lambda n, a: n == "vmxnet3-b0" and 0x600 <= a < 0xc00),
+}
+MSIX_REGIONS = ("msix-table", "msix-pba")
+
+
+def nic_bars(qmp):
+    """{qdev id: [(base, size)]} of the BARs of the guest's NICs (nic0 on
+    the sink, nic1 on the RX stream), from query-pci."""
+    return {d["qdev_id"]: [(r["address"], r["size"])
+                           for r in d.get("regions", [])]
+            for bus in qmp.cmd("query-pci") for d in bus.get("devices", [])
+            if d.get("qdev_id") in ("nic0", "nic1")}
+
+
+def mmio_counts(path, start, nic, bars):
+    """Per NIC device: reads, writes and doorbells in trace file PATH from
+    offset START on, with the busiest registers.  The trace gives absolute
+    addresses: BARS ({id: [(base, size)]}) say whose access it was and at
+    which register offset."""
+    regions, is_doorbell = NIC_MMIO[nic]
+    out = {d: {"reads": 0, "writes": 0, "doorbells": 0, "registers": {}}
+           for d in bars}
+    others = {}
+    with open(path, "rb") as f:
+        f.seek(start)
+        for raw in f:
+            m = TRACE_RE.search(raw.decode(errors="replace"))
+            if not m:
+                continue
+            op, addr, name = m.group(1), int(m.group(2), 16), m.group(3)
+            hit = None
+            if name in regions or name in MSIX_REGIONS:
+                hit = next(((d, addr - b) for d, bl in bars.items()
+                            for b, n in bl if b <= addr < b + n), None)
+            if hit is None:
+                others[name] = others.get(name, 0) + 1
+                continue
+            c, off = out[hit[0]], hit[1]
+            c[op + "s"] += 1
+            if op == "write" and is_doorbell(name, off):
+                c["doorbells"] += 1
+            key = f"{op} {name}+{off:#x}"
+            c["registers"][key] = c["registers"].get(key, 0) + 1
+    for c in out.values():
+        c["registers"] = dict(sorted(c["registers"].items(),
+                                     key=lambda kv: -kv[1])[:12])
+        c["other_devices"] = others      # the rest of the guest
+    return out
+
+
+# --- the host's sender: frames into a stream netdev ------------------------------
+
+def udp_frame(size, dst_mac):
+    """A SIZE-byte IPv4/UDP frame (without FCS) from 10.0.2.2 to 10.0.2.99,
+    a foreign address for the guest: its stack drops it without a reply."""
+    payload = bytes(size - 42)
+    udp = struct.pack("!HHHH", 9, 9, 8 + len(payload), 0) + payload
+    ip = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0,
+                               64, 17, 0, bytes([10, 0, 2, 2]),
+                               bytes([10, 0, 2, 99])))
+    s = sum(struct.unpack("!10H", ip))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    ip[10:12] = struct.pack("!H", ~s & 0xffff)
+    mac = bytes.fromhex(dst_mac.replace(":", ""))
+    return mac + bytes.fromhex("525400000002") + b"\x08\x00" + bytes(ip) + udp
+
+
+class Sender(threading.Thread):
+    """Streams one frame over and over into a stream netdev (a 4-byte
+    big-endian length before each frame) until stopped.  QEMU's stream
+    netdev reads on whenever the NIC takes a frame and queues the rest
+    without a limit, so TCP's flow control alone would let a fast sender
+    pile up millions of frames in QEMU.  The guest reports what it has
+    received or dropped (RXC lines, 10 times a second) and the sender
+    stays at most `window` frames ahead: a NIC that holds frames back
+    loses none, and what is in flight when it stops arrives within a
+    fraction of a second.  When the guest's count stands still for 0.5 s
+    with a window in flight (frames dropped without a count), the sender
+    gives them up and goes on (`stalls`).  `waits` counts the times
+    it had to wait for the guest or for QEMU to read: a phase with
+    waits > 0 was limited by the receiver, not by the sender."""
+
+    def __init__(self, sock, frame):
+        super().__init__(daemon=True)
+        rec = struct.pack(">I", len(frame)) + frame
+        self.rec = len(rec)
+        self.buf = rec * max(1, 65536 // len(rec))
+        self.per_buf = len(self.buf) // self.rec
+        self.window = min(50000, max(20000, (32 << 20) // self.rec))
+        self.sock = sock
+        self.sent = 0
+        self.received = 0       # frames the guest got or dropped since SEND
+        self.given_up = 0
+        self.waits = 0
+        self.stalls = 0
+        self.error = None
+        self.halt = threading.Event()
+
+    def run(self):
+        view = memoryview(self.buf)
+        seen, since = 0, time.monotonic()
+        try:
+            while not self.halt.is_set():
+                if self.received != seen:
+                    seen, since = self.received, time.monotonic()
+                if self.sent - self.received - self.given_up > self.window:
+                    if time.monotonic() - since < 0.5:
+                        self.waits += 1
+                        self.halt.wait(0.01)
+                        continue
+                    # A NIC that drops without counting it: go on.
+                    self.given_up = self.sent - self.received
+                    self.stalls += 1
+                off = 0
+                while off < len(view):      # whole frames only
+                    try:
+                        off += self.sock.send(view[off:])
+                    except BlockingIOError:     # QEMU reads no faster
+                        self.waits += 1
+                        select.select([], [self.sock], [], 1.0)
+                self.sent += self.per_buf
+        except OSError as e:
+            self.error = str(e)
+
+    def stop(self):
+        self.halt.set()
+        self.join(60)
+        return self.sent
+
+
 # --- guest: the control channel ---------------------------------------------
 
-def cmd_guest(args):
-    res = {"nic": args.nic, "ok": False, "error": None, "phases": {},
-           "snapshots": {}}
-    deadline = time.monotonic() + args.timeout
+class Guest:
+    """One benchmark guest's control channel and what it reported."""
 
-    def save():
-        tmp = args.out + ".tmp"
+    def __init__(self, args):
+        self.args = args
+        self.res = {"nic": args.nic, "ok": False, "error": None, "phases": {},
+                    "snapshots": {}}
+        self.qmp = self.ctl = self.stream = self.sender = None
+        self.trace_at = 0
+        self.rx_base = 0
+
+    def save(self):
+        tmp = self.args.out + ".tmp"
         with open(tmp, "w") as f:
-            json.dump(res, f, indent=1, sort_keys=True)
-        os.replace(tmp, args.out)
+            json.dump(self.res, f, indent=1, sort_keys=True)
+        os.replace(tmp, self.args.out)
 
-    try:
-        qmp = QMP(args.qmp, timeout=30)
-        ctl = connect_unix(args.ctl, 30)
-    except (OSError, TimeoutError, RuntimeError, EOFError) as e:
-        res["error"] = f"cannot reach QEMU: {e}"
-        save()
-        say(f"{args.nic}: {res['error']}")
-        return 1
+    def answer(self, tag):
+        self.ctl.sendall(f"ACK {tag}\n".encode())
 
-    buf = b""
-    ended = False
-    try:
-        while not ended:
+    def snap(self, tag):
+        a = self.args
+        if a.trace and tag.endswith("-end"):
+            self.qmp.cmd("trace-event-set-state", name=TRACE_EVENTS,
+                         enable=False)
+        snap = {"t": time.monotonic(), "sink": sink_counters(self.qmp),
+                "cpu": cpu_ticks(a.qemu_pid)}
+        if a.qom_stats:
+            snap["qom"] = self.qmp.cmd(
+                "qom-get", path=f"/machine/peripheral/{a.qom_stats}",
+                property="stats")
+        if a.trace and tag.endswith("-end"):
+            snap["mmio"] = mmio_counts(a.trace, self.trace_at, a.nic,
+                                       nic_bars(self.qmp))
+        self.res["snapshots"][tag] = snap
+        if a.trace and tag.endswith("-start"):
+            self.trace_at = os.path.getsize(a.trace)
+            self.qmp.cmd("trace-event-set-state", name=TRACE_EVENTS,
+                         enable=True)
+        self.answer(tag)
+
+    def send(self, phase, size, base):
+        a = self.args
+        if not a.rx_port:
+            raise RuntimeError("SEND without --rx-port")
+        if self.stream is None:
+            self.stream = socket.create_connection(("127.0.0.1", a.rx_port), 30)
+            self.stream.setblocking(False)
+        self.sender = Sender(self.stream, udp_frame(int(size), a.rx_mac))
+        self.rx_base = int(base)
+        self.sender.start()
+        self.answer(f"{phase}-send")
+
+    def stop(self, phase):
+        s, self.sender = self.sender, None
+        p = self.res["phases"].setdefault(phase, {})
+        p["sent"] = s.stop()
+        p["sender_waits"] = s.waits
+        p["sender_stalls"] = s.stalls
+        if s.error:
+            raise RuntimeError(f"sender: {s.error}")
+        self.answer(f"{phase}-stop")
+
+    def line(self, line):
+        """Handle one line from the guest; True at its END."""
+        word, _, rest = line.partition(" ")
+        if word == "HELLO":
+            self.answer("HELLO")
+        elif word == "SNAP":
+            self.snap(rest)
+        elif word == "SEND":
+            self.send(*rest.split(" ", 2))
+        elif word == "RXC":
+            if self.sender:
+                self.sender.received = int(rest) - self.rx_base
+        elif word == "STOP":
+            self.stop(rest)
+        elif word == "KV":
+            phase, key, value = (rest.split(" ", 2) + ["", ""])[:3]
+            self.res["phases"].setdefault(phase, {})[key] = num(value)
+        elif word == "INFO":
+            key, _, value = rest.partition(" ")
+            self.res.setdefault("info", {})[key] = value
+        elif word == "DONE":
+            phase_done(self.res, rest, self.args.nic)
+            self.save()
+        elif word == "FAIL":
+            self.res["error"] = f"guest: {rest}"
+            say(f"{self.args.nic}: guest failed: {rest}")
+        elif word == "END":
+            return True
+        elif word != "ACK":     # our own answers, echoed if the tty echoes
+            say(f"{self.args.nic}: control channel: unexpected '{line}'")
+        return False
+
+    def serve(self):
+        deadline = time.monotonic() + self.args.timeout
+        buf = b""
+        while True:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise TimeoutError(f"guest did not finish within {args.timeout}s")
-            r, _, _ = select.select([ctl], [], [], min(left, 1.0))
+                raise TimeoutError(
+                    f"guest did not finish within {self.args.timeout}s")
+            r, _, _ = select.select([self.ctl], [], [], min(left, 1.0))
             if not r:
                 continue
-            data = ctl.recv(4096)
+            data = self.ctl.recv(4096)
             if not data:
                 raise EOFError("control channel closed (guest gone?)")
             buf += data
             while b"\n" in buf:
                 raw, buf = buf.split(b"\n", 1)
                 line = raw.decode(errors="replace").strip("\r\x00 ")
-                if not line:
-                    continue
-                word, _, rest = line.partition(" ")
-                if word == "HELLO":
-                    ctl.sendall(b"ACK HELLO\n")
-                elif word == "SNAP":
-                    snap = {"t": time.monotonic(), "sink": sink_counters(qmp),
-                            "cpu": cpu_ticks(args.qemu_pid)}
-                    if args.qom_stats:
-                        snap["qom"] = qmp.qom_stats(args.qom_stats)
-                    res["snapshots"][rest] = snap
-                    ctl.sendall(f"ACK {rest}\n".encode())
-                elif word == "KV":
-                    phase, key, value = (rest.split(" ", 2) + ["", ""])[:3]
-                    res["phases"].setdefault(phase, {})[key] = num(value)
-                elif word == "INFO":
-                    key, _, value = rest.partition(" ")
-                    res.setdefault("info", {})[key] = value
-                elif word == "DONE":
-                    phase_done(res, rest, args.nic)
-                    save()
-                elif word == "FAIL":
-                    res["error"] = f"guest: {rest}"
-                    say(f"{args.nic}: guest failed: {rest}")
-                elif word == "END":
-                    ended = True
-                elif word == "ACK":
-                    pass    # our own answers, echoed if the tty echoes
-                else:
-                    say(f"{args.nic}: control channel: unexpected '{line}'")
-    except (OSError, TimeoutError, EOFError, RuntimeError) as e:
-        res["error"] = res["error"] or guest_failure(args.log) or str(e)
-        say(f"{args.nic}: {res['error']}")
-    finally:
-        qmp.close()
-        ctl.close()
-    res["ok"] = ended and res["error"] is None
-    save()
-    return 0 if res["ok"] else 1
+                if line and self.line(line):
+                    return
+
+    def run(self):
+        a = self.args
+        try:
+            self.qmp = QMP(a.qmp, timeout=30)
+            self.ctl = connect_unix(a.ctl, 30)
+        except (OSError, TimeoutError, RuntimeError, EOFError) as e:
+            self.res["error"] = f"cannot reach QEMU: {e}"
+            self.save()
+            say(f"{a.nic}: {self.res['error']}")
+            return 1
+        ended = False
+        try:
+            self.serve()
+            ended = True
+        except (OSError, TimeoutError, EOFError, RuntimeError) as e:
+            self.res["error"] = (self.res["error"] or guest_failure(a.log)
+                                 or str(e))
+            say(f"{a.nic}: {self.res['error']}")
+        finally:
+            if self.sender:
+                self.sender.stop()
+            for c in (self.qmp, self.ctl, self.stream):
+                if c:
+                    c.close()
+        self.res["ok"] = ended and self.res["error"] is None
+        self.save()
+        return 0 if self.res["ok"] else 1
+
+
+def cmd_guest(args):
+    return Guest(args).run()
 
 
 def guest_failure(log):
@@ -175,56 +421,83 @@ def phase_done(res, phase, nic):
     s1 = res["snapshots"].get(f"{phase}-end")
     if s0 and s1:
         sink = delta(s0["sink"], s1["sink"])
-        frames = sum(v["frames"] for v in sink.values())
-        nbytes = sum(v["bytes"] for v in sink.values())
-        p["host_frames"] = frames
-        p["host_bytes"] = nbytes
+        p["host_frames"] = sum(v["frames"] for v in sink.values())
+        p["host_bytes"] = sum(v["bytes"] for v in sink.values())
         if "qom" in s0:
             p["qom"] = delta(s0["qom"], s1["qom"])
+        if "mmio" in s1:
+            # RX phases run on nic1, TX phases on nic0
+            p["mmio"] = s1["mmio"].get("nic1" if "rx_frames" in p else "nic0")
+            if p["mmio"] and nic == "virtio-net-pci":
+                eventfd_kicks(p)
         # CPU time that processes other than this guest's QEMU used while
         # the phase ran: a busy machine makes the numbers noisy.
         secs = s1["t"] - s0["t"]
+        p["host_seconds"] = round(secs, 4)
         if secs > 0:
             busy = s1["cpu"][0] - s0["cpu"][0]
             own = s1["cpu"][1] - s0["cpu"][1]
             p["other_cpu"] = round(max(0, busy - own) /
                                    os.sysconf("SC_CLK_TCK") / secs, 3)
+    if "rx_frames" in p:
+        say(rx_summary(nic, phase, p))
+    else:
+        say(tx_summary(nic, phase, p))
+
+
+def eventfd_kicks(p):
+    """virtio-pci's notify writes go to an ioeventfd, which QEMU signals
+    before the trace point (system/memory.c, also without KVM): count them
+    with the driver's own kick counters (ethtool -S *_kicks) instead."""
+    m = p["mmio"]
+    m["eventfd_doorbells"] = sum(v for k, v in p.items()
+                                 if k.startswith("ethtool.")
+                                 and k.endswith("_kicks"))
+    m["doorbells"] += m["eventfd_doorbells"]
+    m["writes"] += m["eventfd_doorbells"]
+
+
+def per_frame(n, frames):
+    return "-" if n is None or not frames else f"{n / frames:.3f}"
+
+
+def tx_summary(nic, phase, p):
     pk = p.get("pkts", 0)
-    if pk and p.get("usec"):
-        p["host_pps"] = p.get("host_frames", 0) / (p["usec"] / 1e6)
     msg = (f"{nic} {phase}: {p.get('size')} B burst {p.get('burst')}: "
            f"{p.get('pps', 0)} pps, {p.get('bps', 0) / 1e6:.1f} Mbit/s "
-           f"(guest {pk} frames, host sink {p.get('host_frames', '?')})")
-    if pk:
-        msg += f", irq/frame {p.get('irqs', 0) / pk:.3f}"
-        db = doorbells(p)
-        if db is not None:
-            msg += f", doorbells/frame {db / pk:.3f}"
-        di = device_irqs(p)
-        if di is not None:
-            msg += f" (device: irq/frame {di / pk:.3f})"
-    if p.get("other_cpu", 0) > 0.25:
-        msg += f"; busy machine: others used {p['other_cpu']:.2f} CPUs"
-    say(msg)
-
-
-def doorbells(p):
-    """TX doorbells (kicks) of a phase, where the NIC lets us count them."""
+           f"(guest {pk} frames, host sink {p.get('host_frames', '?')}), "
+           f"irq/frame {per_frame(p.get('irqs'), pk)}") + mmio_note(p, pk)
     q = p.get("qom", {}).get("tx0", {})
     if "doorbells" in q:
-        return q["doorbells"]
-    for k in ("ethtool.tx_doorbells", "ethtool.drv_tx_doorbells",
-              "ethtool.tx_queue_0_kicks"):
-        if k in p:
-            return p[k]
-    return None
+        msg += f" (device's count: doorbells/frame {per_frame(q['doorbells'], pk)})"
+    return msg + busy_note(p)
 
 
-def device_irqs(p):
-    q = p.get("qom", {}).get("tx0", {})
-    if "interrupts" in q:
-        return q["interrupts"] + p["qom"].get("rx0", {}).get("interrupts", 0)
-    return None
+def rx_summary(nic, phase, p):
+    secs = p.get("host_seconds") or 0
+    pps = p["rx_frames"] / secs if secs else 0
+    sent, got, n = p.get("sent"), p.get("rx_total"), p["rx_frames"]
+    msg = (f"{nic} {phase}: {p.get('size')} B: {pps:.0f} pps received, "
+           f"{pps * p.get('size', 0) * 8 / 1e6:.1f} Mbit/s; host sent {sent}, "
+           f"guest received {got} ({(sent or 0) - (got or 0)} lost), "
+           f"sender waited {p.get('sender_waits')} times, irq/frame "
+           f"{per_frame(p.get('irqs'), n)}")
+    return msg + mmio_note(p, n) + busy_note(p)
+
+
+def mmio_note(p, frames):
+    m = p.get("mmio")
+    if not m:
+        return ""
+    return (f", per frame: doorbells {per_frame(m['doorbells'], frames)}, "
+            f"MMIO reads {per_frame(m['reads'], frames)}, "
+            f"writes {per_frame(m['writes'], frames)}")
+
+
+def busy_note(p):
+    if p.get("other_cpu", 0) > 0.25:
+        return f"; busy machine: others used {p['other_cpu']:.2f} CPUs"
+    return ""
 
 
 # --- iperf ---------------------------------------------------------------------
@@ -248,269 +521,10 @@ def cmd_iperf(args):
     if "error" in out:
         say(f"iperf3: {out['error']}")
         return 1
-    say(f"iperf3: {out['mbps']:.1f} Mbit/s guest->host "
+    say(f"iperf3: {out['mbps']:.1f} Mbit/s "
         f"({out['bytes']} bytes in {out['seconds']:.1f} s, "
         f"{out['retransmits']} retransmits)")
     return 0
-
-
-# --- report --------------------------------------------------------------------
-
-def fmt(v, spec):
-    """V formatted with SPEC (e.g. "9.1f"), or "-" right-aligned as wide."""
-    width = int(spec.split(".")[0].rstrip("fd") or 0)
-    return f"{'-':>{width}}" if v is None else format(v, spec)
-
-
-def ratio(a, b, spec=".2f"):
-    if a is None or b is None or b == 0:
-        return "-"
-    return format(a / b, spec)
-
-
-def median(vals):
-    vals = sorted(v for v in vals if v is not None)
-    if not vals:
-        return None
-    n = len(vals)
-    return vals[n // 2] if n % 2 else (vals[n // 2 - 1] + vals[n // 2]) / 2
-
-
-def metric(r, phase, what):
-    """One number of one round's result R, or None."""
-    p = r.get("phases", {}).get(phase)
-    if not p or not p.get("pkts"):
-        return None
-    pk = p["pkts"]
-    if what == "pps":
-        return p.get("pps")
-    if what == "mbps":
-        return p.get("bps", 0) / 1e6
-    if what == "irq":
-        return p.get("irqs", 0) / pk
-    if what == "db":
-        d = doorbells(p)
-        return None if d is None else d / pk
-    if what == "devirq":
-        d = device_irqs(p)
-        return None if d is None else d / pk
-    if what == "other_cpu":
-        return p.get("other_cpu")
-    return None
-
-
-# Columns of the summary: key, phase, metric.
-SUMMARY = (
-    ("pps_60", "p60b1", "pps"),
-    ("mbps_1514", "p1514b1", "mbps"),
-    ("pps_60_burst32", "p60b32", "pps"),
-    ("irq_per_frame", "p60b1", "irq"),
-    ("irq_per_frame_1514", "p1514b1", "irq"),
-    ("irq_per_frame_burst32", "p60b32", "irq"),
-    ("doorbells_per_frame", "p60b1", "db"),
-    ("doorbells_per_frame_burst32", "p60b32", "db"),
-    ("device_irq_per_frame", "p60b1", "devirq"),
-)
-
-
-# Other processes using more CPUs than this during a phase make it noisy.
-BUSY = 0.25
-
-
-def load_rounds(raw, nic):
-    """The per-round results of NIC (NIC.rN.json), round 1 first."""
-    rounds = []
-    r = 1
-    while True:
-        path = os.path.join(raw, f"{nic}.r{r}.json")
-        if not os.path.exists(path):
-            break
-        try:
-            with open(path) as f:
-                rounds.append(json.load(f))
-        except ValueError as e:
-            rounds.append({"nic": nic, "ok": False, "phases": {},
-                           "error": f"unreadable {path}: {e}"})
-        r += 1
-    return rounds
-
-
-def cmd_report(args):
-    nics = [n for n in args.nics.split(",") if n]
-    meta = {}
-    if args.meta and os.path.exists(args.meta):
-        with open(args.meta) as f:
-            for line in f:
-                k, _, v = line.rstrip("\n").partition("=")
-                if k:
-                    meta[k] = v
-    rows = {}
-    summary = {}
-    failed = []
-    for nic in nics:
-        rounds = load_rounds(args.raw, nic)
-        iperf = None
-        ip = os.path.join(args.raw, f"{nic}-iperf.json")
-        if os.path.exists(ip):
-            with open(ip) as f:
-                iperf = json.load(f)
-        rows[nic] = {"rounds": rounds, "iperf": iperf}
-        s = {"ok": bool(rounds), "errors": [], "warnings": [],
-             "rounds": len(rounds)}
-        if not rounds:
-            s["errors"].append("no result")
-        others = []     # CPUs other processes used, per phase
-        for i, r in enumerate(rounds, 1):
-            tag = f"round {i}: " if len(rounds) > 1 else ""
-            if not r.get("ok"):
-                s["ok"] = False
-                s["errors"].append(tag + (r.get("error") or "failed"))
-            # A NIC that sent nothing (guest side or host side) fails.
-            for ph, p in sorted(r.get("phases", {}).items()):
-                pk, host = p.get("pkts", 0), p.get("host_frames", 0)
-                if not pk or not host:
-                    s["ok"] = False
-                    s["errors"].append(
-                        f"{tag}{ph}: guest sent {pk} frames, sink got {host}")
-                elif abs(host - pk) > max(16, pk // 1000):
-                    s["warnings"].append(
-                        f"{tag}{ph}: guest sent {pk} frames, sink counted {host}")
-                oc = p.get("other_cpu")
-                if oc is not None:
-                    others.append(oc)
-        busy = [o for o in others if o > BUSY]
-        if busy:
-            s["busy"] = True
-            s["warnings"].append(
-                f"other processes used {min(busy):.2f} to {max(busy):.2f} "
-                f"CPUs during {len(busy)} of its {len(others)} phases: "
-                "the machine was busy, the numbers are noisy")
-        s["other_cpu_max"] = max(others, default=None)
-        for key, ph, what in SUMMARY:
-            vals = [metric(r, ph, what) for r in rounds]
-            s[key] = median(vals)
-            if len(rounds) > 1:
-                s[key + "_rounds"] = vals
-        s["iperf_mbps"] = (iperf or {}).get("mbps")
-        if iperf and "error" in iperf:
-            s["ok"] = False
-            s["errors"].append(f"iperf3: {iperf['error']}")
-        s["error"] = "; ".join(s["errors"]) or None
-        if not s["ok"]:
-            failed.append(nic)
-        summary[nic] = s
-
-    base = summary.get("splitnet")
-    nrounds = max((s["rounds"] for s in summary.values()), default=0)
-    lines = []
-    w = lines.append
-    w(f"splitnet NIC benchmark, {meta.get('date', '')}")
-    for k in ("qemu", "kernel", "host", "accel", "guest", "pktgen",
-              "iperf", "rounds", "splitnet.ko", "project", "total"):
-        if k in meta:
-            w(f"  {k}: {meta[k]}")
-    w("")
-    hdr = (f"{'NIC':<15} {'pps@60B':>8} {'Mbit/s@1514B':>12} "
-           f"{'pps@60B,b32':>11} {'irq/frame':>9} {'kick/frame':>10} "
-           f"{'iperf3 Mbit/s':>13} | {'splitnet/NIC: pps':>17} "
-           f"{'Mbit/s':>6} {'b32':>5} {'irq':>5} {'iperf':>5}")
-    w(hdr)
-    w("-" * len(hdr))
-    for nic in nics:
-        s = summary[nic]
-        name = nic + (" *" if s.get("busy") else "")
-        if s["pps_60"] is None and s["mbps_1514"] is None:
-            w(f"{name:<15} FAILED: {s['error']}")
-            continue
-        b = base or {}
-        line = (f"{name:<15} {fmt(s['pps_60'], '8.0f')} "
-                f"{fmt(s['mbps_1514'], '12.1f')} "
-                f"{fmt(s['pps_60_burst32'], '11.0f')} "
-                f"{fmt(s['irq_per_frame'], '9.3f')} "
-                f"{fmt(s['doorbells_per_frame'], '10.3f')} "
-                f"{fmt(s['iperf_mbps'], '13.1f')} | "
-                f"{ratio(b.get('pps_60'), s['pps_60']):>17} "
-                f"{ratio(b.get('mbps_1514'), s['mbps_1514']):>6} "
-                f"{ratio(b.get('pps_60_burst32'), s['pps_60_burst32']):>5} "
-                f"{ratio(b.get('irq_per_frame'), s['irq_per_frame']):>5} "
-                f"{ratio(b.get('iperf_mbps'), s['iperf_mbps']):>5}")
-        if not s["ok"]:
-            line += f"  FAILED: {s['error']}"
-        w(line)
-    w("")
-    w("pps@60B, Mbit/s@1514B: Linux pktgen in the guest (1 vCPU, TCG), "
-      "burst 1, into -netdev sink;")
-    w("  pps@60B,b32: 60-byte frames with pktgen burst 32 (xmit_more, "
-      "where the driver uses it).")
-    if nrounds > 1:
-        w(f"  Each number is the median of {nrounds} rounds.")
-    w("irq/frame: the NIC's interrupts in the guest's /proc/interrupts per "
-      "frame (60 B, burst 1).")
-    w("kick/frame: TX doorbells per frame (60 B, burst 1) where countable: "
-      "splitnet from the")
-    w("  device's QOM stats, virtio-net from ethtool -S tx_queue_0_kicks; "
-      "e1000, e1000e and")
-    w("  vmxnet3 have no such counter (their MMIO writes are not visible "
-      "under TCG).")
-    w("iperf3: TCP guest->host through slirp hostfwd on 127.0.0.1; slirp "
-      "(user-mode TCP/IP in")
-    w("  QEMU's main loop) is the likely bottleneck, so this says little "
-      "about the NIC itself.")
-    w("splitnet/NIC: splitnet's number divided by this NIC's; for irq lower "
-      "is better (< 1: fewer).")
-    w("Under TCG these numbers measure emulation cost, not what the NICs "
-      "would do under KVM.")
-    if any(s.get("busy") for s in summary.values()):
-        w(f"* other processes used more than {BUSY} CPUs during at least one "
-          "phase of this NIC:")
-        w("  its numbers are noisy (see the warnings; --rounds N takes "
-          "medians).")
-    warns = [(n, x) for n in nics for x in summary[n]["warnings"]]
-    if warns:
-        w("")
-        for n, x in warns:
-            w(f"warning: {n}: {x}")
-    if "splitnet" in nics and not (base and base["ok"]):
-        w("")
-        w("warning: splitnet has no valid result, so the ratios are missing")
-    if failed:
-        w("")
-        w(f"FAILED: {', '.join(failed)}: no frames, or a guest failed "
-          "(see the raw results and guest logs)")
-    text = "\n".join(lines) + "\n"
-    print(text, end="")
-    with open(args.txt, "w") as f:
-        f.write(text)
-        f.write("\n# Per NIC, round and phase (other_cpu: CPUs that other "
-                "processes used meanwhile)\n")
-        for nic in nics:
-            f.write(f"\n[{nic}]\n")
-            for key, _, _ in SUMMARY:
-                vals = summary[nic].get(key + "_rounds")
-                if vals and any(v is not None for v in vals):
-                    f.write(f"  {key} per round: " + " ".join(
-                        fmt(v, ".4g") for v in vals) + "\n")
-            for i, r in enumerate(rows[nic]["rounds"], 1):
-                for k, v in sorted(r.get("info", {}).items()):
-                    f.write(f"  r{i} {k}: {v}\n")
-                for ph, p in sorted(r.get("phases", {}).items()):
-                    items = " ".join(f"{k}={v:.4g}" if isinstance(v, float)
-                                     else f"{k}={v}"
-                                     for k, v in sorted(p.items())
-                                     if not isinstance(v, dict))
-                    f.write(f"  r{i} {ph}: {items}\n")
-                    for k, v in sorted(p.items()):
-                        if isinstance(v, dict):
-                            f.write(f"  r{i} {ph}: {k}="
-                                    f"{json.dumps(v, sort_keys=True)}\n")
-                if r.get("error"):
-                    f.write(f"  r{i} error: {r['error']}\n")
-            if rows[nic]["iperf"]:
-                f.write(f"  iperf: {json.dumps(rows[nic]['iperf'], sort_keys=True)}\n")
-    with open(args.json, "w") as f:
-        json.dump({"meta": meta, "nics": nics, "summary": summary,
-                   "raw": rows}, f, indent=1, sort_keys=True)
-    return 1 if failed else 0
 
 
 def cmd_qmp(args):
@@ -525,30 +539,26 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__)
     sub = ap.add_subparsers(dest="cmd", required=True)
     g = sub.add_parser("guest")
-    g.add_argument("--nic", required=True)
+    g.add_argument("--nic", required=True, choices=sorted(NIC_MMIO))
     g.add_argument("--qmp", required=True)
     g.add_argument("--ctl", required=True)
     g.add_argument("--out", required=True)
     g.add_argument("--qom-stats")
+    g.add_argument("--trace", help="QEMU's -trace file: count MMIO per phase")
+    g.add_argument("--rx-port", type=int, help="QEMU's stream netdev port")
+    g.add_argument("--rx-mac", default="52:54:00:12:34:57")
     g.add_argument("--qemu-pid", type=int)
     g.add_argument("--log", help="the guest's serial log, for its failure")
     g.add_argument("--timeout", type=float, default=300)
     i = sub.add_parser("iperf")
     i.add_argument("input")
     i.add_argument("output")
-    r = sub.add_parser("report")
-    r.add_argument("--raw", required=True)
-    r.add_argument("--nics", required=True)
-    r.add_argument("--txt", required=True)
-    r.add_argument("--json", required=True)
-    r.add_argument("--meta")
     q = sub.add_parser("qmp")
     q.add_argument("sock")
     q.add_argument("command")
     q.add_argument("arguments", nargs="?")
     args = ap.parse_args()
-    return {"guest": cmd_guest, "iperf": cmd_iperf, "report": cmd_report,
-            "qmp": cmd_qmp}[args.cmd](args)
+    return {"guest": cmd_guest, "iperf": cmd_iperf, "qmp": cmd_qmp}[args.cmd](args)
 
 
 if __name__ == "__main__":
