@@ -36,7 +36,8 @@ STYLE_SUITE := '$(TOP)/scripts/checkpatch-tap.sh' '$(TOP)/scripts/structure-tap.
 SETUP_SUITE := '$(TOP)/tests/setup/run.sh'
 # The qtests of QTEST_SUITE on the ASan + UBSan build (build/qemu-build-san).
 SANITIZE_SUITE := $(foreach t,splitnet-test splitnet-hub-test netdev-sink-test \
-                    splitnet-security-test qos-test,'$(TOP)/scripts/sanitize-tap.sh $(t)')
+                    splitnet-security-test netdev-iov-test splitnet-offload-test \
+                    qos-test,'$(TOP)/scripts/sanitize-tap.sh $(t)')
 FUZZ_SECONDS ?= 300
 FUZZ_TARGET ?= generic-fuzz-splitnet
 SOAK_SECONDS ?= 600

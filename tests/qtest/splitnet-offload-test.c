@@ -1218,6 +1218,8 @@ static void vnet_tso(Pkt *p, unsigned mss, uint8_t gso_type)
     memcpy(p->bytes, bad, p->hdr_len);
     g_free(bad);
     post(c, &po, p, p->hdr_len, &d, NULL);
+    /* The frame again as it must reach the tap, headers made whole. */
+    g_free(p->bytes);
     pkt_build(p);
     send_and_wait(c);
     n = tap_recv(&t, &vh, buf);
