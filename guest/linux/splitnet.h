@@ -15,6 +15,7 @@
 #include <linux/netdevice.h>
 #include <linux/pci.h>
 #include <linux/u64_stats_sync.h>
+#include <linux/if_vlan.h>
 #include <linux/workqueue.h>
 
 #include <linux/splitnet.h>
@@ -30,7 +31,8 @@ static_assert(sizeof(struct splitnet_queue_status) ==
 /* Features this driver understands. */
 #define SPLITNET_DRV_FEATURES		(SPLITNET_F_EVENT_IDX | SPLITNET_F_TX_CSUM | \
 					 SPLITNET_F_TSO4 | SPLITNET_F_TSO6 | \
-					 SPLITNET_F_RX_CSUM | SPLITNET_F_RX_GSO)
+					 SPLITNET_F_RX_CSUM | SPLITNET_F_RX_GSO | \
+					 SPLITNET_F_VLAN | SPLITNET_F_USO)
 
 /* MSI-X vectors: config, then TX and RX of queue pair 0. */
 #define SPLITNET_VEC_CONFIG		0
@@ -179,6 +181,9 @@ struct splitnet_priv {
 	u32 rx_ring_size;
 	u32 tx_usecs;
 	u32 rx_usecs;
+	/* VLANs the stack listens to: the device's VLAN table, as written */
+	u32 vlans[SPLITNET_VLAN_TABLE_REGS];
+	bool vlan_filter;		/* NETIF_F_HW_VLAN_CTAG_FILTER on */
 
 	bool msix;
 	bool up;			/* rings allocated, device running */

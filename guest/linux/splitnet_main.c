@@ -125,12 +125,20 @@ static void splitnet_setup_queue(struct splitnet_priv *priv, unsigned int q,
 	splitnet_wr32(priv, splitnet_qreg(q, SPLITNET_Q_VECTOR), vector);
 }
 
+
 /* Steps 2 to 5 of the spec's bring-up sequence, after the reset. */
 static int splitnet_hw_start(struct splitnet_priv *priv)
 {
+	unsigned int n;
 	u32 status;
 
 	splitnet_wr64(priv, SPLITNET_REG_DRV_FEATURES, priv->features);
+	/* The reset emptied the VLAN table. */
+	if (splitnet_has(priv, SPLITNET_F_VLAN))
+		for (n = 0; n < SPLITNET_VLAN_TABLE_REGS; n++)
+			if (priv->vlans[n])
+				splitnet_wr32(priv, SPLITNET_REG_VLAN_TABLE(n),
+					      priv->vlans[n]);
 	splitnet_write_mac(priv);
 	splitnet_wr32(priv, SPLITNET_REG_MTU, priv->netdev->mtu);
 	splitnet_wr64(priv, SPLITNET_REG_STATUS_BASE, priv->status_dma);
@@ -327,6 +335,8 @@ static void splitnet_set_rx_mode(struct net_device *netdev)
 			hash |= BIT_ULL(ether_crc(ETH_ALEN, ha->addr) >>
 					SPLITNET_MC_HASH_SHIFT);
 	}
+	if (priv->vlan_filter && splitnet_has(priv, SPLITNET_F_VLAN))
+		filter |= SPLITNET_RX_FILTER_VLAN;
 	splitnet_wr64(priv, SPLITNET_REG_MC_HASH, hash);
 	splitnet_wr32(priv, SPLITNET_REG_RX_FILTER, filter);
 }
@@ -697,18 +707,52 @@ static void splitnet_tx_timeout(struct net_device *netdev, unsigned int txq)
 /*
  * RX offloads are negotiated features, fixed while the queues run: a
  * change restarts the device with the new set, as a ring resize does.
+ * The VLAN table is switched on and off in RX_FILTER.
  */
 static int splitnet_set_features(struct net_device *netdev,
 				 netdev_features_t features)
 {
 	struct splitnet_priv *priv = netdev_priv(netdev);
 	u64 want = splitnet_rx_features(priv, features);
+	bool filter = features & NETIF_F_HW_VLAN_CTAG_FILTER;
 
+	if (filter != priv->vlan_filter) {
+		priv->vlan_filter = filter;
+		splitnet_start_rx_filter(netdev);
+	}
 	if (want == priv->features)
 		return 0;
 	priv->features = want;
 	return splitnet_reconfigure(priv, priv->tx_ring_size,
 				    priv->rx_ring_size, NULL);
+}
+
+/* The stack's VLANs (NETIF_F_HW_VLAN_CTAG_FILTER), under the RTNL. */
+static int splitnet_vlan_update(struct net_device *netdev, u16 vid, bool add)
+{
+	struct splitnet_priv *priv = netdev_priv(netdev);
+	unsigned int n = vid / 32;
+
+	if (add)
+		priv->vlans[n] |= BIT(vid % 32);
+	else
+		priv->vlans[n] &= ~BIT(vid % 32);
+	/* Down, or without the feature: splitnet_hw_start() writes it. */
+	if (priv->up && splitnet_has(priv, SPLITNET_F_VLAN))
+		splitnet_wr32(priv, SPLITNET_REG_VLAN_TABLE(n), priv->vlans[n]);
+	return 0;
+}
+
+static int splitnet_vlan_rx_add_vid(struct net_device *netdev,
+				    __be16 proto, u16 vid)
+{
+	return splitnet_vlan_update(netdev, vid, true);
+}
+
+static int splitnet_vlan_rx_kill_vid(struct net_device *netdev,
+				     __be16 proto, u16 vid)
+{
+	return splitnet_vlan_update(netdev, vid, false);
 }
 
 static const struct net_device_ops splitnet_netdev_ops = {
@@ -718,6 +762,8 @@ static const struct net_device_ops splitnet_netdev_ops = {
 	.ndo_features_check	= splitnet_features_check,
 	.ndo_set_features	= splitnet_set_features,
 	.ndo_set_rx_mode	= splitnet_set_rx_mode,
+	.ndo_vlan_rx_add_vid	= splitnet_vlan_rx_add_vid,
+	.ndo_vlan_rx_kill_vid	= splitnet_vlan_rx_kill_vid,
 	.ndo_set_mac_address	= splitnet_set_mac_address,
 	.ndo_validate_addr	= eth_validate_addr,
 	.ndo_change_mtu		= splitnet_change_mtu,
@@ -806,6 +852,9 @@ static netdev_features_t splitnet_offload_features(struct splitnet_priv *priv)
 		f |= NETIF_F_RXCSUM;
 	if (splitnet_has(priv, SPLITNET_F_RX_GSO))
 		f |= NETIF_F_GRO_HW;
+	if (splitnet_has(priv, SPLITNET_F_VLAN))
+		f |= NETIF_F_HW_VLAN_CTAG_TX | NETIF_F_HW_VLAN_CTAG_RX |
+		     NETIF_F_HW_VLAN_CTAG_FILTER;
 	if (!splitnet_has(priv, SPLITNET_F_TX_CSUM))
 		return f;
 	f |= NETIF_F_HW_CSUM;
@@ -813,8 +862,15 @@ static netdev_features_t splitnet_offload_features(struct splitnet_priv *priv)
 		f |= NETIF_F_TSO | NETIF_F_TSO_ECN;
 	if (splitnet_has(priv, SPLITNET_F_TSO6))
 		f |= NETIF_F_TSO6 | NETIF_F_TSO_ECN;
+	if (splitnet_has(priv, SPLITNET_F_USO))
+		f |= NETIF_F_GSO_UDP_L4;
 	return f;
 }
+
+/* What a VLAN device on top may use: the same, but no VLAN offloads. */
+#define SPLITNET_VLAN_OFFLOADS	(NETIF_F_HW_VLAN_CTAG_TX | \
+				 NETIF_F_HW_VLAN_CTAG_RX | \
+				 NETIF_F_HW_VLAN_CTAG_FILTER)
 
 static void splitnet_init_netdev(struct splitnet_priv *priv)
 {
@@ -827,6 +883,8 @@ static void splitnet_init_netdev(struct splitnet_priv *priv)
 	netdev->watchdog_timeo = SPLITNET_TX_TIMEOUT;
 	netdev->hw_features = splitnet_offload_features(priv);
 	netdev->features = netdev->hw_features | NETIF_F_HIGHDMA;
+	netdev->vlan_features = netdev->features & ~SPLITNET_VLAN_OFFLOADS;
+	priv->vlan_filter = netdev->features & NETIF_F_HW_VLAN_CTAG_FILTER;
 	/* The device's bounds on one TSO frame (docs/specs/splitnet.rst). */
 	netif_set_tso_max_size(netdev, SPLITNET_TSO_MAX_SIZE);
 	netif_set_tso_max_segs(netdev, SPLITNET_TSO_MAX_SEGS);

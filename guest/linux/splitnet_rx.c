@@ -12,6 +12,7 @@
  * knows of the frame's checksum and whether it is a large TCP segment (up
  * to 64 KiB, 18 buffers); those fields mean what a virtio-net header's
  * do, so the kernel's virtio_net_hdr_to_skb() checks and applies them.
+ * With F_VLAN it also carries the VLAN tag the device took out.
  */
 
 #include <linux/etherdevice.h>
@@ -204,6 +205,9 @@ static int splitnet_rx_offload(struct sk_buff *skb,
 			hdr.gso_type |= VIRTIO_NET_HDR_GSO_ECN;
 		hdr.gso_size = __cpu_to_virtio16(true, le16_to_cpu(d->gso_size));
 	}
+	if (flags & SPLITNET_RXD_VLAN)
+		__vlan_hwaccel_put_tag(skb, htons(ETH_P_8021Q),
+				       le16_to_cpu(d->vlan_tci));
 	if (hdr.flags & VIRTIO_NET_HDR_F_DATA_VALID) {
 		skb->ip_summed = CHECKSUM_UNNECESSARY;
 		return 0;
@@ -357,7 +361,8 @@ void splitnet_rx_free(struct splitnet_priv *priv, struct splitnet_rx_ring *rx)
 
 /*
  * The RX features to negotiate for these netdev features: ethtool -K rx
- * off (NETIF_F_RXCSUM) drops both, rx-gro-hw off large receive.
+ * off (NETIF_F_RXCSUM) drops both, rx-gro-hw off large receive, rxvlan
+ * off the VLAN feature (the stack then inserts tags on TX too).
  */
 u64 splitnet_rx_features(struct splitnet_priv *priv,
 			 netdev_features_t features)
@@ -368,6 +373,8 @@ u64 splitnet_rx_features(struct splitnet_priv *priv,
 		f &= ~(SPLITNET_F_RX_CSUM | SPLITNET_F_RX_GSO);
 	if (!(features & NETIF_F_GRO_HW))
 		f &= ~SPLITNET_F_RX_GSO;
+	if (!(features & NETIF_F_HW_VLAN_CTAG_RX))
+		f &= ~SPLITNET_F_VLAN;
 	return f;
 }
 

@@ -76,6 +76,8 @@ static unsigned int splitnet_tx_l4_end(const struct sk_buff *skb)
  */
 static unsigned int splitnet_tx_offload_head(const struct sk_buff *skb)
 {
+	if (skb_is_gso(skb) && skb_shinfo(skb)->gso_type & SKB_GSO_UDP_L4)
+		return skb_transport_offset(skb) + sizeof(struct udphdr);
 	if (skb_is_gso(skb))
 		return skb_tcp_all_headers(skb);
 	if (skb->ip_summed == CHECKSUM_PARTIAL)
@@ -86,7 +88,7 @@ static unsigned int splitnet_tx_offload_head(const struct sk_buff *skb)
 
 /*
  * How many bytes go into the pool slot: the whole frame when it fits,
- * exactly the headers of a TSO frame, otherwise the headers (and at least
+ * exactly the headers of a TSO or USO frame, otherwise the headers (and at least
  * what a checksum offload needs), bounded by the slot.  They are copied
  * wherever they lie; the payload descriptors start where the head ends.
  */
@@ -171,17 +173,34 @@ unwind:
 	return -ENOMEM;
 }
 
-/* The offload request, in the frame's first descriptor. */
+static u8 splitnet_tx_gso_type(const struct sk_buff *skb)
+{
+	unsigned int type = skb_shinfo(skb)->gso_type;
+
+	if (type & SKB_GSO_UDP_L4)
+		return SPLITNET_GSO_UDP_L4;
+	return type & SKB_GSO_TCPV6 ? SPLITNET_GSO_TCPV6 : SPLITNET_GSO_TCPV4;
+}
+
+/*
+ * The offload request, in the frame's first descriptor.  A VLAN tag the
+ * stack left out of the frame (NETIF_F_HW_VLAN_CTAG_TX) is inserted by
+ * the device; splitnet_features_check() keeps such frames away unless
+ * F_VLAN was negotiated.
+ */
 static void splitnet_tx_offload(struct splitnet_tx_desc *desc,
 				const struct sk_buff *skb)
 {
 	const struct skb_shared_info *shinfo = skb_shinfo(skb);
 	u16 flags = le16_to_cpu(desc->flags);
 
+	if (skb_vlan_tag_present(skb)) {
+		desc->vlan_tci = cpu_to_le16(skb_vlan_tag_get(skb));
+		flags |= SPLITNET_TXD_VLAN;
+	}
 	if (skb_is_gso(skb)) {
 		desc->gso_size = cpu_to_le16(shinfo->gso_size);
-		desc->gso_type = shinfo->gso_type & SKB_GSO_TCPV6 ?
-				 SPLITNET_GSO_TCPV6 : SPLITNET_GSO_TCPV4;
+		desc->gso_type = splitnet_tx_gso_type(skb);
 		flags |= SPLITNET_TXD_TSO;
 	} else if (skb->ip_summed == CHECKSUM_PARTIAL) {
 		desc->csum_start = cpu_to_le16(skb_checksum_start_offset(skb));
@@ -314,29 +333,40 @@ drop:
 	return NETDEV_TX_OK;
 }
 
-/* Can the device segment this GSO frame? (spec: "TCP segmentation") */
+/*
+ * Can the device segment this GSO frame? (spec: "TCP segmentation", "UDP
+ * segmentation")
+ */
 static bool splitnet_tso_ok(const struct sk_buff *skb, unsigned int slot)
 {
 	const struct skb_shared_info *shinfo = skb_shinfo(skb);
+	u8 l4 = shinfo->gso_type & SKB_GSO_UDP_L4 ? IPPROTO_UDP : IPPROTO_TCP;
 
 	if (skb->encapsulation || skb_network_offset(skb) != ETH_HLEN ||
-	    !(shinfo->gso_type & (SKB_GSO_TCPV4 | SKB_GSO_TCPV6)) ||
+	    !(shinfo->gso_type &
+	      (SKB_GSO_TCPV4 | SKB_GSO_TCPV6 | SKB_GSO_UDP_L4)) ||
 	    shinfo->gso_size < SPLITNET_TSO_MIN_SEG_SIZE ||
-	    skb_tcp_all_headers(skb) > slot)
+	    splitnet_tx_offload_head(skb) > slot)
 		return false;
 	/* The device segments IPv6 without extension headers only. */
-	if (shinfo->gso_type & SKB_GSO_TCPV6)
-		return ipv6_hdr(skb)->nexthdr == IPPROTO_TCP;
-	return true;
+	if (skb->protocol == htons(ETH_P_IPV6))
+		return ipv6_hdr(skb)->nexthdr == l4;
+	return skb->protocol == htons(ETH_P_IP);
 }
 
-/* Offloads whose headers would not fit the slot are done by the stack. */
+/*
+ * Offloads whose headers would not fit the slot are done by the stack;
+ * so is a VLAN tag when the device may not insert it (F_VLAN is off while
+ * rx-vlan-offload is off).
+ */
 netdev_features_t splitnet_features_check(struct sk_buff *skb,
 					  struct net_device *dev,
 					  netdev_features_t features)
 {
 	struct splitnet_priv *priv = netdev_priv(dev);
 
+	if (!splitnet_has(priv, SPLITNET_F_VLAN))
+		features &= ~NETIF_F_HW_VLAN_CTAG_TX;
 	if (skb->ip_summed != CHECKSUM_PARTIAL)
 		return features;
 	if (splitnet_tx_offload_head(skb) > priv->slot_size)

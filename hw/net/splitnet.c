@@ -252,8 +252,10 @@ static bool splitnet_stats_counted(SplitnetQueue *q, unsigned first,
 #define SPLITNET_STATS_1_1      (SPLITNET_STAT_TX_GSO_PASS - \
                                  SPLITNET_STAT_TX_CSUM)
 /* Counters of version 1.2 (offloads passed to the peer). */
-#define SPLITNET_STATS_1_2      (SPLITNET_NUM_STATS - \
+#define SPLITNET_STATS_1_2      (SPLITNET_STAT_TX_USO - \
                                  SPLITNET_STAT_TX_GSO_PASS)
+/* Counters of version 1.3 (USO). */
+#define SPLITNET_STATS_1_3      (SPLITNET_NUM_STATS - SPLITNET_STAT_TX_USO)
 
 static bool splitnet_latches_needed(void *opaque)
 {
@@ -261,6 +263,32 @@ static bool splitnet_latches_needed(void *opaque)
 
     return splitnet_core_latches_pending(&s->core);
 }
+
+static bool splitnet_vlan_table_needed(void *opaque)
+{
+    SplitnetState *s = opaque;
+    unsigned i;
+
+    for (i = 0; i < SPLITNET_VLAN_TABLE_REGS; i++) {
+        if (s->core.vlan_table[i]) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The VLAN table (1.3), sent once the driver has put a VLAN in it. */
+static const VMStateDescription vmstate_splitnet_vlan_table = {
+    .name = "splitnet/vlan-table",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = splitnet_vlan_table_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32_ARRAY(core.vlan_table, SplitnetState,
+                             SPLITNET_VLAN_TABLE_REGS),
+        VMSTATE_END_OF_LIST()
+    },
+};
 
 /* A register half-written or half-read when the VM stopped. */
 static const VMStateDescription vmstate_splitnet_latches = {
@@ -316,6 +344,24 @@ static const VMStateDescription vmstate_splitnet_pass_stats = {
     },
 };
 
+static bool splitnet_uso_stats_needed(void *opaque)
+{
+    return splitnet_stats_counted(opaque, SPLITNET_STAT_TX_USO,
+                                  SPLITNET_STATS_1_3);
+}
+
+static const VMStateDescription vmstate_splitnet_uso_stats = {
+    .name = "splitnet/queue/uso-stats",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = splitnet_uso_stats_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT64_SUB_ARRAY(stats, SplitnetQueue, SPLITNET_STAT_TX_USO,
+                                 SPLITNET_STATS_1_3),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
 static const VMStateDescription vmstate_splitnet_queue = {
     .name = "splitnet/queue",
     .version_id = 1,
@@ -339,6 +385,7 @@ static const VMStateDescription vmstate_splitnet_queue = {
     .subsections = (const VMStateDescription * const []) {
         &vmstate_splitnet_offload_stats,
         &vmstate_splitnet_pass_stats,
+        &vmstate_splitnet_uso_stats,
         NULL
     },
 };
@@ -408,6 +455,7 @@ static const VMStateDescription vmstate_splitnet = {
     },
     .subsections = (const VMStateDescription * const []) {
         &vmstate_splitnet_latches,
+        &vmstate_splitnet_vlan_table,
         NULL
     },
 };
@@ -416,13 +464,13 @@ static const char *const splitnet_tx_stat_names[SPLITNET_NUM_STATS] = {
     "frames", "bytes", "errors", "doorbells", "interrupts", "xlate-rebuilds",
     "head-bytes", "payload-ref-bytes", "payload-copy-bytes", "stalls",
     "csum-frames", "tso-frames", "tso-segments", "gso-pass-frames",
-    "csum-pass-frames",
+    "csum-pass-frames", "uso-frames",
 };
 
 static const char *const splitnet_rx_stat_names[SPLITNET_NUM_STATS] = {
     "frames", "bytes", "errors", "doorbells", "interrupts", "xlate-rebuilds",
     "no-buffer", "filtered", "oversize", "csum-frames", "gso-frames",
-    "offload-drops",
+    "offload-drops", "vlan-frames", "vlan-filtered",
 };
 
 static bool splitnet_visit_queue(Visitor *v, const char *name,
@@ -514,6 +562,8 @@ static const Property splitnet_properties[] = {
     DEFINE_PROP_BOOL("tso", SplitnetState, core.tso, true),
     DEFINE_PROP_BOOL("rx-csum", SplitnetState, core.rx_csum, true),
     DEFINE_PROP_BOOL("rx-gso", SplitnetState, core.rx_gso, true),
+    DEFINE_PROP_BOOL("uso", SplitnetState, core.uso, true),
+    DEFINE_PROP_BOOL("vlan", SplitnetState, core.vlan, true),
     DEFINE_PROP_BOOL("vnet-hdr", SplitnetState, core.use_vnet_hdr, true),
     DEFINE_PROP_UINT32("x-max-ring-size", SplitnetState, core.x_max_ring_size,
                        0),
@@ -561,6 +611,12 @@ static void splitnet_class_init(ObjectClass *klass, void *data)
         "Offer RX checksum status (off: as a device without it)");
     object_class_property_set_description(klass, "rx-gso",
         "Offer large receive (only with rx-csum=on)");
+    object_class_property_set_description(klass, "uso",
+        "Offer UDP segmentation (only with csum=on; off: as a device "
+        "without it)");
+    object_class_property_set_description(klass, "vlan",
+        "Offer VLAN tag insertion, stripping and filtering (off: as a "
+        "device without them)");
     object_class_property_set_description(klass, "vnet-hdr",
         "Pass offloads to a peer that takes a virtio-net header (tap)");
     object_class_property_set_description(klass, "x-max-ring-size",

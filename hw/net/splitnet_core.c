@@ -40,11 +40,12 @@ REG32(TX_SLOT_SIZE, SPLITNET_REG_TX_SLOT_SIZE)
 REG32(NUM_VECTORS, SPLITNET_REG_NUM_VECTORS)
 REG64(STATUS_BASE, SPLITNET_REG_STATUS_BASE)
 REG32(RX_FILTER, SPLITNET_REG_RX_FILTER)
-    FIELD(RX_FILTER, ALL, 0, 5)
+    FIELD(RX_FILTER, ALL, 0, 6)
 REG32(CONFIG_VECTOR, SPLITNET_REG_CONFIG_VECTOR)
 REG64(MC_HASH, SPLITNET_REG_MC_HASH)
 REG32(ISR, SPLITNET_REG_ISR)
 REG32(INTR_MASK, SPLITNET_REG_INTR_MASK)
+REG32(VLAN_TABLE, SPLITNET_REG_VLAN_TABLE_BASE)
 
 /* Queue register block, relative to SPLITNET_QUEUE_REGS(q). */
 REG64(Q_RING_BASE, SPLITNET_Q_RING_BASE)
@@ -61,7 +62,8 @@ QEMU_BUILD_BUG_ON(R_STATUS_LINK_UP_MASK != SPLITNET_STATUS_LINK_UP);
 QEMU_BUILD_BUG_ON(R_STATUS_DRIVER_OK_MASK != SPLITNET_STATUS_DRIVER_OK);
 QEMU_BUILD_BUG_ON(R_STATUS_ERROR_MASK != SPLITNET_STATUS_ERROR);
 QEMU_BUILD_BUG_ON(R_RX_FILTER_ALL_MASK !=
-                  (SPLITNET_RX_FILTER_PROMISC << 1) - 1);
+                  (SPLITNET_RX_FILTER_VLAN << 1) - 1);
+QEMU_BUILD_BUG_ON(SPLITNET_VLAN_TABLE_REGS * 32 != 4096);   /* VLAN IDs */
 QEMU_BUILD_BUG_ON(sizeof(struct splitnet_tx_desc) != SPLITNET_TX_DESC_SIZE);
 QEMU_BUILD_BUG_ON(sizeof(struct splitnet_rx_desc) != SPLITNET_RX_DESC_SIZE);
 QEMU_BUILD_BUG_ON(sizeof(struct splitnet_queue_status) !=
@@ -128,6 +130,12 @@ static bool splitnet_is_reg64(hwaddr addr)
     return false;
 }
 
+static bool splitnet_is_vlan_table(hwaddr addr)
+{
+    return addr >= A_VLAN_TABLE &&
+           addr < SPLITNET_REG_VLAN_TABLE(SPLITNET_VLAN_TABLE_REGS);
+}
+
 static bool splitnet_q_is_reg64(hwaddr off)
 {
     return off < A_Q_RING_SIZE || off >= SPLITNET_Q_STATS;
@@ -160,6 +168,9 @@ static uint64_t splitnet_global_read(SplitnetCore *core, hwaddr addr,
         return splitnet_reg64_read(core, core->mc_hash, addr, size);
     }
 
+    if (splitnet_is_vlan_table(addr)) {
+        return core->vlan_table[(addr - A_VLAN_TABLE) / 4];
+    }
     switch (addr) {
     case A_MAGIC:
         return SPLITNET_MAGIC;
@@ -394,6 +405,10 @@ static void splitnet_global_write(SplitnetCore *core, hwaddr addr,
         splitnet_global_write64(core, addr, size, val);
         return;
     }
+    if (splitnet_is_vlan_table(addr)) {
+        core->vlan_table[(addr - A_VLAN_TABLE) / 4] = val;
+        return;
+    }
     switch (addr) {
     case A_CTRL:
         splitnet_ctrl_write(core, val);
@@ -577,6 +592,7 @@ void splitnet_core_reset(SplitnetCore *core)
     splitnet_peer_offloads(core);
     core->status_base = 0;
     core->mc_hash = 0;
+    memset(core->vlan_table, 0, sizeof(core->vlan_table));
     core->ctrl = 0;
     core->error = SPLITNET_ERR_NONE;
     core->error_queue = 0;
@@ -635,6 +651,12 @@ static uint64_t splitnet_features_offered(SplitnetCore *core)
         if (core->tso) {
             f |= SPLITNET_F_TSO4 | SPLITNET_F_TSO6;
         }
+        if (core->uso) {
+            f |= SPLITNET_F_USO;
+        }
+    }
+    if (core->vlan) {
+        f |= SPLITNET_F_VLAN;
     }
     if (core->rx_csum) {
         f |= SPLITNET_F_RX_CSUM;
@@ -664,7 +686,9 @@ static void splitnet_peer_offloads(SplitnetCore *core)
 /*
  * A peer that takes a virtio-net header (tap with vnet_hdr) gets one in
  * front of every frame, so it segments and checksums large frames itself,
- * and hands us one in front of every frame it delivers.
+ * and hands us one in front of every frame it delivers.  UDP segmentation
+ * is newer (Linux 6.2 taps): where the peer lacks it, the device cuts USO
+ * frames itself and sends the segments behind headers without GSO.
  */
 static void splitnet_peer_init(SplitnetCore *core)
 {
@@ -676,6 +700,7 @@ static void splitnet_peer_init(SplitnetCore *core)
     if (core->vnet_hdr) {
         qemu_set_vnet_hdr_len(peer, len);
     }
+    core->vnet_uso = core->vnet_hdr && qemu_has_uso(peer);
     trace_splitnet_vnet_hdr(core->vnet_hdr);
 }
 

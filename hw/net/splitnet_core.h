@@ -29,6 +29,8 @@
 #define SPLITNET_COPYBREAK_MAX  SPLITNET_TX_SLOT_MAX
 #define SPLITNET_INTR_DELAY_MAX 1000000
 #define SPLITNET_MIN_MTU        68
+/* An 802.1Q tag: TPID and TCI. */
+#define SPLITNET_VLAN_HLEN      sizeof(struct vlan_header)
 /* Ethernet header plus one VLAN tag on top of the MTU. */
 #define SPLITNET_FRAME_OVERHEAD 18
 #define SPLITNET_MAX_MTU_LIMIT  (UINT16_MAX - SPLITNET_FRAME_OVERHEAD)
@@ -107,7 +109,8 @@ typedef struct SplitnetTxCounts {
     uint64_t head;
     uint64_t ref;
     uint64_t copied;
-    uint32_t tso_segs;      /* 0: not a TSO frame */
+    uint32_t tso_segs;      /* 0: not a TSO or USO frame */
+    bool uso;               /* a USO frame, segmented */
     bool csum;
     bool csum_pass;         /* TXD_CSUM passed to the peer */
     bool gso_pass;          /* TSO frame passed to the peer whole */
@@ -130,7 +133,7 @@ typedef struct SplitnetTxQueue {
      * Per-frame scratch kept here, not on the stack: QEMU builds with
      * -ftrivial-auto-var-init=zero and would clear it for every frame.
      */
-    uint8_t head[SPLITNET_TX_SLOT_MAX];
+    uint8_t head[SPLITNET_TX_SLOT_MAX + SPLITNET_VLAN_HLEN];
     /*
      * The frame's scatter list is iov = iov_buf + 1: [head copy,
      * payload...], so that a virtio-net header (vnet) can go in front of
@@ -142,10 +145,14 @@ typedef struct SplitnetTxQueue {
     struct virtio_net_hdr vnet;
     uint8_t copy_buf[SPLITNET_TX_MAX_FRAGS * SPLITNET_COPYBREAK_MAX];
     size_t copy_used;
-    /* TSO: the frame being cut, one segment's headers and scatter list. */
+    /*
+     * TSO: the frame being cut, one segment's headers and scatter list,
+     * seg_iov = seg_iov_buf + 1 (room for vnet in front, as for iov).
+     */
     SplitnetTso tso;
-    uint8_t seg_head[SPLITNET_TX_SLOT_MAX] QEMU_ALIGNED(8);
-    struct iovec seg_iov[SPLITNET_TSO_SEG_IOV(SPLITNET_TX_MAX_IOV)];
+    uint8_t seg_head[SPLITNET_TX_SLOT_MAX + SPLITNET_VLAN_HLEN] QEMU_ALIGNED(8);
+    struct iovec seg_iov_buf[1 + SPLITNET_TSO_SEG_IOV(SPLITNET_TX_MAX_IOV)];
+    struct iovec *seg_iov;
 } SplitnetTxQueue;
 
 typedef struct SplitnetRxQueue {
@@ -170,6 +177,8 @@ struct SplitnetCore {
     bool tso;
     bool rx_csum;
     bool rx_gso;
+    bool uso;
+    bool vlan;
     bool use_vnet_hdr;
     MACAddr perm_mac;
     /* tx-defer resolved: the doorbell write only schedules the bottom half */
@@ -182,6 +191,8 @@ struct SplitnetCore {
      * vnet_hdr): TX offloads pass through to it, RX frames come with one.
      */
     bool vnet_hdr;
+    /* That peer also segments UDP (VIRTIO_NET_HDR_GSO_UDP_L4). */
+    bool vnet_uso;
     /* Fault injection for driver tests (x- properties, not migrated). */
     uint32_t x_max_ring_size;   /* MAX_RING_SIZE beyond the spec; 0: off */
     bool x_reset_hang;          /* CTRL.RESET is not carried out */
@@ -190,6 +201,7 @@ struct SplitnetCore {
     uint64_t drv_features;
     uint64_t status_base;
     uint64_t mc_hash;
+    uint32_t vlan_table[SPLITNET_VLAN_TABLE_REGS];
     uint32_t ctrl;
     uint32_t error;
     uint32_t error_queue;

@@ -6,7 +6,11 @@
  * driver posts more and rings the RX doorbell.  A backend that puts a
  * virtio-net header in front of each frame (tap) also says what is known
  * of its checksum and whether it is a large TCP segment; the first
- * descriptor passes that on, as far as the driver accepted it.
+ * descriptor passes that on, as far as the driver accepted it.  With
+ * F_VLAN an 802.1Q tag is taken out of the frame as it is written (the
+ * bytes after it are copied 4 bytes earlier) and reported in the first
+ * descriptor; the VLAN table, when the driver turns it on, drops frames
+ * of the VLANs it does not list.
  *
  * Copyright (c) 2026 The splitnet authors
  *
@@ -35,10 +39,15 @@ typedef struct SplitnetRxWriteback {
 /* The offload fields of a frame's first descriptor. */
 typedef struct SplitnetRxOffload {
     uint16_t flags;
+    uint16_t vlan_tci;
     uint16_t csum_start;
     uint16_t csum_offset;
     uint16_t gso_size;
+    uint16_t strip;         /* bytes taken out after the MAC addresses */
 } SplitnetRxOffload;
+
+/* Where an 802.1Q tag starts: after the destination and source MACs. */
+#define SPLITNET_RX_TAG_OFF     (2 * ETH_ALEN)
 
 #define SPLITNET_RXD_WB_OFFSET  offsetof(struct splitnet_rx_desc, len)
 QEMU_BUILD_BUG_ON(SPLITNET_RXD_WB_OFFSET + sizeof(SplitnetRxWriteback) !=
@@ -89,6 +98,7 @@ static bool splitnet_rx_writeback(SplitnetQueue *q, uint32_t idx,
     SplitnetRxWriteback wb = {
         .len = cpu_to_le16(len),
         .flags = cpu_to_le16(flags | (ol ? ol->flags : 0)),
+        .vlan_tci = cpu_to_le16(ol ? ol->vlan_tci : 0),
         .csum_start = cpu_to_le16(ol ? ol->csum_start : 0),
         .csum_offset = cpu_to_le16(ol ? ol->csum_offset : 0),
         .gso_size = cpu_to_le16(ol ? ol->gso_size : 0),
@@ -119,8 +129,31 @@ static uint32_t splitnet_rx_buffers_needed(SplitnetQueue *q, size_t size)
     return room >= size ? i : 0;
 }
 
+/*
+ * Bytes [off, off + len) of the frame as the guest gets it: those past
+ * the MAC addresses come from @strip bytes further on in the frame.
+ */
+static void splitnet_rx_gather(const struct iovec *iov, int iovcnt,
+                               size_t skip, const SplitnetRxOffload *ol,
+                               size_t off, uint8_t *p, size_t len)
+{
+    size_t n;
+
+    if (off < SPLITNET_RX_TAG_OFF) {
+        n = MIN(len, SPLITNET_RX_TAG_OFF - off);
+        iov_to_buf(iov, iovcnt, skip + off, p, n);
+        off += n;
+        p += n;
+        len -= n;
+    }
+    if (len) {
+        iov_to_buf(iov, iovcnt, skip + ol->strip + off, p, len);
+    }
+}
+
 static bool splitnet_rx_copy_in(SplitnetQueue *q, uint64_t addr,
                                 const struct iovec *iov, int iovcnt,
+                                size_t skip, const SplitnetRxOffload *ol,
                                 size_t off, size_t len)
 {
     dma_addr_t l;
@@ -132,7 +165,7 @@ static bool splitnet_rx_copy_in(SplitnetQueue *q, uint64_t addr,
         if (!p) {
             return false;
         }
-        iov_to_buf(iov, iovcnt, off, p, l);
+        splitnet_rx_gather(iov, iovcnt, skip, ol, off, p, l);
         splitnet_unmap_guest(q->core, p, l, DMA_DIRECTION_FROM_DEVICE, l);
         addr += l;
         off += l;
@@ -163,8 +196,8 @@ static bool splitnet_rx_deliver(SplitnetQueue *q, uint32_t n,
         }
         chunk = MIN(len, size - off);
         if (!bad && (!len || (i == n - 1 && off + chunk < size) ||
-                     !splitnet_rx_copy_in(q, addr, iov, iovcnt, skip + off,
-                                          chunk))) {
+                     !splitnet_rx_copy_in(q, addr, iov, iovcnt, skip, ol,
+                                          off, chunk))) {
             SPLITNET_GUEST_ERR(splitnet_err_rx_buf, "queue %u addr 0x%"
                                PRIx64 " len %u", q->index, addr, len);
             q->stats[SPLITNET_STAT_ERRORS]++;
@@ -184,6 +217,7 @@ static bool splitnet_rx_deliver(SplitnetQueue *q, uint32_t n,
                                                (SPLITNET_RXD_CSUM_OK |
                                                 SPLITNET_RXD_NEEDS_CSUM));
         q->stats[SPLITNET_STAT_RX_GSO] += !!ol->gso_size;
+        q->stats[SPLITNET_STAT_RX_VLAN] += !!ol->strip;
     }
     return true;
 }
@@ -237,6 +271,48 @@ static bool splitnet_rx_offload(SplitnetQueue *q, const struct iovec *iov,
         ol->flags |= SPLITNET_RXD_GSO_ECN;
     }
     ol->gso_size = vh.gso_size;
+    return true;
+}
+
+/*
+ * A tagged frame: dropped when the VLAN table is on and does not list its
+ * VLAN (false), else its tag is taken out with F_VLAN.  A partial checksum
+ * must start after the tag, which it then follows.  Without F_VLAN
+ * frames stay as they are.
+ */
+static bool splitnet_rx_vlan(SplitnetQueue *q, const struct iovec *iov,
+                             int iovcnt, size_t skip, size_t *size,
+                             SplitnetRxOffload *ol)
+{
+    SplitnetCore *core = q->core;
+    uint8_t tag[SPLITNET_VLAN_HLEN];
+    uint16_t tci, vid;
+
+    if (!(core->drv_features & SPLITNET_F_VLAN) ||
+        *size < ETH_HLEN + SPLITNET_VLAN_HLEN ||
+        iov_to_buf(iov, iovcnt, skip + SPLITNET_RX_TAG_OFF, tag,
+                   sizeof(tag)) < sizeof(tag) ||
+        lduw_be_p(tag) != ETH_P_VLAN) {
+        return true;
+    }
+    tci = lduw_be_p(tag + 2);
+    vid = tci & VLAN_VID_MASK;
+    if ((core->rx_filter & SPLITNET_RX_FILTER_VLAN) &&
+        !(core->rx_filter & SPLITNET_RX_FILTER_PROMISC) &&
+        !(core->vlan_table[vid / 32] & (1u << (vid % 32)))) {
+        return false;
+    }
+    if ((ol->flags & SPLITNET_RXD_NEEDS_CSUM) &&
+        ol->csum_start < ETH_HLEN + SPLITNET_VLAN_HLEN) {
+        return true;
+    }
+    ol->flags |= SPLITNET_RXD_VLAN;
+    ol->vlan_tci = tci;
+    ol->strip = SPLITNET_VLAN_HLEN;
+    if (ol->flags & SPLITNET_RXD_NEEDS_CSUM) {
+        ol->csum_start -= SPLITNET_VLAN_HLEN;
+    }
+    *size -= SPLITNET_VLAN_HLEN;
     return true;
 }
 
@@ -315,6 +391,10 @@ ssize_t splitnet_rx_receive(SplitnetRxQueue *rxq, const struct iovec *iov,
     }
     if (!splitnet_rx_offload(q, iov, iovcnt, size, &ol)) {
         q->stats[SPLITNET_STAT_RX_OFFLOAD_DROP]++;
+        return total;
+    }
+    if (!splitnet_rx_vlan(q, iov, iovcnt, skip, &size, &ol)) {
+        q->stats[SPLITNET_STAT_RX_VLAN_FILTERED]++;
         return total;
     }
     while (!(n = splitnet_rx_buffers_needed(q, size))) {

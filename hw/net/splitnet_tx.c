@@ -37,7 +37,8 @@ typedef struct SplitnetTxFrame {
     bool bad;
     bool tso;
     struct splitnet_tx_desc first;  /* its offload request */
-    uint64_t head;
+    uint64_t head;                  /* the head copy's bytes, with ... */
+    uint64_t tag;                   /* ... an inserted VLAN tag's */
     uint64_t ref;
     uint64_t copied;
     SplitnetTxCounts counts;        /* filled in once it is sent */
@@ -58,6 +59,7 @@ static bool splitnet_tx_read_desc(SplitnetQueue *q, uint32_t idx,
     d->csum_start = le16_to_cpu(d->csum_start);
     d->csum_offset = le16_to_cpu(d->csum_offset);
     d->gso_size = le16_to_cpu(d->gso_size);
+    d->vlan_tci = le16_to_cpu(d->vlan_tci);
     return true;
 }
 
@@ -158,7 +160,8 @@ static bool splitnet_tx_check_desc(SplitnetQueue *q, uint32_t i,
                                    SplitnetTxFrame *f)
 {
     uint16_t flags = SPLITNET_TXD_EOP |
-                     (i ? 0 : SPLITNET_TXD_CSUM | SPLITNET_TXD_TSO);
+                     (i ? 0 : SPLITNET_TXD_CSUM | SPLITNET_TXD_TSO |
+                              SPLITNET_TXD_VLAN);
 
     if ((i && d->hdr_len) || (d->flags & ~flags) ||
         i >= SPLITNET_TX_MAX_FRAGS) {
@@ -220,6 +223,27 @@ static bool splitnet_tx_frame_len_ok(SplitnetQueue *q, size_t len)
 }
 
 /*
+ * TXD_VLAN: the tag goes after the MAC addresses of the head copy, which
+ * grows by 4 bytes (the buffer has room for them); the checksum offsets
+ * the driver gave, counted from the frame start, move with the rest.
+ */
+static void splitnet_tx_vlan(SplitnetTxQueue *txq, SplitnetTxFrame *f)
+{
+    uint8_t *h = txq->head;
+
+    memmove(h + ETH_HLEN + SPLITNET_VLAN_HLEN - 2, h + ETH_HLEN - 2,
+            f->head - (ETH_HLEN - 2));
+    stw_be_p(h + ETH_HLEN - 2, ETH_P_VLAN);
+    stw_be_p(h + ETH_HLEN, f->first.vlan_tci);
+    f->head += SPLITNET_VLAN_HLEN;
+    f->tag = SPLITNET_VLAN_HLEN;
+    txq->iov[0].iov_len = f->head;
+    /* Saturated: a csum_start beyond the head stays beyond it. */
+    f->first.csum_start = MIN(f->first.csum_start + SPLITNET_VLAN_HLEN,
+                              UINT16_MAX);
+}
+
+/*
  * TXD_CSUM: fill in the checksum, in the head copy only; or, for a peer
  * that takes a virtio-net header, ask it to.
  */
@@ -250,7 +274,7 @@ static bool splitnet_tx_csum(SplitnetTxQueue *txq, SplitnetTxFrame *f,
 
 static void splitnet_tx_count(SplitnetTxFrame *f)
 {
-    f->counts.head = f->head;
+    f->counts.head = f->head - f->tag;
     f->counts.ref = f->ref;
     f->counts.copied = f->copied;
 }
@@ -267,7 +291,9 @@ static void splitnet_tx_complete(SplitnetQueue *q, const SplitnetTxCounts *c)
     q->stats[SPLITNET_STAT_TX_CSUM] += c->csum;
     q->stats[SPLITNET_STAT_TX_CSUM_PASS] += c->csum_pass;
     q->stats[SPLITNET_STAT_TX_GSO_PASS] += c->gso_pass;
-    if (c->tso_segs) {
+    if (c->uso) {
+        q->stats[SPLITNET_STAT_TX_USO]++;
+    } else if (c->tso_segs) {
         q->stats[SPLITNET_STAT_TX_TSO]++;
         q->stats[SPLITNET_STAT_TX_TSO_SEGS] += c->tso_segs;
     }
@@ -316,8 +342,9 @@ static bool splitnet_tx_send_frame(SplitnetTxQueue *txq, size_t len,
 }
 
 /*
- * A TSO frame for a peer that segments: checked as for segmentation, then
- * sent whole behind a virtio-net header that describes it.
+ * A TSO or USO frame for a peer that segments: checked as for
+ * segmentation, then sent whole behind a virtio-net header that describes
+ * it.
  */
 static uint32_t splitnet_tx_gso_pass(SplitnetTxQueue *txq, SplitnetTxFrame *f,
                                      size_t len)
@@ -338,9 +365,11 @@ static uint32_t splitnet_tx_gso_pass(SplitnetTxQueue *txq, SplitnetTxFrame *f,
 }
 
 /*
- * Send a TSO frame as segments.  Once the net layer holds one segment it
- * queues the rest behind it (its peer is marked busy), so order is kept;
- * the frame completes when the net layer has let go of every segment.
+ * Send a TSO or USO frame as segments, each behind a virtio-net header of
+ * zeroes for a peer that takes one.  Once the net layer holds one segment
+ * it queues the rest behind it (its peer is marked busy), so order is
+ * kept; the frame completes when the net layer has let go of every
+ * segment.
  */
 static uint32_t splitnet_tx_tso(SplitnetTxQueue *txq, SplitnetTxFrame *f,
                                 size_t len, unsigned *cost)
@@ -357,12 +386,29 @@ static uint32_t splitnet_tx_tso(SplitnetTxQueue *txq, SplitnetTxFrame *f,
         return f->ndesc;
     }
     splitnet_tx_count(f);
+    f->counts.uso = t->udp;
     *cost = t->nsegs;
+    txq->seg_iov_buf[0] = (struct iovec) {
+        .iov_base = &txq->vnet, .iov_len = sizeof(txq->vnet),
+    };
     while ((seg = splitnet_tso_next(t, txq->seg_head, txq->seg_iov, &niov))) {
         f->counts.tso_segs++;
-        splitnet_tx_send(txq, txq->seg_iov, niov, f->head + seg, f);
+        if (q->core->vnet_hdr) {
+            splitnet_tx_send(txq, txq->seg_iov_buf, niov + 1, f->head + seg,
+                             f);
+        } else {
+            splitnet_tx_send(txq, txq->seg_iov, niov, f->head + seg, f);
+        }
     }
     return txq->stalled ? 0 : f->ndesc;
+}
+
+/* The peer segments this frame itself (tap, with USO only if it can). */
+static bool splitnet_tx_peer_segments(SplitnetCore *core,
+                                      const struct splitnet_tx_desc *d)
+{
+    return core->vnet_hdr &&
+           (d->gso_type != SPLITNET_GSO_UDP_L4 || core->vnet_uso);
 }
 
 /*
@@ -385,9 +431,14 @@ static uint32_t splitnet_tx_one(SplitnetTxQueue *txq, unsigned *cost)
     /* What txq->iov holds, without walking it. */
     len = f.head + f.ref + f.copied;
     txq->vnet = (struct virtio_net_hdr) { 0 };
+    if (!f.bad && (f.first.flags & SPLITNET_TXD_VLAN)) {
+        splitnet_tx_vlan(txq, &f);
+        len += SPLITNET_VLAN_HLEN;
+    }
     if (!f.bad && f.tso) {
-        n = q->core->vnet_hdr ? splitnet_tx_gso_pass(txq, &f, len) :
-                                splitnet_tx_tso(txq, &f, len, cost);
+        n = splitnet_tx_peer_segments(q->core, &f.first) ?
+            splitnet_tx_gso_pass(txq, &f, len) :
+            splitnet_tx_tso(txq, &f, len, cost);
     } else if (f.bad || !splitnet_tx_frame_len_ok(q, len) ||
                !splitnet_tx_csum(txq, &f, len)) {
         q->stats[SPLITNET_STAT_ERRORS]++;
@@ -548,6 +599,7 @@ void splitnet_tx_reset(SplitnetTxQueue *txq)
 void splitnet_tx_init(SplitnetTxQueue *txq, DeviceState *dev)
 {
     txq->iov = txq->iov_buf + 1;
+    txq->seg_iov = txq->seg_iov_buf + 1;
     txq->bh = qemu_bh_new_guarded(splitnet_tx_bh, txq,
                                   &dev->mem_reentrancy_guard);
 }

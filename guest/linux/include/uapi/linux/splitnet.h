@@ -28,7 +28,7 @@
 
 #define SPLITNET_MAGIC                  0x544e5053      /* "SPNT" */
 #define SPLITNET_VERSION_MAJOR          1
-#define SPLITNET_VERSION_MINOR          2
+#define SPLITNET_VERSION_MINOR          3
 #define SPLITNET_VERSION                ((SPLITNET_VERSION_MAJOR << 16) | \
 					 SPLITNET_VERSION_MINOR)
 
@@ -60,6 +60,14 @@
 #define SPLITNET_REG_MC_HASH            0x058   /* RW 64: multicast hash */
 #define SPLITNET_REG_ISR                0x060   /* RC SPLITNET_ISR_* (INTx) */
 #define SPLITNET_REG_INTR_MASK          0x064   /* RW 1 = ISR bit masked */
+/*
+ * (1.3) VLAN filter: 4096 bits, one per VLAN ID, in 128 registers of 32
+ * bits; ID v is bit (v % 32) of VLAN_TABLE(v / 32).  Used with
+ * RX_FILTER_VLAN.
+ */
+#define SPLITNET_REG_VLAN_TABLE_BASE    0x800   /* RW 128 x 32 bits */
+#define SPLITNET_VLAN_TABLE_REGS        128
+#define SPLITNET_REG_VLAN_TABLE(n)      (SPLITNET_REG_VLAN_TABLE_BASE + 4 * (n))
 
 /* CTRL */
 #define SPLITNET_CTRL_RESET             (1u << 0)   /* self-clearing */
@@ -87,6 +95,7 @@
 #define SPLITNET_RX_FILTER_MULTICAST    (1u << 2)   /* those in MC_HASH */
 #define SPLITNET_RX_FILTER_ALLMULTI     (1u << 3)
 #define SPLITNET_RX_FILTER_PROMISC      (1u << 4)
+#define SPLITNET_RX_FILTER_VLAN         (1u << 5)   /* F_VLAN: VLAN_TABLE (1.3) */
 
 /*
  * MC_HASH bit for a multicast address: the top 6 bits of the big-endian
@@ -111,9 +120,10 @@
 #define SPLITNET_F_TSO4                 (1ull << 2) /* TXD_TSO, GSO_TCPV4 (1.1) */
 #define SPLITNET_F_TSO6                 (1ull << 3) /* TXD_TSO, GSO_TCPV6 (1.1) */
 #define SPLITNET_F_RX_CSUM              (1ull << 4) /* RXD_CSUM_OK, NEEDS_CSUM (1.2) */
-#define SPLITNET_F_VLAN                 (1ull << 5) /* reserved */
+#define SPLITNET_F_VLAN                 (1ull << 5) /* TXD_VLAN, RXD_VLAN (1.3) */
 #define SPLITNET_F_MQ                   (1ull << 6) /* reserved: RSS */
 #define SPLITNET_F_RX_GSO               (1ull << 7) /* RXD_GSO_*: large frames (1.2) */
+#define SPLITNET_F_USO                  (1ull << 8) /* TXD_TSO, GSO_UDP_L4 (1.3) */
 
 /*
  * Queues.  Queue q = 2 * pair is the TX queue of a pair, q = 2 * pair + 1
@@ -157,13 +167,17 @@
 #define SPLITNET_STAT_TX_TSO_SEGS       12  /* segments they became (1.1) */
 #define SPLITNET_STAT_TX_GSO_PASS       13  /* TSO frames passed whole (1.2) */
 #define SPLITNET_STAT_TX_CSUM_PASS      14  /* TXD_CSUM passed on (1.2) */
+#define SPLITNET_STAT_TX_USO            15  /* USO frames segmented (1.3) */
 #define SPLITNET_STAT_RX_NO_BUFFER      6   /* waits for posted buffers */
 #define SPLITNET_STAT_RX_FILTERED       7   /* dropped by RX_FILTER */
 #define SPLITNET_STAT_RX_OVERSIZE       8   /* dropped: larger than ring */
 #define SPLITNET_STAT_RX_CSUM           9   /* with a checksum status (1.2) */
 #define SPLITNET_STAT_RX_GSO            10  /* large frames, whole (1.2) */
 #define SPLITNET_STAT_RX_OFFLOAD_DROP   11  /* offload not accepted (1.2) */
-#define SPLITNET_NUM_STATS              15
+#define SPLITNET_STAT_RX_VLAN           12  /* tags stripped (1.3) */
+#define SPLITNET_STAT_RX_VLAN_FILTERED  13  /* dropped by VLAN_TABLE (1.3) */
+/* STATS to the end of the queue's block: room for 16, no more. */
+#define SPLITNET_NUM_STATS              16
 
 /*
  * Status block: an array of (2 * MAX_QUEUE_PAIRS) entries at STATUS_BASE,
@@ -209,7 +223,9 @@ struct splitnet_queue_status {
  * POOL_BASE + i * TX_SLOT_SIZE), then each descriptor's payload fragment
  * (addr, len).  The device copies the head out of the slot once and never
  * reads the slot again; it reads payload fragments without writing them.
- * hdr_len is 0 in every descriptor but the first of a frame.
+ * hdr_len is 0 in every descriptor but the first of a frame.  (1.3) With
+ * TXD_VLAN the device puts an 802.1Q tag (0x8100, vlan_tci) after the MAC
+ * addresses of its head copy: the frame grows by 4 bytes.
  */
 struct splitnet_tx_desc {
 	__le64 addr;		/* payload fragment address */
@@ -218,8 +234,8 @@ struct splitnet_tx_desc {
 	__le16 flags;		/* SPLITNET_TXD_* */
 	__le16 csum_start;	/* F_TX_CSUM: from frame start */
 	__le16 csum_offset;	/* F_TX_CSUM: from csum_start */
-	__le16 gso_size;	/* F_TSO*: MSS */
-	__u8 gso_type;		/* F_TSO*: SPLITNET_GSO_* */
+	__le16 gso_size;	/* F_TSO*, F_USO: MSS */
+	__u8 gso_type;		/* F_TSO*, F_USO: SPLITNET_GSO_* */
 	__u8 reserved0;
 	__le16 vlan_tci;	/* F_VLAN: tag to insert */
 	__le16 reserved1;
@@ -229,16 +245,17 @@ struct splitnet_tx_desc {
 #define SPLITNET_TX_DESC_SIZE           32
 #define SPLITNET_TXD_EOP                (1u << 0)   /* last of the frame */
 #define SPLITNET_TXD_CSUM               (1u << 1)   /* F_TX_CSUM */
-#define SPLITNET_TXD_TSO                (1u << 2)   /* F_TSO4 / F_TSO6 */
+#define SPLITNET_TXD_TSO                (1u << 2)   /* F_TSO4/6, F_USO */
 #define SPLITNET_TXD_VLAN               (1u << 3)   /* F_VLAN */
 
 #define SPLITNET_GSO_NONE               0
 #define SPLITNET_GSO_TCPV4              1
 #define SPLITNET_GSO_TCPV6              2
+#define SPLITNET_GSO_UDP_L4             3   /* F_USO: IPv4 or IPv6 (1.3) */
 
 /*
- * TSO bounds: a TSO frame (head and payload) is at most TSO_MAX_SIZE bytes
- * and becomes at most TSO_MAX_SEGS segments of gso_size payload bytes each
+ * TSO bounds, for USO too: a TSO frame (head and payload) is at most
+ * TSO_MAX_SIZE bytes and becomes at most TSO_MAX_SEGS segments of gso_size payload bytes each
  * (the last may be shorter); gso_size is at least TSO_MIN_SEG_SIZE.
  */
 #define SPLITNET_TSO_MAX_SIZE           65536
@@ -268,7 +285,9 @@ struct splitnet_tx_desc {
  * csum_start to the end is still to be stored at csum_start +
  * csum_offset).  With F_RX_GSO a frame may be a large TCP segment, marked
  * RXD_GSO_TCPV4 or RXD_GSO_TCPV6 (and RXD_GSO_ECN), always with
- * RXD_NEEDS_CSUM, to be cut at gso_size.
+ * RXD_NEEDS_CSUM, to be cut at gso_size.  (1.3) With F_VLAN the device
+ * takes an 802.1Q tag out of the frame and reports it in vlan_tci, with
+ * RXD_VLAN.
  */
 struct splitnet_rx_desc {
 	__le64 addr;		/* driver: buffer address */
