@@ -581,7 +581,8 @@ static void test_regs_features(void)
     qsplitnet_writeq(&c->d, SPLITNET_REG_DRV_FEATURES, ~0ull);
     g_assert_cmphex(qsplitnet_readq(&c->d, SPLITNET_REG_DRV_FEATURES), ==,
                     DEV_FEATURES);
-    qsplitnet_writeq(&c->d, SPLITNET_REG_DRV_FEATURES, SPLITNET_F_VLAN);
+    /* A bit no version of the ABI defines. */
+    qsplitnet_writeq(&c->d, SPLITNET_REG_DRV_FEATURES, 1ull << 63);
     g_assert_cmphex(qsplitnet_readq(&c->d, SPLITNET_REG_DRV_FEATURES), ==,
                     0);
 
