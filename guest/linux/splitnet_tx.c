@@ -299,6 +299,17 @@ static netdev_tx_t splitnet_xmit(struct splitnet_tx_ring *tx,
 		tx->xstats.busy++;
 		return NETDEV_TX_BUSY;
 	}
+	/* Not expected either: splitnet_features_check() asks the stack. */
+	if (skb_vlan_tag_present(skb) &&
+	    !splitnet_has(tx->priv, SPLITNET_F_VLAN)) {
+		skb = __vlan_hwaccel_push_inside(skb);
+		if (!skb) {
+			tx->xstats.dropped++;
+			if (!more)
+				splitnet_tx_kick(tx);
+			return NETDEV_TX_OK;
+		}
+	}
 	if (skb_shinfo(skb)->nr_frags + 1 > tx->max_frame_descs) {
 		if (skb_linearize(skb))
 			goto drop;

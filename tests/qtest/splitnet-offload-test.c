@@ -1014,17 +1014,30 @@ static void test_qom_stats(void)
     stop(c);
 }
 
-/*
- * Migration keeps the negotiated offloads and the offload counters (a
- * subsection), and the destination segments as the source did.
- */
-static void test_migration(void)
+/* Migrate @src to a new machine, which goes on with @src's driver state. */
+static Ctx *migrate_ctx(Ctx *src)
 {
     g_autofree char *sockpath = g_strdup_printf("%s/splitnet-offl-%d.sock",
                                                 g_get_tmp_dir(), getpid());
     g_autofree char *uri = g_strdup_printf("unix:%s", sockpath);
     g_autofree char *incoming = g_strdup_printf(
         "-incoming %s -global migration.announce-rounds=0", uri);
+    Ctx *dst = boot(0, incoming);
+
+    migrate(src->qs, dst->qs, uri);
+    unlink(sockpath);
+    dst->d = src->d;
+    dst->d.pdev = dst->pdev;
+    dst->d.alloc = &dst->qs->alloc;
+    return dst;
+}
+
+/*
+ * Migration keeps the negotiated offloads and the offload counters (a
+ * subsection), and the destination segments as the source did.
+ */
+static void test_migration(void)
+{
     Ctx *src = start(0, 64, ALL_OFFLOADS), *dst;
     Pkt p = { .payload = 3000, .tcp_flags = TCP_ACK, .seed = 60 };
     Pkt q = { .payload = 1000, .tcp_flags = TCP_ACK, .seed = 61 };
@@ -1034,12 +1047,7 @@ static void test_migration(void)
     csum_check(src, &q, q.hdr_len, q.l4, 16, NULL);
     g_free(q.bytes);
 
-    dst = boot(0, incoming);
-    migrate(src->qs, dst->qs, uri);
-    unlink(sockpath);
-    dst->d = src->d;
-    dst->d.pdev = dst->pdev;
-    dst->d.alloc = &dst->qs->alloc;
+    dst = migrate_ctx(src);
     g_assert_cmphex(qsplitnet_readq(&dst->d, SPLITNET_REG_DRV_FEATURES), ==,
                     ALL_OFFLOADS);
     g_assert_cmpuint(txstat(dst, SPLITNET_STAT_TX_TSO), ==, 1);
@@ -1057,20 +1065,21 @@ static void test_migration(void)
 
 /*
  * What the guest accepted must be offered on the destination: one started
- * with tso=off (as a device without TSO) refuses the stream.
+ * with @prop=off (as a device without @feature) refuses the stream.
  */
-static void test_migration_refused(void)
+static void migration_refused(const char *prop, uint64_t feature)
 {
     g_autofree char *sockpath = g_strdup_printf("%s/splitnet-offr-%d.sock",
                                                 g_get_tmp_dir(), getpid());
     g_autofree char *uri = g_strdup_printf("unix:%s", sockpath);
     g_autofree char *incoming = g_strdup_printf(
-        "-global splitnet.tso=off -incoming %s", uri);
-    Ctx *src = start(0, 64, ALL_OFFLOADS), *dst = boot(0, incoming);
+        "-global splitnet.%s=off -incoming %s", prop, uri);
+    uint64_t all = ALL_OFFLOADS | SPLITNET_F_USO | SPLITNET_F_VLAN;
+    Ctx *src = start(0, 64, all), *dst = boot(0, incoming);
     QDict *rsp;
 
     g_assert_cmphex(qsplitnet_readq(&dst->d, SPLITNET_REG_DEV_FEATURES) &
-                    ALL_OFFLOADS, ==, SPLITNET_F_TX_CSUM);
+                    all, ==, all & ~feature);
     qtest_set_expected_status(dst->qts, EXIT_FAILURE);
     rsp = qtest_qmp(src->qts, "{ 'execute': 'migrate',"
                     " 'arguments': { 'uri': %s }}", uri);
@@ -1083,6 +1092,14 @@ static void test_migration_refused(void)
     unlink(sockpath);
     stop(src);
     stop(dst);
+}
+
+/* tso=off, uso=off, vlan=off */
+static void test_migration_refused(void)
+{
+    migration_refused("tso", SPLITNET_F_TSO4 | SPLITNET_F_TSO6);
+    migration_refused("uso", SPLITNET_F_USO);
+    migration_refused("vlan", SPLITNET_F_VLAN);
 }
 
 /* UDP segmentation cases (1.3) */
@@ -1435,22 +1452,12 @@ static void test_vlan_rx(void)
 /* The VLAN table migrates (a subsection), and so do the USO counters. */
 static void test_vlan_uso_migration(void)
 {
-    g_autofree char *sockpath = g_strdup_printf("%s/splitnet-offv-%d.sock",
-                                                g_get_tmp_dir(), getpid());
-    g_autofree char *uri = g_strdup_printf("unix:%s", sockpath);
-    g_autofree char *incoming = g_strdup_printf(
-        "-incoming %s -global migration.announce-rounds=0", uri);
     Ctx *src = start(0, 64, VLAN_OFFLOADS), *dst;
     Pkt p = { .udp = true, .payload = 3000, .seed = 99 };
 
     g_assert_cmpuint(tso_check(src, &p, 1400, NULL), ==, 3);
     qsplitnet_writel(&src->d, SPLITNET_REG_VLAN_TABLE(127), 0x80000001);
-    dst = boot(0, incoming);
-    migrate(src->qs, dst->qs, uri);
-    unlink(sockpath);
-    dst->d = src->d;
-    dst->d.pdev = dst->pdev;
-    dst->d.alloc = &dst->qs->alloc;
+    dst = migrate_ctx(src);
     g_assert_cmphex(qsplitnet_readl(&dst->d, SPLITNET_REG_VLAN_TABLE(127)),
                     ==, 0x80000001);
     g_assert_cmphex(qsplitnet_readq(&dst->d, SPLITNET_REG_DRV_FEATURES), ==,

@@ -44,8 +44,8 @@ check() {
         die "$what: $role received sha256 $got, $other sent $made"
     diag "$what -> $role, $mib MiB: sha256 $got (match)"
 }
-check a udp-link
-check a udp-vlan
+check a udp_link
+check a udp_vlan
 check a tcp-vlan
 check b tcp-vlan
 # counter ROLE NAME: guest ROLE's ethtool -S NAME at the end

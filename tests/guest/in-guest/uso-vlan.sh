@@ -64,12 +64,12 @@ make_data /tmp/tx.bin "$MIB"
 case $ROLE in
 a)
     # listening before b can reach us: b sends once we answer ping
-    udp_recv 5003 udp-link
-    udp_recv 5004 udp-vlan
+    udp_recv 5003 udp_link
+    udp_recv 5004 udp_vlan
     static_ip "$NET_IF" $A/24
     static_ip "$VIF" $VA/24
-    udp_wait udp-link
-    udp_wait udp-vlan
+    udp_wait udp_link
+    udp_wait udp_vlan
     recv_start 5001 tcp-vlan
     serve_start 5002 /tmp/tx.bin
     wait "$RECV_PID" || true
