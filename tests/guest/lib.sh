@@ -635,6 +635,48 @@ guest_pair() {
     done
 }
 
+# guest_uso_vlan_pair NAME MIB: two splitnet guests running
+# in-guest/uso-vlan.sh (UDP_SEGMENT sends b -> a on the link and on VLAN
+# 10, then TCP both ways on VLAN 10, MIB MiB each), wired by a 127.0.0.1
+# stream netdev or, as guest_pair, by PAIR_NETNS, PAIR_NETDEV_A/B and
+# PAIR_DEV_A/B.  Fails unless each received sha256 is what the other side
+# made; the counters the test asserts on are in the logs (ethtool -S).
+guest_uso_vlan_pair() {
+    local name=$1 mib=$2 ugs=$SPLITNET_BUILD/project/udp-gso port role
+    local netdev mac opts rc=0 to what from made got
+    [ -x "$ugs" ] || die "no $ugs (make builds it)"
+    port=$(guest_free_port)
+    for role in a b; do
+        guest_driver
+        guest_net_helpers
+        guest_file "$ugs" udp-gso
+        guest_env "ROLE=$role" "MIB=$mib"
+        if [ "$role" = a ]; then
+            netdev=${PAIR_NETDEV_A:-stream,id=n0,server=on,addr.type=inet,addr.host=127.0.0.1,addr.port=$port}
+            mac=52:54:00:77:00:01 opts=${PAIR_DEV_A:-}
+        else
+            netdev=${PAIR_NETDEV_B:-stream,id=n0,server=off,reconnect-ms=200,addr.type=inet,addr.host=127.0.0.1,addr.port=$port}
+            mac=52:54:00:77:00:02 opts=${PAIR_DEV_B:-}
+        fi
+        [ -z "${PAIR_NETNS:-}" ] || guest_netns "$PAIR_NETNS"
+        guest_start "$name-$role" uso-vlan.sh -netdev "$netdev" \
+            -device "splitnet,netdev=n0,romfile=,mac=$mac$opts"
+    done
+    guest_finish "$name-b" 600 || rc=1
+    guest_finish "$name-a" 120 || rc=1
+    [ "$rc" = 0 ] || return 1
+    for to in a:udp_link a:udp_vlan a:tcp-vlan b:tcp-vlan; do
+        what=${to#*:} to=${to%:*} from=a
+        [ "$to" = a ] && from=b
+        made=$(guest_made_sha256 "$name-$from" /tmp/tx.bin)
+        got=$(guest_value "$name-$to" "sha256 $what")
+        [ -n "$made" ] && [ "$got" = "$made" ] ||
+            { say "$what: $to received sha256 $got, $from sent $made"; return 1; }
+        diag "$what $from -> $to, $mib MiB: sha256 $got (match)"
+    done
+    diag "ethtool -k: $(guest_value "$name-b" "ethtool -k:")"
+}
+
 # guest_migrate_pair NAME MIB MIGRATIONS: two splitnet guests on a 127.0.0.1
 # stream netdev running in-guest/migrate-pair.sh; NAME-b is live-migrated
 # MIGRATIONS times during each transfer of MIB MiB, first while it sends
