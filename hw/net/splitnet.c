@@ -567,6 +567,7 @@ static const Property splitnet_properties[] = {
     DEFINE_PROP_BOOL("vnet-hdr", SplitnetState, core.use_vnet_hdr, true),
     DEFINE_PROP_UINT32("x-max-ring-size", SplitnetState, core.x_max_ring_size,
                        0),
+    DEFINE_PROP_BOOL("x-vnet-uso", SplitnetState, core.x_vnet_uso, true),
 };
 
 static void splitnet_class_init(ObjectClass *klass, void *data)
@@ -621,6 +622,8 @@ static void splitnet_class_init(ObjectClass *klass, void *data)
         "Pass offloads to a peer that takes a virtio-net header (tap)");
     object_class_property_set_description(klass, "x-max-ring-size",
         "Testing only: overrides max-ring-size, beyond the spec's limit");
+    object_class_property_set_description(klass, "x-vnet-uso",
+        "Testing only: off treats a tap as one that does not segment UDP");
     set_bit(DEVICE_CATEGORY_NETWORK, dc->categories);
 }
 

@@ -700,7 +700,7 @@ static void splitnet_peer_init(SplitnetCore *core)
     if (core->vnet_hdr) {
         qemu_set_vnet_hdr_len(peer, len);
     }
-    core->vnet_uso = core->vnet_hdr && qemu_has_uso(peer);
+    core->vnet_uso = core->vnet_hdr && core->x_vnet_uso && qemu_has_uso(peer);
     trace_splitnet_vnet_hdr(core->vnet_hdr);
 }
 

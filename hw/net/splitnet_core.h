@@ -196,6 +196,7 @@ struct SplitnetCore {
     /* Fault injection for driver tests (x- properties, not migrated). */
     uint32_t x_max_ring_size;   /* MAX_RING_SIZE beyond the spec; 0: off */
     bool x_reset_hang;          /* CTRL.RESET is not carried out */
+    bool x_vnet_uso;            /* off: as if the peer lacked USO */
 
     /* Registers. */
     uint64_t drv_features;

@@ -376,6 +376,8 @@ static uint32_t splitnet_tx_tso(SplitnetTxQueue *txq, SplitnetTxFrame *f,
 {
     SplitnetQueue *q = &txq->q;
     SplitnetTso *t = &txq->tso;
+    /* seg_iov, or seg_iov_buf: the same behind a header of zeroes */
+    unsigned vnet = q->core->vnet_hdr;
     unsigned niov;
     size_t seg;
 
@@ -393,12 +395,8 @@ static uint32_t splitnet_tx_tso(SplitnetTxQueue *txq, SplitnetTxFrame *f,
     };
     while ((seg = splitnet_tso_next(t, txq->seg_head, txq->seg_iov, &niov))) {
         f->counts.tso_segs++;
-        if (q->core->vnet_hdr) {
-            splitnet_tx_send(txq, txq->seg_iov_buf, niov + 1, f->head + seg,
-                             f);
-        } else {
-            splitnet_tx_send(txq, txq->seg_iov, niov, f->head + seg, f);
-        }
+        splitnet_tx_send(txq, txq->seg_iov - vnet, niov + vnet, f->head + seg,
+                         f);
     }
     return txq->stalled ? 0 : f->ndesc;
 }

@@ -1885,13 +1885,14 @@ static bool tap_has_uso(Tap *t)
 /*
  * A USO frame reaches a tap that segments UDP whole, with GSO_UDP_L4 and
  * the head made whole (IP length and checksum, UDP length, pseudo-header
- * sum); a tap that does not gets the device's segments behind headers of
- * zeroes.  On this host: whichever the kernel's tap does.
+ * sum); a tap that does not (@knob: x-vnet-uso=off, or a host before
+ * Linux 6.2) gets the device's datagrams, each behind a header of zeroes.
  */
-static void test_vnet_uso(void)
+static void vnet_uso(const char *knob)
 {
     Pkt p = { .udp = true, .payload = 10 * 1400 + 7, .seed = 101 };
     struct splitnet_tx_desc d = tso_desc(&p, 1400);
+    g_autofree char *dev = g_strdup_printf("on %s", knob);
     uint8_t **segs = g_new0(uint8_t *, SPLITNET_TSO_MAX_SEGS);
     size_t lens[SPLITNET_TSO_MAX_SEGS], n;
     uint8_t *buf = g_malloc(64 * KiB);
@@ -1907,9 +1908,10 @@ static void test_vnet_uso(void)
         g_free(buf);
         return;
     }
-    uso = tap_has_uso(&t);
-    g_test_message("the tap %s UDP segmentation", uso ? "takes" : "lacks");
-    c = tap_start_with(&t, "on", ALL_OFFLOADS | SPLITNET_F_USO);
+    uso = tap_has_uso(&t) && !*knob;
+    g_test_message("the device %s UDP segmentation to the tap",
+                   uso ? "leaves" : "does not leave");
+    c = tap_start_with(&t, dev, ALL_OFFLOADS | SPLITNET_F_USO);
     pkt_build(&p);
     nsegs = segment(&p, 1400, segs, lens);
     /* The guest's head: no lengths, stale checksums. */
@@ -1945,6 +1947,16 @@ static void test_vnet_uso(void)
     g_free(segs);
     g_free(buf);
     tap_stop(c, &t);
+}
+
+static void test_vnet_uso(void)
+{
+    vnet_uso("");
+}
+
+static void test_vnet_uso_segmented(void)
+{
+    vnet_uso("-global splitnet.x-vnet-uso=off");
 }
 
 /*
@@ -2036,6 +2048,7 @@ int main(int argc, char **argv)
         { "vnet/rx", test_vnet_rx },
         { "vnet/rx-gso", test_vnet_rx_gso },
         { "vnet/uso", test_vnet_uso },
+        { "vnet/uso-segmented", test_vnet_uso_segmented },
         { "vnet/rx-vlan", test_vnet_rx_vlan },
 #endif
     };
