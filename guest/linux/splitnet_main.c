@@ -125,7 +125,6 @@ static void splitnet_setup_queue(struct splitnet_priv *priv, unsigned int q,
 	splitnet_wr32(priv, splitnet_qreg(q, SPLITNET_Q_VECTOR), vector);
 }
 
-
 /* Steps 2 to 5 of the spec's bring-up sequence, after the reset. */
 static int splitnet_hw_start(struct splitnet_priv *priv)
 {
