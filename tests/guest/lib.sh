@@ -334,6 +334,18 @@ guest_finish() {
     return "$res"
 }
 
+# guest_conclude NAME RC [RE]: end a test whose host side gave RC: wait
+# for guest NAME's result, fail unless both passed, then repeat as
+# diagnostics the guest's "guest: ..." lines that match the sed regex RE.
+guest_conclude() {
+    local name=$1 rc=$2 re=${3:-}
+    guest_finish "$name" 300 || rc=1
+    [ "$rc" = 0 ] || die "failed, see above and ${GUEST_LOGS[$name]#"$SPLITNET_TOP"/}"
+    [ -n "$re" ] || return 0
+    guest_output "$name" | sed -n "s/^guest: \\($re\\)/\\1/p" |
+        while read -r line; do diag "$line"; done
+}
+
 # guest_run NAME SCRIPT [QEMU ARGS...]: start, wait for the result, finish.
 guest_run() {
     local name=$1
