@@ -1542,14 +1542,15 @@ static void test_vnet_rx(void)
  * descriptor carrying NEEDS_CSUM, the checksum position and the GSO type
  * and size, byte for byte as sent.
  */
-static void test_vnet_rx_gso(void)
+static void vnet_rx_gso(bool v6)
 {
-    Pkt p = { .payload = 9000, .tcp_flags = TCP_ACK | TCP_CWR, .seed = 74 };
+    Pkt p = { .v6 = v6, .tcp_opts = v6 ? 12 : 0, .payload = 9000,
+              .tcp_flags = TCP_ACK | TCP_CWR, .seed = 74 };
     struct virtio_net_hdr vh = {
         .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
-        .gso_type = VIRTIO_NET_HDR_GSO_TCPV4 | VIRTIO_NET_HDR_GSO_ECN,
+        .gso_type = (v6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4) |
+                    VIRTIO_NET_HDR_GSO_ECN,
         .gso_size = 1448,
-        .csum_start = 34,
         .csum_offset = 16,
     };
     struct splitnet_rx_desc rd;
@@ -1573,6 +1574,7 @@ static void test_vnet_rx_gso(void)
     memcpy(p.bytes, src_mac, 6);        /* to the device */
     memcpy(p.bytes + 6, dst_mac, 6);
     vh.hdr_len = p.hdr_len;
+    vh.csum_start = p.l4;
     frame = g_malloc(VNET_HLEN + p.len);
     memcpy(frame, &vh, VNET_HLEN);
     memcpy(frame + VNET_HLEN, p.bytes, p.len);
@@ -1592,8 +1594,9 @@ static void test_vnet_rx_gso(void)
             continue;
         }
         g_assert_cmphex(rd.flags, ==, SPLITNET_RXD_NEEDS_CSUM |
-                        SPLITNET_RXD_GSO_TCPV4 | SPLITNET_RXD_GSO_ECN);
-        g_assert_cmpuint(rd.csum_start, ==, 34);
+                        (v6 ? SPLITNET_RXD_GSO_TCPV6 : SPLITNET_RXD_GSO_TCPV4) |
+                        SPLITNET_RXD_GSO_ECN);
+        g_assert_cmpuint(rd.csum_start, ==, p.l4);
         g_assert_cmpuint(rd.csum_offset, ==, 16);
         g_assert_cmpuint(rd.gso_size, ==, 1448);
     }
@@ -1606,6 +1609,17 @@ static void test_vnet_rx_gso(void)
     g_free(frame);
     g_free(got);
     tap_stop(c, &t);
+}
+
+static void test_vnet_rx_gso(void)
+{
+    vnet_rx_gso(false);
+}
+
+/* IPv6 with TCP options: the headers end at another offset. */
+static void test_vnet_rx_gso6(void)
+{
+    vnet_rx_gso(true);
 }
 #endif
 
@@ -1639,6 +1653,7 @@ int main(int argc, char **argv)
         { "vnet/off", test_vnet_off },
         { "vnet/rx", test_vnet_rx },
         { "vnet/rx-gso", test_vnet_rx_gso },
+        { "vnet/rx-gso6", test_vnet_rx_gso6 },
 #endif
     };
     g_autofree char *path = NULL;

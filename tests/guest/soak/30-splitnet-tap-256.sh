@@ -8,5 +8,7 @@
 
 reason=$(guest_splitnet_missing) && skip "$reason"
 reason=$(netns_missing) && skip "$reason"
+# The guest serves its data from RAM (tmpfs).
+SPLITNET_GUEST_MEM=${SPLITNET_GUEST_MEM:-1G}
 guest_tap_traffic "$TEST_NAME" "${SPLITNET_TAP_MIB:-256}" \
     "on tso-off csum-off gro-off rx-off off" || exit 1
