@@ -393,7 +393,7 @@ static void test_regs_identity(void)
     Ctx *c = start(NULL);
 
     g_assert_cmphex(rd(c, SPLITNET_REG_MAGIC), ==, 0x544e5053);
-    g_assert_cmphex(rd(c, SPLITNET_REG_VERSION), ==, 0x00010002);
+    g_assert_cmphex(rd(c, SPLITNET_REG_VERSION), ==, 0x00010003);
     g_assert_cmphex(qsplitnet_readq(&c->d, SPLITNET_REG_DEV_FEATURES), ==,
                     DEV_FEATURES);
     g_assert_cmpuint(rd(c, SPLITNET_REG_MAX_QUEUE_PAIRS), ==, 1);
