@@ -16,7 +16,6 @@
 #include "hw/qdev-properties.h"
 #include "migration/vmstate.h"
 #include "qapi/error.h"
-#include "qemu/error-report.h"
 #include "qapi/visitor.h"
 #include "qemu/module.h"
 #include "qom/object.h"
@@ -243,29 +242,10 @@ static void splitnet_reset_hold(Object *obj, ResetType type)
     splitnet_core_reset(&s->core);
 }
 
-static int splitnet_pre_load(void *opaque)
-{
-    SplitnetState *s = opaque;
-
-    s->core.mq_loaded = false;
-    return 0;
-}
-
-/*
- * A stream of one pair has no "splitnet/mq" subsection, which a device
- * of several pairs needs (a source of several pairs is refused by the
- * subsection itself).
- */
 static int splitnet_post_load(void *opaque, int version_id)
 {
     SplitnetState *s = opaque;
 
-    if (s->core.queue_pairs > 1 && !s->core.mq_loaded) {
-        error_report("splitnet: the migration stream has 1 queue pair, this "
-                     "device has queues=%u: queues must match the source's",
-                     s->core.queue_pairs);
-        return -EINVAL;
-    }
     return splitnet_core_post_load(&s->core);
 }
 
@@ -410,29 +390,39 @@ static bool splitnet_mq_needed(void *opaque)
     return s->core.queue_pairs > 1;
 }
 
-static int splitnet_mq_post_load(void *opaque, int version_id)
+static bool splitnet_mq_exists(void *opaque, int version_id)
 {
-    SplitnetState *s = opaque;
+    return splitnet_mq_needed(opaque);
+}
 
-    s->core.mq_loaded = true;
-    return 0;
+/*
+ * A device of several pairs starts its stream with their count, so a
+ * destination of several pairs refuses another count (or a stream of one
+ * pair, which starts with PCI config space) at once, with the hint; one of
+ * a single pair (the stream of version 1.2) finds the count where the PCI
+ * config space should be and refuses it too.
+ */
+#define SPLITNET_VMSTATE_PAIRS { \
+    .name = "core.queue_pairs", \
+    .err_hint = "queues must match the source's", \
+    .field_exists = splitnet_mq_exists, \
+    .size = sizeof(uint32_t), \
+    .info = &vmstate_info_uint32_equal, \
+    .flags = VMS_SINGLE, \
+    .offset = vmstate_offset_value(SplitnetState, core.queue_pairs, \
+                                   uint32_t), \
 }
 
 /*
  * Pairs 1.. and the RSS registers: only a device of several pairs has
- * them, so a device of one pair sends the stream of version 1.2.  The
- * pair count comes first: a destination with another count refuses the
- * stream before it reads a queue.
+ * them, so a device of one pair sends the stream of version 1.2.
  */
 static const VMStateDescription vmstate_splitnet_mq = {
     .name = "splitnet/mq",
     .version_id = 1,
     .minimum_version_id = 1,
     .needed = splitnet_mq_needed,
-    .post_load = splitnet_mq_post_load,
     .fields = (const VMStateField[]) {
-        VMSTATE_UINT32_EQUAL(core.queue_pairs, SplitnetState,
-                             "queues must match the source's"),
         VMSTATE_STRUCT_VARRAY_POINTER_UINT32(core.txq_more, SplitnetState,
                                              core.more_pairs,
                                              vmstate_splitnet_txq,
@@ -459,9 +449,9 @@ static const VMStateDescription vmstate_splitnet = {
     .name = "splitnet",
     .version_id = 2,
     .minimum_version_id = 2,
-    .pre_load = splitnet_pre_load,
     .post_load = splitnet_post_load,
     .fields = (const VMStateField[]) {
+        SPLITNET_VMSTATE_PAIRS,
         VMSTATE_PCI_DEVICE(parent_obj, SplitnetState),
         VMSTATE_MSIX(parent_obj, SplitnetState),
         VMSTATE_UINT32_EQUAL(core.slot_size, SplitnetState,

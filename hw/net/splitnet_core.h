@@ -258,7 +258,6 @@ struct SplitnetCore {
     SplitnetTxQueue *txq_more;
     SplitnetRxQueue *rxq_more;
     uint32_t more_pairs;
-    bool mq_loaded;             /* the stream had pairs 1.. */
     SplitnetSendQueue *sendq;   /* one per backend queue */
 };
 
