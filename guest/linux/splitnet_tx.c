@@ -8,6 +8,8 @@
  * linear part and every page fragment are DMA-mapped and passed by
  * reference, one descriptor each.
  *
+ * Each queue pair has its own ring and header pool; a frame goes on the
+ * ring of the netdev TX queue the stack picked (XPS: the CPU's own pair).
  * start_xmit owns tx->prod and tx->kicked, NAPI owns tx->clean; the queue
  * is stopped and woken without a lock, with barriers on both sides.
  */
@@ -387,32 +389,14 @@ netdev_features_t splitnet_features_check(struct sk_buff *skb,
 	return features;
 }
 
-netdev_tx_t splitnet_start_xmit(struct sk_buff *skb, struct net_device *dev)
-{
-	struct splitnet_priv *priv = netdev_priv(dev);
-	struct splitnet_tx_ring *tx = &priv->tx;
-	netdev_tx_t ret;
-
-	/*
-	 * The device usually sends a frame within the doorbell write, so
-	 * what it finished is reclaimed here, without waiting for the
-	 * (moderated) TX interrupt.
-	 */
-	splitnet_tx_clean(priv, 0);
-	u64_stats_update_begin(&tx->xstats.syncp);
-	ret = splitnet_xmit(tx, netdev_get_tx_queue(dev, 0), skb);
-	u64_stats_update_end(&tx->xstats.syncp);
-	return ret;
-}
-
 /*
  * TX completion: free what the device has finished.  Called with the TX
  * queue lock held, from start_xmit or from NAPI (budget 0 or not).
  */
-void splitnet_tx_clean(struct splitnet_priv *priv, int budget)
+static void splitnet_tx_clean(struct splitnet_tx_ring *tx, int budget)
 {
-	struct splitnet_tx_ring *tx = &priv->tx;
-	struct netdev_queue *txq = netdev_get_tx_queue(priv->netdev, 0);
+	struct splitnet_priv *priv = tx->priv;
+	struct netdev_queue *txq = netdev_get_tx_queue(priv->netdev, tx->qid);
 	struct device *dev = &priv->pdev->dev;
 	u32 cons = le32_to_cpu(READ_ONCE(tx->status->cons));
 	u32 clean = tx->clean;
@@ -453,13 +437,33 @@ void splitnet_tx_clean(struct splitnet_priv *priv, int budget)
 	u64_stats_update_end(&tx->cstats.syncp);
 }
 
-/* TX completion from NAPI; when start_xmit holds the lock it cleans. */
-void splitnet_tx_poll(struct splitnet_priv *priv, int budget)
+netdev_tx_t splitnet_start_xmit(struct sk_buff *skb, struct net_device *dev)
 {
-	struct netdev_queue *txq = netdev_get_tx_queue(priv->netdev, 0);
+	struct splitnet_priv *priv = netdev_priv(dev);
+	u16 qid = skb_get_queue_mapping(skb);
+	struct splitnet_tx_ring *tx = &priv->pairs[qid].tx;
+	netdev_tx_t ret;
+
+	/*
+	 * The device usually sends a frame within the doorbell write, so
+	 * what it finished is reclaimed here, without waiting for the
+	 * (moderated) TX interrupt.
+	 */
+	splitnet_tx_clean(tx, 0);
+	u64_stats_update_begin(&tx->xstats.syncp);
+	ret = splitnet_xmit(tx, netdev_get_tx_queue(dev, qid), skb);
+	u64_stats_update_end(&tx->xstats.syncp);
+	return ret;
+}
+
+/* TX completion from NAPI; when start_xmit holds the lock it cleans. */
+void splitnet_tx_poll(struct splitnet_tx_ring *tx, int budget)
+{
+	struct netdev_queue *txq = netdev_get_tx_queue(tx->priv->netdev,
+						       tx->qid);
 
 	if (__netif_tx_trylock(txq)) {
-		splitnet_tx_clean(priv, budget);
+		splitnet_tx_clean(tx, budget);
 		__netif_tx_unlock(txq);
 	}
 }
@@ -470,12 +474,11 @@ void splitnet_tx_poll(struct splitnet_priv *priv, int budget)
  * per frame, yet never waits for more than is pending.  Returns true when
  * the device already went past that point.
  */
-bool splitnet_tx_arm(struct splitnet_priv *priv)
+bool splitnet_tx_arm(struct splitnet_tx_ring *tx)
 {
-	struct splitnet_tx_ring *tx = &priv->tx;
 	u32 clean = tx->clean, event, cons;
 
-	if (!splitnet_has(priv, SPLITNET_F_EVENT_IDX)) {
+	if (!splitnet_has(tx->priv, SPLITNET_F_EVENT_IDX)) {
 		/* The device interrupts on every advance; catch a racing one. */
 		return le32_to_cpu(READ_ONCE(tx->status->cons)) != clean;
 	}
@@ -488,10 +491,9 @@ bool splitnet_tx_arm(struct splitnet_priv *priv)
 }
 
 /* After a device reset: give back what the device never completed. */
-void splitnet_tx_drain(struct splitnet_priv *priv)
+void splitnet_tx_drain(struct splitnet_tx_ring *tx)
 {
-	struct splitnet_tx_ring *tx = &priv->tx;
-	struct device *dev = &priv->pdev->dev;
+	struct device *dev = &tx->priv->pdev->dev;
 	struct splitnet_tx_buf *buf;
 
 	for (; tx->clean != tx->prod; tx->clean++) {
@@ -502,14 +504,16 @@ void splitnet_tx_drain(struct splitnet_priv *priv)
 			buf->skb = NULL;
 		}
 	}
-	netdev_tx_reset_queue(netdev_get_tx_queue(priv->netdev, 0));
+	netdev_tx_reset_queue(netdev_get_tx_queue(tx->priv->netdev, tx->qid));
 }
 
 /* Indices and limits for a start on the ring memory tx holds. */
-void splitnet_tx_init(struct splitnet_priv *priv)
+void splitnet_tx_init(struct splitnet_priv *priv, struct splitnet_tx_ring *tx,
+		      u16 qid)
 {
-	struct splitnet_tx_ring *tx = &priv->tx;
-
+	tx->priv = priv;
+	tx->qid = qid;
+	tx->status = &priv->status[SPLITNET_TXQ(qid)];
 	tx->mask = tx->size - 1;
 	tx->slot_size = priv->slot_size;
 	tx->max_frame_descs = min_t(u32, MAX_SKB_FRAGS + 1,
@@ -517,7 +521,7 @@ void splitnet_tx_init(struct splitnet_priv *priv)
 	tx->prod = 0;
 	tx->kicked = 0;
 	tx->clean = 0;
-	tx->doorbell = priv->regs + splitnet_qreg(SPLITNET_TXQ(0),
+	tx->doorbell = priv->regs + splitnet_qreg(SPLITNET_TXQ(qid),
 						  SPLITNET_Q_DOORBELL);
 }
 
@@ -555,6 +559,9 @@ abort_with_bufs:
 void splitnet_tx_free(struct splitnet_priv *priv, struct splitnet_tx_ring *tx)
 {
 	struct device *dev = &priv->pdev->dev;
+
+	if (!tx->desc)
+		return;
 
 	dma_free_coherent(dev, array_size(tx->size, priv->slot_size), tx->pool,
 			  tx->pool_dma);

@@ -71,7 +71,7 @@ static bool splitnet_nc_can_receive(NetClientState *nc)
 {
     SplitnetState *s = qemu_get_nic_opaque(nc);
 
-    return splitnet_core_can_receive(&s->core);
+    return splitnet_core_can_receive(&s->core, nc->queue_index);
 }
 
 static ssize_t splitnet_nc_receive_iov(NetClientState *nc,
@@ -79,14 +79,14 @@ static ssize_t splitnet_nc_receive_iov(NetClientState *nc,
 {
     SplitnetState *s = qemu_get_nic_opaque(nc);
 
-    return splitnet_core_receive(&s->core, iov, iovcnt);
+    return splitnet_core_receive(&s->core, nc->queue_index, iov, iovcnt);
 }
 
 static void splitnet_nc_sent(NetClientState *nc, ssize_t ret)
 {
     SplitnetState *s = qemu_get_nic_opaque(nc);
 
-    splitnet_core_tx_sent(&s->core, ret);
+    splitnet_core_tx_sent(&s->core, nc->queue_index, ret);
 }
 
 static void splitnet_nc_link_status_changed(NetClientState *nc)
@@ -105,8 +105,20 @@ static NetClientInfo splitnet_net_info = {
     .link_status_changed = splitnet_nc_link_status_changed,
 };
 
-static bool splitnet_check_props(SplitnetCore *core, Error **errp)
+static bool splitnet_check_props(SplitnetState *s, Error **errp)
 {
+    SplitnetCore *core = &s->core;
+
+    if (!core->queue_pairs || core->queue_pairs > SPLITNET_MAX_QUEUE_PAIRS) {
+        error_setg(errp, "queues must be from 1 to %u",
+                   SPLITNET_MAX_QUEUE_PAIRS);
+        return false;
+    }
+    if (s->conf.peers.queues > core->queue_pairs) {
+        error_setg(errp, "the netdev has %d queues, more than queues=%u",
+                   s->conf.peers.queues, core->queue_pairs);
+        return false;
+    }
     if (!is_power_of_2(core->max_ring_size) ||
         core->max_ring_size < SPLITNET_RING_SIZE_MIN ||
         core->max_ring_size > SPLITNET_MAX_RING_LIMIT) {
@@ -156,16 +168,17 @@ static bool splitnet_check_props(SplitnetCore *core, Error **errp)
     return true;
 }
 
+/* NUM_VECTORS: the config vector and one per queue. */
 static void splitnet_init_msix(SplitnetState *s, Error **errp)
 {
     PCIDevice *pci = PCI_DEVICE(s);
-    int i;
+    unsigned vectors = 1 + 2 * s->core.queue_pairs;
+    unsigned i;
 
-    if (msix_init_exclusive_bar(pci, SPLITNET_NUM_VECTORS, SPLITNET_BAR_MSIX,
-                                errp) < 0) {
+    if (msix_init_exclusive_bar(pci, vectors, SPLITNET_BAR_MSIX, errp) < 0) {
         return;
     }
-    for (i = 0; i < SPLITNET_NUM_VECTORS; i++) {
+    for (i = 0; i < vectors; i++) {
         msix_vector_use(pci, i);
     }
 }
@@ -176,7 +189,7 @@ static void splitnet_realize(PCIDevice *pci, Error **errp)
     DeviceState *dev = DEVICE(pci);
     Error *err = NULL;
 
-    if (!splitnet_check_props(&s->core, errp)) {
+    if (!splitnet_check_props(s, errp)) {
         return;
     }
 
@@ -423,6 +436,64 @@ static const VMStateDescription vmstate_splitnet_rxq = {
     },
 };
 
+static bool splitnet_mq_needed(void *opaque)
+{
+    SplitnetState *s = opaque;
+
+    return s->core.queue_pairs > 1;
+}
+
+static bool splitnet_mq_exists(void *opaque, int version_id)
+{
+    return splitnet_mq_needed(opaque);
+}
+
+/*
+ * A device of several pairs starts its stream with their count, so a
+ * destination of several pairs refuses another count (or a stream of one
+ * pair, which starts with PCI config space) at once, with the hint; one of
+ * a single pair (the stream of version 1.2) finds the count where the PCI
+ * config space should be and refuses it too.
+ */
+#define SPLITNET_VMSTATE_PAIRS { \
+    .name = "core.queue_pairs", \
+    .err_hint = "queues must match the source's", \
+    .field_exists = splitnet_mq_exists, \
+    .size = sizeof(uint32_t), \
+    .info = &vmstate_info_uint32_equal, \
+    .flags = VMS_SINGLE, \
+    .offset = vmstate_offset_value(SplitnetState, core.queue_pairs, \
+                                   uint32_t), \
+}
+
+/*
+ * Pairs 1.. and the RSS registers: only a device of several pairs has
+ * them, so a device of one pair sends the stream of version 1.2.
+ */
+static const VMStateDescription vmstate_splitnet_mq = {
+    .name = "splitnet/mq",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = splitnet_mq_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_STRUCT_VARRAY_POINTER_UINT32(core.txq_more, SplitnetState,
+                                             core.more_pairs,
+                                             vmstate_splitnet_txq,
+                                             SplitnetTxQueue),
+        VMSTATE_STRUCT_VARRAY_POINTER_UINT32(core.rxq_more, SplitnetState,
+                                             core.more_pairs,
+                                             vmstate_splitnet_rxq,
+                                             SplitnetRxQueue),
+        VMSTATE_UINT32(core.rss_hash_types, SplitnetState),
+        VMSTATE_UINT32(core.rss_queues, SplitnetState),
+        VMSTATE_UINT8_ARRAY(core.rss_key, SplitnetState,
+                            SPLITNET_RSS_KEY_SIZE),
+        VMSTATE_UINT8_ARRAY(core.rss_indir, SplitnetState,
+                            SPLITNET_RSS_INDIR_SIZE),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
 /*
  * Version 2 carries the properties the guest's ring and pool layout
  * depends on; a destination configured otherwise refuses the stream.
@@ -433,6 +504,7 @@ static const VMStateDescription vmstate_splitnet = {
     .minimum_version_id = 2,
     .post_load = splitnet_post_load,
     .fields = (const VMStateField[]) {
+        SPLITNET_VMSTATE_PAIRS,
         VMSTATE_PCI_DEVICE(parent_obj, SplitnetState),
         VMSTATE_MSIX(parent_obj, SplitnetState),
         VMSTATE_UINT32_EQUAL(core.slot_size, SplitnetState,
@@ -453,15 +525,17 @@ static const VMStateDescription vmstate_splitnet = {
         VMSTATE_UINT32(core.isr, SplitnetState),
         VMSTATE_UINT32(core.intr_mask, SplitnetState),
         VMSTATE_UINT8_ARRAY(core.mac, SplitnetState, ETH_ALEN),
-        VMSTATE_STRUCT_ARRAY(core.txq, SplitnetState, SPLITNET_QUEUE_PAIRS,
-                             1, vmstate_splitnet_txq, SplitnetTxQueue),
-        VMSTATE_STRUCT_ARRAY(core.rxq, SplitnetState, SPLITNET_QUEUE_PAIRS,
-                             1, vmstate_splitnet_rxq, SplitnetRxQueue),
+        /* Pair 0, where version 1.2 had an array of one pair. */
+        VMSTATE_STRUCT_POINTER(core.txq, SplitnetState, vmstate_splitnet_txq,
+                               SplitnetTxQueue),
+        VMSTATE_STRUCT_POINTER(core.rxq, SplitnetState, vmstate_splitnet_rxq,
+                               SplitnetRxQueue),
         VMSTATE_END_OF_LIST()
     },
     .subsections = (const VMStateDescription * const []) {
         &vmstate_splitnet_latches,
         &vmstate_splitnet_vlan_table,
+        &vmstate_splitnet_mq,
         NULL
     },
 };
@@ -479,8 +553,8 @@ static const char *const splitnet_rx_stat_names[SPLITNET_NUM_STATS] = {
     "offload-drops", "vlan-frames", "vlan-filtered",
 };
 
-static bool splitnet_visit_queue(Visitor *v, const char *name,
-                                 SplitnetQueue *q,
+static bool splitnet_visit_stats(Visitor *v, const char *name,
+                                 uint64_t *stats,
                                  const char *const *names, Error **errp)
 {
     bool ok;
@@ -491,18 +565,38 @@ static bool splitnet_visit_queue(Visitor *v, const char *name,
     }
     ok = true;
     for (i = 0; ok && i < SPLITNET_NUM_STATS && names[i]; i++) {
-        ok = visit_type_uint64(v, names[i], &q->stats[i], errp);
+        ok = visit_type_uint64(v, names[i], &stats[i], errp);
     }
     ok = ok && visit_check_struct(v, errp);
     visit_end_struct(v, NULL);
     return ok;
 }
 
-/* qom-get DEV stats: {"tx0": {"frames": ...}, "rx0": {...}, ...} */
+/* The sum of every TX (@rx false) or RX queue's counters. */
+static void splitnet_stats_total(SplitnetCore *core, bool rx,
+                                 uint64_t *total)
+{
+    SplitnetQueue *q;
+    unsigned i, n;
+
+    memset(total, 0, SPLITNET_NUM_STATS * sizeof(*total));
+    for (i = 0; i < core->queue_pairs; i++) {
+        q = rx ? &core->rxq[i].q : &core->txq[i].q;
+        for (n = 0; n < SPLITNET_NUM_STATS; n++) {
+            total[n] += q->stats[n];
+        }
+    }
+}
+
+/*
+ * qom-get DEV stats: {"tx0": {"frames": ...}, "rx0": {...}, ..., "tx":
+ * {...}, "rx": {...}}, per queue and the sums over all queues.
+ */
 static void splitnet_get_stats(Object *obj, Visitor *v, const char *name,
                                void *opaque, Error **errp)
 {
     SplitnetState *s = SPLITNET(obj);
+    uint64_t tx_total[SPLITNET_NUM_STATS], rx_total[SPLITNET_NUM_STATS];
     bool ok;
     int i;
 
@@ -510,15 +604,20 @@ static void splitnet_get_stats(Object *obj, Visitor *v, const char *name,
         return;
     }
     ok = true;
-    for (i = 0; ok && i < SPLITNET_QUEUE_PAIRS; i++) {
+    for (i = 0; ok && i < s->core.queue_pairs; i++) {
         g_autofree char *tx = g_strdup_printf("tx%d", i);
         g_autofree char *rx = g_strdup_printf("rx%d", i);
 
-        ok = splitnet_visit_queue(v, tx, &s->core.txq[i].q,
+        ok = splitnet_visit_stats(v, tx, s->core.txq[i].q.stats,
                                   splitnet_tx_stat_names, errp) &&
-             splitnet_visit_queue(v, rx, &s->core.rxq[i].q,
+             splitnet_visit_stats(v, rx, s->core.rxq[i].q.stats,
                                   splitnet_rx_stat_names, errp);
     }
+    splitnet_stats_total(&s->core, false, tx_total);
+    splitnet_stats_total(&s->core, true, rx_total);
+    ok = ok && splitnet_visit_stats(v, "tx", tx_total, splitnet_tx_stat_names,
+                                    errp) &&
+         splitnet_visit_stats(v, "rx", rx_total, splitnet_rx_stat_names, errp);
     ok = ok && visit_check_struct(v, errp);
     visit_end_struct(v, NULL);
 }
@@ -555,6 +654,7 @@ static void splitnet_instance_init(Object *obj)
 
 static const Property splitnet_properties[] = {
     DEFINE_NIC_PROPERTIES(SplitnetState, conf),
+    DEFINE_PROP_UINT32("queues", SplitnetState, core.queue_pairs, 1),
     DEFINE_PROP_UINT32("max-ring-size", SplitnetState, core.max_ring_size,
                        1024),
     DEFINE_PROP_UINT32("hdr-slot-size", SplitnetState, core.slot_size, 128),
@@ -595,6 +695,9 @@ static void splitnet_class_init(ObjectClass *klass, void *data)
     dc->desc = "splitnet head-copy paravirtual NIC";
     dc->vmsd = &vmstate_splitnet;
     device_class_set_props(dc, splitnet_properties);
+    object_class_property_set_description(klass, "queues",
+        "Queue pairs, 1 to " stringify(SPLITNET_MAX_QUEUE_PAIRS)
+        " (from 2: receive-side scaling)");
     object_class_property_set_description(klass, "max-ring-size",
         "Largest ring, in descriptors, the driver may configure");
     object_class_property_set_description(klass, "hdr-slot-size",

@@ -20,10 +20,12 @@
 #include "standard-headers/linux/splitnet.h"
 #include "splitnet_offload.h"
 
-/* Queue pairs this model implements (MAX_QUEUE_PAIRS). */
-#define SPLITNET_QUEUE_PAIRS    1
-#define SPLITNET_NUM_QUEUES     (2 * SPLITNET_QUEUE_PAIRS)
-#define SPLITNET_NUM_VECTORS    (1 + SPLITNET_NUM_QUEUES)
+/*
+ * Frames one backend queue may hold for the TX queues that send on it:
+ * one frame each, a TSO frame as up to TSO_MAX_SEGS segments.
+ */
+#define SPLITNET_SENDQ_MAX      (SPLITNET_MAX_QUEUE_PAIRS * \
+                                 SPLITNET_TSO_MAX_SEGS)
 
 #define SPLITNET_MAX_RING_LIMIT SPLITNET_RING_SIZE_MAX
 #define SPLITNET_COPYBREAK_MAX  SPLITNET_TX_SLOT_MAX
@@ -118,6 +120,8 @@ typedef struct SplitnetTxCounts {
 
 typedef struct SplitnetTxQueue {
     SplitnetQueue q;
+    /* The backend queue it sends on (several TX queues may share one). */
+    NetClientState *nc;
     QEMUBH *bh;
     bool bh_pending;
     /* The net layer holds our last frame until its peer drains. */
@@ -160,12 +164,30 @@ typedef struct SplitnetRxQueue {
     bool waiting;       /* a frame waits for buffers */
 } SplitnetRxQueue;
 
+/*
+ * The TX queues whose frames a backend queue holds, oldest first: the net
+ * layer calls back once per held frame, in order, with only the backend
+ * queue to tell whose it was.
+ */
+typedef struct SplitnetSendQueue {
+    uint32_t head;
+    uint32_t count;
+    uint8_t owner[SPLITNET_SENDQ_MAX];
+} SplitnetSendQueue;
+
+/* What RSS found for a received frame (flags: RXD_HASH and its type). */
+typedef struct SplitnetRxHash {
+    uint32_t hash;
+    uint16_t flags;
+} SplitnetRxHash;
+
 struct SplitnetCore {
     PCIDevice *pci;
     NICState *nic;
     NetPacketSent *sent_cb;
 
     /* Properties. */
+    uint32_t queue_pairs;
     uint32_t max_ring_size;
     uint32_t slot_size;
     uint32_t tx_copybreak;
@@ -183,6 +205,9 @@ struct SplitnetCore {
     MACAddr perm_mac;
     /* tx-defer resolved: the doorbell write only schedules the bottom half */
     bool tx_deferred;
+    uint32_t num_queues;        /* 2 * queue_pairs */
+    uint32_t num_vectors;       /* NUM_VECTORS */
+    uint32_t backend_queues;    /* the NIC's subqueues, 1..queue_pairs */
 
     /* What the properties let the device offer (DEV_FEATURES). */
     uint64_t dev_features;
@@ -225,6 +250,13 @@ struct SplitnetCore {
     uint32_t read_latch_addr;   /* offset of the high half kept; 0: none */
     uint32_t read_latch_hi;
 
+    /* RSS registers (F_MQ). */
+    uint32_t rss_hash_types;
+    uint32_t rss_queues;
+    uint8_t rss_key[SPLITNET_RSS_KEY_SIZE];
+    uint8_t rss_indir[SPLITNET_RSS_INDIR_SIZE];
+    struct NetRxPkt *rx_pkt;    /* a received frame's headers, parsed */
+
     MemoryListener listener;
     bool map_changed;
     /* IOMMU sections in our DMA address space (then no ram_run). */
@@ -233,8 +265,13 @@ struct SplitnetCore {
     SplitnetRamRun ram_run;
     VMChangeStateEntry *vmstate;
 
-    SplitnetTxQueue txq[SPLITNET_QUEUE_PAIRS];
-    SplitnetRxQueue rxq[SPLITNET_QUEUE_PAIRS];
+    /* queue_pairs of each; pairs 1.. migrate in their own subsection. */
+    SplitnetTxQueue *txq;
+    SplitnetRxQueue *rxq;
+    SplitnetTxQueue *txq_more;
+    SplitnetRxQueue *rxq_more;
+    uint32_t more_pairs;
+    SplitnetSendQueue *sendq;   /* one per backend queue */
 };
 
 /* Entry points for the glue. */
@@ -250,10 +287,11 @@ void splitnet_core_write(SplitnetCore *core, hwaddr addr, uint64_t val,
 void splitnet_core_set_link_status(SplitnetCore *core);
 void splitnet_core_config_written(SplitnetCore *core);
 int splitnet_core_post_load(SplitnetCore *core);
-void splitnet_core_tx_sent(SplitnetCore *core, ssize_t ret);
-bool splitnet_core_can_receive(SplitnetCore *core);
-ssize_t splitnet_core_receive(SplitnetCore *core, const struct iovec *iov,
-                              int iovcnt);
+void splitnet_core_tx_sent(SplitnetCore *core, unsigned nc, ssize_t ret);
+bool splitnet_core_can_receive(SplitnetCore *core, unsigned nc);
+ssize_t splitnet_core_receive(SplitnetCore *core, unsigned nc,
+                              const struct iovec *iov, int iovcnt);
+void splitnet_rx_flush(SplitnetCore *core);
 
 static inline SplitnetQueue *splitnet_queue(SplitnetCore *core, unsigned q)
 {
@@ -266,7 +304,8 @@ static inline bool splitnet_event_idx(SplitnetCore *core)
 }
 
 /* splitnet_tx.c */
-void splitnet_tx_init(SplitnetTxQueue *txq, DeviceState *dev);
+void splitnet_tx_init(SplitnetTxQueue *txq, DeviceState *dev,
+                      NetClientState *nc);
 void splitnet_tx_cleanup(SplitnetTxQueue *txq);
 void splitnet_tx_reset(SplitnetTxQueue *txq);
 void splitnet_tx_doorbell(SplitnetTxQueue *txq);
@@ -277,7 +316,21 @@ void splitnet_tx_sent(SplitnetTxQueue *txq, ssize_t ret);
 void splitnet_rx_doorbell(SplitnetRxQueue *rxq);
 bool splitnet_rx_can_receive(SplitnetRxQueue *rxq);
 ssize_t splitnet_rx_receive(SplitnetRxQueue *rxq, const struct iovec *iov,
-                            int iovcnt);
+                            int iovcnt, const SplitnetRxHash *hash);
+
+/* splitnet_rss.c */
+void splitnet_rss_init(SplitnetCore *core);
+void splitnet_rss_cleanup(SplitnetCore *core);
+void splitnet_rss_reset(SplitnetCore *core);
+bool splitnet_rss_is_reg(SplitnetCore *core, hwaddr addr);
+uint32_t splitnet_rss_read(SplitnetCore *core, hwaddr addr);
+void splitnet_rss_write(SplitnetCore *core, hwaddr addr, uint32_t val);
+bool splitnet_rss_state_ok(SplitnetCore *core);
+bool splitnet_rx_spreads(SplitnetCore *core);
+unsigned splitnet_rx_default_pair(SplitnetCore *core, unsigned nc);
+unsigned splitnet_rx_steer(SplitnetCore *core, unsigned nc,
+                           const struct iovec *iov, int iovcnt, size_t skip,
+                           SplitnetRxHash *hash);
 
 /*
  * Undefined guest behaviour: a trace point and a LOG_GUEST_ERROR line, as

@@ -32,7 +32,7 @@ void splitnet_update_intx(SplitnetCore *core)
 static void splitnet_raise(SplitnetCore *core, uint32_t vector, uint32_t cause)
 {
     if (msix_enabled(core->pci)) {
-        if (vector < SPLITNET_NUM_VECTORS) {
+        if (vector < core->num_vectors) {
             msix_notify(core->pci, vector);
         }
         return;
@@ -53,7 +53,9 @@ static void splitnet_queue_fire(SplitnetQueue *q)
     q->last_intr_ns = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
     q->stats[SPLITNET_STAT_INTERRUPTS]++;
     trace_splitnet_queue_interrupt(q->index, q->vector, q->cons);
-    splitnet_raise(q->core, q->vector, SPLITNET_ISR_QUEUE(q->index));
+    splitnet_raise(q->core, q->vector,
+                   SPLITNET_ISR_QUEUE(MIN(q->index,
+                                          SPLITNET_ISR_LAST_QUEUE)));
 }
 
 static void splitnet_intr_timer(void *opaque)

@@ -37,10 +37,11 @@ typedef struct SplitnetRxWriteback {
     uint16_t gso_size;
 } SplitnetRxWriteback;
 
-/* The offload fields of a frame's first descriptor. */
+/* The offload and RSS fields of a frame's first descriptor. */
 typedef struct SplitnetRxOffload {
     uint16_t flags;
     uint16_t vlan_tci;
+    uint32_t hash;
     uint16_t csum_start;
     uint16_t csum_offset;
     uint16_t gso_size;
@@ -101,6 +102,7 @@ static bool splitnet_rx_writeback(SplitnetQueue *q, uint32_t idx,
         .flags = cpu_to_le16(flags | (ol ? ol->flags : 0)),
         .vlan_tci = cpu_to_le16(ol ? ol->vlan_tci : 0),
         .csum_start = cpu_to_le16(ol ? ol->csum_start : 0),
+        .hash = cpu_to_le32(ol ? ol->hash : 0),
         .csum_offset = cpu_to_le16(ol ? ol->csum_offset : 0),
         .gso_size = cpu_to_le16(ol ? ol->gso_size : 0),
     };
@@ -373,7 +375,7 @@ static ssize_t splitnet_rx_wait(SplitnetRxQueue *rxq, size_t size)
  * (skip bytes); the frame is what follows it.
  */
 ssize_t splitnet_rx_receive(SplitnetRxQueue *rxq, const struct iovec *iov,
-                            int iovcnt)
+                            int iovcnt, const SplitnetRxHash *hash)
 {
     SplitnetQueue *q = &rxq->q;
     size_t total = iov_size(iov, iovcnt), size;
@@ -402,6 +404,8 @@ ssize_t splitnet_rx_receive(SplitnetRxQueue *rxq, const struct iovec *iov,
         q->stats[SPLITNET_STAT_RX_VLAN_FILTERED]++;
         return total;
     }
+    ol.flags |= hash->flags;
+    ol.hash = hash->hash;
     while (!(n = splitnet_rx_buffers_needed(q, size))) {
         if (armed || q->prod - q->cons == q->ring_size) {
             return splitnet_rx_wait(rxq, total);
@@ -423,7 +427,20 @@ ssize_t splitnet_rx_receive(SplitnetRxQueue *rxq, const struct iovec *iov,
     return total;
 }
 
+/*
+ * Frames held for any RX queue wait on the backend queue they came from,
+ * which is not tied to one RX queue: let every backend queue go on.
+ */
+void splitnet_rx_flush(SplitnetCore *core)
+{
+    unsigned i;
+
+    for (i = 0; i < core->backend_queues; i++) {
+        qemu_flush_queued_packets(qemu_get_subqueue(core->nic, i));
+    }
+}
+
 void splitnet_rx_doorbell(SplitnetRxQueue *rxq)
 {
-    qemu_flush_queued_packets(qemu_get_queue(rxq->q.core->nic));
+    splitnet_rx_flush(rxq->q.core);
 }

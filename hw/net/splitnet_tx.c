@@ -306,6 +306,19 @@ static void splitnet_tx_count_sent(SplitnetQueue *q, size_t len)
     q->stats[SPLITNET_STAT_BYTES] += len;
 }
 
+/*
+ * The net layer holds a frame of ours: note whose, for its callback, which
+ * names only the backend queue.
+ */
+static void splitnet_tx_hold(SplitnetTxQueue *txq)
+{
+    SplitnetSendQueue *sq = &txq->q.core->sendq[txq->nc->queue_index];
+
+    /* Each TX queue holds at most one frame: at most TSO_MAX_SEGS pieces. */
+    assert(sq->count < SPLITNET_SENDQ_MAX);
+    sq->owner[(sq->head + sq->count++) % SPLITNET_SENDQ_MAX] = txq->q.index / 2;
+}
+
 /* Hand one frame (or segment) to the net layer; false if it holds it. */
 static bool splitnet_tx_send(SplitnetTxQueue *txq, const struct iovec *iov,
                              unsigned niov, size_t len, SplitnetTxFrame *f)
@@ -313,11 +326,11 @@ static bool splitnet_tx_send(SplitnetTxQueue *txq, const struct iovec *iov,
     SplitnetQueue *q = &txq->q;
     ssize_t ret;
 
-    ret = qemu_sendv_packet_async(qemu_get_queue(q->core->nic), iov, niov,
-                                  q->core->sent_cb);
+    ret = qemu_sendv_packet_async(txq->nc, iov, niov, q->core->sent_cb);
     trace_splitnet_tx_frame(q->index, q->cons, f->ndesc, len, f->head, f->ref,
                             f->copied, ret);
     if (ret == 0) {
+        splitnet_tx_hold(txq);
         q->stats[SPLITNET_STAT_TX_STALLS]++;
         txq->stalled = true;
         txq->stalled_descs = f->ndesc;
@@ -582,20 +595,24 @@ void splitnet_tx_sent(SplitnetTxQueue *txq, ssize_t ret)
 
 void splitnet_tx_reset(SplitnetTxQueue *txq)
 {
-    SplitnetCore *core = txq->q.core;
-
-    /* Forget the held frame first: purging calls our sent callback. */
+    /*
+     * Forget the held frame first: purging calls our sent callback.  The
+     * purge drops the frames other TX queues sharing the backend queue
+     * had there too; they stay ahead of their cons and are sent again.
+     */
     txq->stalled = false;
     txq->stalled_descs = 0;
     txq->stall_pending = 0;
     txq->stall_purged = false;
     qemu_bh_cancel(txq->bh);
     txq->bh_pending = false;
-    qemu_purge_queued_packets(qemu_get_queue(core->nic));
+    qemu_purge_queued_packets(txq->nc);
 }
 
-void splitnet_tx_init(SplitnetTxQueue *txq, DeviceState *dev)
+void splitnet_tx_init(SplitnetTxQueue *txq, DeviceState *dev,
+                      NetClientState *nc)
 {
+    txq->nc = nc;
     txq->iov = txq->iov_buf + 1;
     txq->seg_iov = txq->seg_iov_buf + 1;
     txq->bh = qemu_bh_new_guarded(splitnet_tx_bh, txq,

@@ -302,7 +302,7 @@ static void splitnet_map_commit(MemoryListener *listener)
         return;
     }
     core->map_changed = false;
-    for (i = 0; i < SPLITNET_NUM_QUEUES; i++) {
+    for (i = 0; i < core->num_queues; i++) {
         splitnet_queue(core, i)->xlate_valid = false;
     }
 }
@@ -323,7 +323,7 @@ void splitnet_xlate_cleanup(SplitnetCore *core)
     unsigned i;
 
     memory_listener_unregister(&core->listener);
-    for (i = 0; i < SPLITNET_NUM_QUEUES; i++) {
+    for (i = 0; i < core->num_queues; i++) {
         splitnet_xlate_drop(splitnet_queue(core, i));
     }
 }

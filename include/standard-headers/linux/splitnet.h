@@ -73,6 +73,22 @@
 #define SPLITNET_VLAN_TABLE_REGS        128
 #define SPLITNET_REG_VLAN_TABLE(n)      (SPLITNET_REG_VLAN_TABLE_BASE + 4 * (n))
 
+/*
+ * RSS (F_MQ, 1.3): which frames are hashed (RSS_HASH_TYPES), with which
+ * Toeplitz key (RSS_KEY: byte i of the key in bits 8 * (i % 4) of the
+ * register at RSS_KEY + (i & ~3)), and to which queue pair a hash steers:
+ * entry (hash % RSS_INDIR_SIZE) of the indirection table, one register
+ * per entry, naming a pair below RSS_QUEUES.  They exist only on a device
+ * that offers F_MQ and take effect only once the driver accepted it.
+ */
+#define SPLITNET_REG_RSS_HASH_TYPES     0x100   /* RW SPLITNET_RSS_HASH_* */
+#define SPLITNET_REG_RSS_QUEUES         0x104   /* RW pairs in use, 1..MAX */
+#define SPLITNET_REG_RSS_KEY            0x140   /* RW 40 bytes, 10 regs */
+#define SPLITNET_REG_RSS_INDIR          0x200   /* RW RSS_INDIR_SIZE regs */
+#define SPLITNET_REG_RSS_INDIR_ENTRY(i) (SPLITNET_REG_RSS_INDIR + 4 * (i))
+#define SPLITNET_RSS_KEY_SIZE           40
+#define SPLITNET_RSS_INDIR_SIZE         128
+
 /* CTRL */
 #define SPLITNET_CTRL_RESET             (1u << 0)   /* self-clearing */
 #define SPLITNET_CTRL_DRIVER_OK         (1u << 1)   /* receive enabled */
@@ -109,7 +125,12 @@
 
 /* ISR bits, used with INTx; with MSI-X each source has its own vector. */
 #define SPLITNET_ISR_CONFIG             (1u << 0)   /* link change, error */
+/*
+ * Queue 31 (pair 15's RX queue) has no bit of its own: it shares queue 30's
+ * (1.3), SPLITNET_ISR_QUEUE(SPLITNET_ISR_LAST_QUEUE).
+ */
 #define SPLITNET_ISR_QUEUE(q)           (1u << (1 + (q)))
+#define SPLITNET_ISR_LAST_QUEUE         30
 
 #define SPLITNET_NO_VECTOR              0xffff
 
@@ -125,7 +146,7 @@
 #define SPLITNET_F_TSO6                 (1ull << 3) /* TXD_TSO, GSO_TCPV6 (1.1) */
 #define SPLITNET_F_RX_CSUM              (1ull << 4) /* RXD_CSUM_OK, NEEDS_CSUM (1.2) */
 #define SPLITNET_F_VLAN                 (1ull << 5) /* TXD_VLAN, RXD_VLAN (1.3) */
-#define SPLITNET_F_MQ                   (1ull << 6) /* reserved: RSS */
+#define SPLITNET_F_MQ                   (1ull << 6) /* pairs, RSS (1.3) */
 #define SPLITNET_F_RX_GSO               (1ull << 7) /* RXD_GSO_*: large frames (1.2) */
 #define SPLITNET_F_USO                  (1ull << 8) /* TXD_TSO, GSO_UDP_L4 (1.3) */
 
@@ -134,7 +155,13 @@
  * its RX queue.  Each queue has a register block in BAR0 and an entry in
  * the status block.
  */
-#define SPLITNET_MAX_QUEUE_PAIRS        8
+/*
+ * The most pairs a device may have (it reports its own number in
+ * MAX_QUEUE_PAIRS): one per vCPU of guests up to 16 vCPUs.  The 32 queue
+ * register blocks end at 0x3000, inside the 16 KiB BAR0; NUM_VECTORS is
+ * then 33.
+ */
+#define SPLITNET_MAX_QUEUE_PAIRS        16
 #define SPLITNET_TXQ(pair)              (2 * (pair))
 #define SPLITNET_RXQ(pair)              (2 * (pair) + 1)
 #define SPLITNET_QUEUE_IS_RX(q)         ((q) & 1)
@@ -185,7 +212,9 @@
 
 /*
  * Status block: an array of (2 * MAX_QUEUE_PAIRS) entries at STATUS_BASE,
- * 64-byte aligned, indexed by queue number.  The driver owns the first half
+ * 64-byte aligned, indexed by queue number; the device reads and writes
+ * only the entries of enabled queues, so a driver that uses fewer pairs
+ * may allocate fewer entries (1.3).  The driver owns the first half
  * of each entry and the device the second, so neither writes the other's
  * cache line.
  *
@@ -303,7 +332,7 @@ struct splitnet_rx_desc {
 	uint16_t flags;		/* SPLITNET_RXD_* */
 	uint16_t vlan_tci;	/* F_VLAN: stripped tag */
 	uint16_t csum_start;	/* F_RX_CSUM: with RXD_NEEDS_CSUM */
-	uint32_t hash;		/* F_MQ: RSS hash */
+	uint32_t hash;		/* F_MQ: RSS hash, with RXD_HASH */
 	uint16_t csum_offset;	/* F_RX_CSUM: with RXD_NEEDS_CSUM */
 	uint16_t gso_size;	/* F_RX_GSO: with RXD_GSO_* */
 };
@@ -317,6 +346,26 @@ struct splitnet_rx_desc {
 #define SPLITNET_RXD_GSO_TCPV4          (1u << 5)   /* F_RX_GSO */
 #define SPLITNET_RXD_GSO_TCPV6          (1u << 6)   /* F_RX_GSO */
 #define SPLITNET_RXD_GSO_ECN            (1u << 7)   /* F_RX_GSO: CWR set */
+/* F_MQ: with RXD_HASH, what the hash was computed over (1.3). */
+#define SPLITNET_RXD_HASH_TYPE_SHIFT    12
+#define SPLITNET_RXD_HASH_TYPE_MASK     (0xfu << SPLITNET_RXD_HASH_TYPE_SHIFT)
+
+/*
+ * RSS hash types (1.3).  Type t is enabled by bit t - 1 of RSS_HASH_TYPES
+ * (SPLITNET_RSS_HASH(t)) and reported in an RX descriptor's flags as
+ * t << RXD_HASH_TYPE_SHIFT.  IP types hash the source and destination
+ * addresses; TCP and UDP types the addresses and then the source and
+ * destination ports, as Microsoft's RSS specification defines them.
+ */
+#define SPLITNET_HASH_TYPE_NONE         0
+#define SPLITNET_HASH_TYPE_IPV4         1
+#define SPLITNET_HASH_TYPE_TCPV4        2
+#define SPLITNET_HASH_TYPE_UDPV4        3
+#define SPLITNET_HASH_TYPE_IPV6         4
+#define SPLITNET_HASH_TYPE_TCPV6        5
+#define SPLITNET_HASH_TYPE_UDPV6        6
+#define SPLITNET_RSS_HASH(t)            (1u << ((t) - 1))
+#define SPLITNET_RSS_HASH_ALL           0x3fu
 
 /* RING_SIZE and MAX_RING_SIZE: a power of two in this range. */
 #define SPLITNET_RING_SIZE_MIN          8
