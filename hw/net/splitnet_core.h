@@ -91,6 +91,12 @@ typedef struct SplitnetQueue {
     SplitnetCache pool_cache;
     SplitnetCache status_cache;
     bool xlate_valid;
+    /*
+     * status_cache's host pointer, for the accesses of every doorbell:
+     * set only while the translations are valid and the entry is plain
+     * RAM, NULL otherwise (behind a vIOMMU always).
+     */
+    uint8_t *status;
 
     QEMUTimer *intr_timer;
     int64_t last_intr_ns;
@@ -139,6 +145,7 @@ typedef struct SplitnetTxQueue {
     struct iovec iov_buf[1 + SPLITNET_TX_MAX_IOV];
     struct iovec *iov;
     unsigned niov;
+    struct splitnet_tx_desc first;  /* the frame's offload request */
     struct virtio_net_hdr vnet;
     uint8_t copy_buf[SPLITNET_TX_MAX_FRAGS * SPLITNET_COPYBREAK_MAX];
     size_t copy_used;
@@ -156,6 +163,7 @@ typedef struct SplitnetRxQueue {
 struct SplitnetCore {
     PCIDevice *pci;
     NICState *nic;
+    NetClientState *nc;     /* the NIC's queue, looked up once */
     NetPacketSent *sent_cb;
 
     /* Properties. */
@@ -231,9 +239,8 @@ void splitnet_core_unrealize(SplitnetCore *core);
 void splitnet_core_reset(SplitnetCore *core);
 void splitnet_core_set_reset_hang(SplitnetCore *core, bool hang);
 bool splitnet_core_latches_pending(SplitnetCore *core);
-uint64_t splitnet_core_read(SplitnetCore *core, hwaddr addr, unsigned size);
-void splitnet_core_write(SplitnetCore *core, hwaddr addr, uint64_t val,
-                         unsigned size);
+/* The register BAR; its opaque is the SplitnetCore. */
+extern const MemoryRegionOps splitnet_core_mmio_ops;
 void splitnet_core_set_link_status(SplitnetCore *core);
 void splitnet_core_config_written(SplitnetCore *core);
 int splitnet_core_post_load(SplitnetCore *core);

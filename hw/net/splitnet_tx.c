@@ -32,15 +32,16 @@
 /* Frames one bottom-half run sends before it yields to the main loop. */
 #define SPLITNET_TX_BH_BUDGET   256
 
+/*
+ * Kept small: it is cleared for every frame.  The offload request of the
+ * first descriptor is in txq->first, valid when csum or tso is set.
+ */
 typedef struct SplitnetTxFrame {
     uint32_t ndesc;
     bool bad;
     bool tso;
-    struct splitnet_tx_desc first;  /* its offload request */
-    uint64_t head;
-    uint64_t ref;
-    uint64_t copied;
-    SplitnetTxCounts counts;        /* filled in once it is sent */
+    bool csum;
+    SplitnetTxCounts counts;        /* head, ref, copied as it is gathered */
 } SplitnetTxFrame;
 
 static bool splitnet_tx_read_desc(SplitnetQueue *q, uint32_t idx,
@@ -81,7 +82,7 @@ static bool splitnet_tx_copy_head(SplitnetTxQueue *txq, uint32_t idx,
     }
     txq->iov[0] = (struct iovec) { .iov_base = txq->head, .iov_len = hdr_len };
     txq->niov = 1;
-    f->head = hdr_len;
+    f->counts.head = hdr_len;
     return true;
 }
 
@@ -144,7 +145,7 @@ static void splitnet_tx_add_frag(SplitnetTxQueue *txq,
         return;
     }
     if (splitnet_tx_frag(txq, d->addr, d->len, copy)) {
-        *(copy ? &f->copied : &f->ref) += d->len;
+        *(copy ? &f->counts.copied : &f->counts.ref) += d->len;
         return;
     }
     SPLITNET_GUEST_ERR(splitnet_err_tx_frag, "queue %u addr 0x%" PRIx64
@@ -170,8 +171,9 @@ static bool splitnet_tx_check_desc(SplitnetQueue *q, uint32_t i,
         return false;
     }
     if (!i && (d->flags & ~SPLITNET_TXD_EOP)) {
-        f->first = *d;
+        container_of(q, SplitnetTxQueue, q)->first = *d;
         f->tso = d->flags & SPLITNET_TXD_TSO;
+        f->csum = d->flags & SPLITNET_TXD_CSUM;
         return f->bad || splitnet_offload_desc_ok(q->index,
                                                   q->core->drv_features, d);
     }
@@ -228,11 +230,11 @@ static bool splitnet_tx_csum(SplitnetTxQueue *txq, SplitnetTxFrame *f,
 {
     SplitnetQueue *q = &txq->q;
 
-    if (!(f->first.flags & SPLITNET_TXD_CSUM)) {
+    if (!f->csum) {
         return true;
     }
     if (q->core->vnet_hdr) {
-        if (!splitnet_csum_vnet_hdr(q->index, f->head, &f->first,
+        if (!splitnet_csum_vnet_hdr(q->index, f->counts.head, &txq->first,
                                     &txq->vnet)) {
             return false;
         }
@@ -240,36 +242,38 @@ static bool splitnet_tx_csum(SplitnetTxQueue *txq, SplitnetTxFrame *f,
         return true;
     }
     /* iov[0] is the head copy: a good frame always has one. */
-    if (!splitnet_offload_csum(q->index, txq->head, f->head, txq->iov + 1,
-                               txq->niov - 1, len - f->head, &f->first)) {
+    if (!splitnet_offload_csum(q->index, txq->head, f->counts.head,
+                               txq->iov + 1, txq->niov - 1,
+                               len - f->counts.head, &txq->first)) {
         return false;
     }
     f->counts.csum = true;
     return true;
 }
 
-static void splitnet_tx_count(SplitnetTxFrame *f)
-{
-    f->counts.head = f->head;
-    f->counts.ref = f->ref;
-    f->counts.copied = f->copied;
-}
-
 /*
  * A frame completed: count it.  Not before: a frame the net layer held
  * and then purged is sent again, and must be counted once.
  */
-static void splitnet_tx_complete(SplitnetQueue *q, const SplitnetTxCounts *c)
+static void G_GNUC_NO_INLINE splitnet_tx_complete_offload(SplitnetQueue *q,
+                                                  const SplitnetTxCounts *c)
 {
-    q->stats[SPLITNET_STAT_TX_HEAD_BYTES] += c->head;
-    q->stats[SPLITNET_STAT_TX_PAYLOAD_REF] += c->ref;
-    q->stats[SPLITNET_STAT_TX_PAYLOAD_COPY] += c->copied;
     q->stats[SPLITNET_STAT_TX_CSUM] += c->csum;
     q->stats[SPLITNET_STAT_TX_CSUM_PASS] += c->csum_pass;
     q->stats[SPLITNET_STAT_TX_GSO_PASS] += c->gso_pass;
     if (c->tso_segs) {
         q->stats[SPLITNET_STAT_TX_TSO]++;
         q->stats[SPLITNET_STAT_TX_TSO_SEGS] += c->tso_segs;
+    }
+}
+
+static void splitnet_tx_complete(SplitnetQueue *q, const SplitnetTxCounts *c)
+{
+    q->stats[SPLITNET_STAT_TX_HEAD_BYTES] += c->head;
+    q->stats[SPLITNET_STAT_TX_PAYLOAD_REF] += c->ref;
+    q->stats[SPLITNET_STAT_TX_PAYLOAD_COPY] += c->copied;
+    if (unlikely(c->csum || c->csum_pass || c->gso_pass || c->tso_segs)) {
+        splitnet_tx_complete_offload(q, c);
     }
 }
 
@@ -287,10 +291,9 @@ static bool splitnet_tx_send(SplitnetTxQueue *txq, const struct iovec *iov,
     SplitnetQueue *q = &txq->q;
     ssize_t ret;
 
-    ret = qemu_sendv_packet_async(qemu_get_queue(q->core->nic), iov, niov,
-                                  q->core->sent_cb);
-    trace_splitnet_tx_frame(q->index, q->cons, f->ndesc, len, f->head, f->ref,
-                            f->copied, ret);
+    ret = qemu_sendv_packet_async(q->core->nc, iov, niov, q->core->sent_cb);
+    trace_splitnet_tx_frame(q->index, q->cons, f->ndesc, len, f->counts.head,
+                            f->counts.ref, f->counts.copied, ret);
     if (ret == 0) {
         q->stats[SPLITNET_STAT_TX_STALLS]++;
         txq->stalled = true;
@@ -325,14 +328,14 @@ static uint32_t splitnet_tx_gso_pass(SplitnetTxQueue *txq, SplitnetTxFrame *f,
     SplitnetQueue *q = &txq->q;
     SplitnetTso *t = &txq->tso;
 
-    if (!splitnet_tso_begin(t, q->index, txq->head, f->head, txq->iov + 1,
-                            txq->niov - 1, len - f->head, &f->first,
+    if (!splitnet_tso_begin(t, q->index, txq->head, f->counts.head,
+                            txq->iov + 1, txq->niov - 1, len - f->counts.head,
+                            &txq->first,
                             q->core->mtu + SPLITNET_FRAME_OVERHEAD)) {
         q->stats[SPLITNET_STAT_ERRORS]++;
         return f->ndesc;
     }
     splitnet_tso_vnet_hdr(t, q->index, txq->head, &txq->vnet);
-    splitnet_tx_count(f);
     f->counts.gso_pass = true;
     return splitnet_tx_send_frame(txq, len, f) ? f->ndesc : 0;
 }
@@ -350,17 +353,17 @@ static uint32_t splitnet_tx_tso(SplitnetTxQueue *txq, SplitnetTxFrame *f,
     unsigned niov;
     size_t seg;
 
-    if (!splitnet_tso_begin(t, q->index, txq->head, f->head, txq->iov + 1,
-                            txq->niov - 1, len - f->head, &f->first,
+    if (!splitnet_tso_begin(t, q->index, txq->head, f->counts.head,
+                            txq->iov + 1, txq->niov - 1, len - f->counts.head,
+                            &txq->first,
                             q->core->mtu + SPLITNET_FRAME_OVERHEAD)) {
         q->stats[SPLITNET_STAT_ERRORS]++;
         return f->ndesc;
     }
-    splitnet_tx_count(f);
     *cost = t->nsegs;
     while ((seg = splitnet_tso_next(t, txq->seg_head, txq->seg_iov, &niov))) {
         f->counts.tso_segs++;
-        splitnet_tx_send(txq, txq->seg_iov, niov, f->head + seg, f);
+        splitnet_tx_send(txq, txq->seg_iov, niov, f->counts.head + seg, f);
     }
     return txq->stalled ? 0 : f->ndesc;
 }
@@ -383,8 +386,10 @@ static uint32_t splitnet_tx_one(SplitnetTxQueue *txq, unsigned *cost)
         return 0;
     }
     /* What txq->iov holds, without walking it. */
-    len = f.head + f.ref + f.copied;
-    txq->vnet = (struct virtio_net_hdr) { 0 };
+    len = f.counts.head + f.counts.ref + f.counts.copied;
+    if (q->core->vnet_hdr) {
+        txq->vnet = (struct virtio_net_hdr) { 0 };
+    }
     if (!f.bad && f.tso) {
         n = q->core->vnet_hdr ? splitnet_tx_gso_pass(txq, &f, len) :
                                 splitnet_tx_tso(txq, &f, len, cost);
@@ -393,7 +398,6 @@ static uint32_t splitnet_tx_one(SplitnetTxQueue *txq, unsigned *cost)
         q->stats[SPLITNET_STAT_ERRORS]++;
         return f.ndesc;
     } else {
-        splitnet_tx_count(&f);
         n = splitnet_tx_send_frame(txq, len, &f) ? f.ndesc : 0;
     }
     if (txq->stalled) {
@@ -542,7 +546,7 @@ void splitnet_tx_reset(SplitnetTxQueue *txq)
     txq->stall_purged = false;
     qemu_bh_cancel(txq->bh);
     txq->bh_pending = false;
-    qemu_purge_queued_packets(qemu_get_queue(core->nic));
+    qemu_purge_queued_packets(core->nc);
 }
 
 void splitnet_tx_init(SplitnetTxQueue *txq, DeviceState *dev)

@@ -21,7 +21,6 @@
 #include "qemu/osdep.h"
 #include "qemu/rcu.h"
 #include "system/dma.h"
-#include "system/xen.h"
 #include "splitnet_xlate.h"
 #include "trace.h"
 
@@ -163,6 +162,7 @@ void splitnet_xlate_drop(SplitnetQueue *q)
     splitnet_cache_destroy(&q->pool_cache);
     splitnet_cache_destroy(&q->status_cache);
     q->xlate_valid = false;
+    q->status = NULL;
 }
 
 /* Translate the queue's areas; false when one of them is not guest RAM. */
@@ -186,6 +186,7 @@ bool splitnet_xlate_build(SplitnetQueue *q)
         return false;
     }
     q->xlate_valid = true;
+    q->status = q->status_cache.direct ? q->status_cache.mrc.ptr : NULL;
     q->stats[SPLITNET_STAT_XLATE_REBUILDS]++;
     trace_splitnet_xlate(q->index, q->stats[SPLITNET_STAT_XLATE_REBUILDS]);
     return true;
@@ -304,6 +305,7 @@ static void splitnet_map_commit(MemoryListener *listener)
     core->map_changed = false;
     for (i = 0; i < SPLITNET_NUM_QUEUES; i++) {
         splitnet_queue(core, i)->xlate_valid = false;
+        splitnet_queue(core, i)->status = NULL;
     }
 }
 
