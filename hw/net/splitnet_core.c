@@ -487,12 +487,21 @@ static void G_GNUC_NO_INLINE splitnet_doorbell_disabled(SplitnetQueue *q)
     SPLITNET_GUEST_ERR(splitnet_err_doorbell_disabled, "queue %u", q->index);
 }
 
+static void G_GNUC_NO_INLINE splitnet_doorbell_trace(SplitnetQueue *q,
+                                                     uint32_t val)
+{
+    trace_splitnet_doorbell(q->index, val);
+}
+
+/* The trace point out of line: its log backend's body costs registers. */
 static void G_GNUC_NO_INLINE splitnet_doorbell(SplitnetQueue *q, uint32_t val)
 {
     SplitnetCore *core = q->core;
 
     q->stats[SPLITNET_STAT_DOORBELLS]++;
-    trace_splitnet_doorbell(q->index, val);
+    if (trace_event_get_state_backends(TRACE_SPLITNET_DOORBELL)) {
+        splitnet_doorbell_trace(q, val);
+    }
     if (unlikely(!q->enabled)) {
         splitnet_doorbell_disabled(q);
         return;

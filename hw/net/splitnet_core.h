@@ -93,8 +93,9 @@ typedef struct SplitnetQueue {
     bool xlate_valid;
     /*
      * status_cache's host pointer, for the accesses of every doorbell:
-     * set only while the translations are valid and the entry is plain
-     * RAM, NULL otherwise (behind a vIOMMU always).
+     * set only while the translations are valid and all of the queue's
+     * areas are plain RAM (direct), NULL otherwise (behind a vIOMMU
+     * always).
      */
     uint8_t *status;
 
@@ -145,6 +146,7 @@ typedef struct SplitnetTxQueue {
     struct iovec iov_buf[1 + SPLITNET_TX_MAX_IOV];
     struct iovec *iov;
     unsigned niov;
+    bool rcu_held;                  /* for the payload pointers in iov */
     struct splitnet_tx_desc first;  /* the frame's offload request */
     struct virtio_net_hdr vnet;
     uint8_t copy_buf[SPLITNET_TX_MAX_FRAGS * SPLITNET_COPYBREAK_MAX];

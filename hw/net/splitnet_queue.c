@@ -66,7 +66,7 @@ static void splitnet_intr_timer(void *opaque)
 }
 
 /* Interrupt moderation: no two interrupts closer than intr_delay_us. */
-static void splitnet_queue_notify(SplitnetQueue *q)
+void splitnet_queue_notify(SplitnetQueue *q)
 {
     int64_t due = q->last_intr_ns + (int64_t)q->intr_delay_us * SCALE_US;
 
@@ -170,12 +170,6 @@ bool splitnet_status_st_slow(SplitnetQueue *q, hwaddr off, const void *le,
 
 /* Indices and notification */
 
-/* The event-index rule of docs/specs/splitnet.rst, "Notification". */
-static bool splitnet_need_event(uint32_t event, uint32_t new, uint32_t old)
-{
-    return (uint32_t)(new - event - 1) < (uint32_t)(new - old);
-}
-
 /* Out of line: the error path's calls would cost every doorbell. */
 void splitnet_bad_prod(SplitnetQueue *q, uint32_t prod)
 {
@@ -197,24 +191,6 @@ void splitnet_arm_doorbell(SplitnetQueue *q)
     }
 }
 
-/* cons moved from old_cons and is visible: interrupt if the driver asked. */
-static void splitnet_queue_signal(SplitnetQueue *q, uint32_t old_cons)
-{
-    uint32_t event;
-
-    /* cons (and doorbell_event) visible before we read the driver's. */
-    smp_mb();
-    if (q->cons == old_cons) {
-        return;
-    }
-    if (splitnet_event_idx(q->core) &&
-        (!splitnet_status_ld(q, SPLITNET_STATUS_OFF(intr_event), &event) ||
-         !splitnet_need_event(event, q->cons, old_cons))) {
-        return;
-    }
-    splitnet_queue_notify(q);
-}
-
 /* Publish cons and interrupt the driver if it asked for it. */
 void splitnet_queue_publish(SplitnetQueue *q, uint32_t old_cons)
 {
@@ -227,33 +203,6 @@ void splitnet_queue_publish(SplitnetQueue *q, uint32_t old_cons)
         return;
     }
     splitnet_queue_signal(q, old_cons);
-}
-
-/*
- * The queue ran out of work (cons == prod).  Publish cons and ask for the
- * next doorbell (doorbell_event = prod), with EVENT_IDX in one store, as
- * both fields are the device's and adjacent; interrupt the driver if it
- * asked; then read prod once more for frames the driver posted before it
- * could see the request.  Returns true when there are some.
- */
-bool splitnet_queue_idle(SplitnetQueue *q, uint32_t old_cons)
-{
-    uint64_t le = cpu_to_le64(q->cons | (uint64_t)q->prod << 32);
-
-    QEMU_BUILD_BUG_ON(SPLITNET_STATUS_OFF(doorbell_event)
-                      != SPLITNET_STATUS_OFF(cons) + 4);
-    if (!splitnet_event_idx(q->core)) {
-        splitnet_queue_publish(q, old_cons);
-    } else {
-        /* Data and write-back fields become visible before cons does. */
-        smp_wmb();
-        if (!splitnet_status_write(q, SPLITNET_STATUS_OFF(cons), &le,
-                                   sizeof(le))) {
-            return false;
-        }
-        splitnet_queue_signal(q, old_cons);
-    }
-    return splitnet_refresh_prod(q) && q->prod != q->cons;
 }
 
 /* Lifecycle */

@@ -44,12 +44,21 @@ typedef struct SplitnetTxFrame {
     SplitnetTxCounts counts;        /* head, ref, copied as it is gathered */
 } SplitnetTxFrame;
 
-static bool splitnet_tx_read_desc(SplitnetQueue *q, uint32_t idx,
-                                  struct splitnet_tx_desc *d)
+/*
+ * @direct: the queue's areas are direct (splitnet_status_direct()), as
+ * checked when the frame's gathering began; nothing since can have
+ * changed that.  The offsets need no check then: RING_SIZE cannot change
+ * while the queue is enabled, and the areas were translated for it.
+ */
+static inline bool splitnet_tx_read_desc(SplitnetQueue *q, uint32_t idx,
+                                         struct splitnet_tx_desc *d,
+                                         bool direct)
 {
     hwaddr off = (hwaddr)(idx & (q->ring_size - 1)) * SPLITNET_TX_DESC_SIZE;
 
-    if (!splitnet_queue_read(q, &q->ring_cache, off, d, sizeof(*d))) {
+    if (direct) {
+        memcpy(d, q->ring_cache.mrc.ptr + off, sizeof(*d));
+    } else if (!splitnet_queue_read(q, &q->ring_cache, off, d, sizeof(*d))) {
         return false;
     }
     d->addr = le64_to_cpu(d->addr);
@@ -63,8 +72,9 @@ static bool splitnet_tx_read_desc(SplitnetQueue *q, uint32_t idx,
 }
 
 /* The head copy: the only read of the pool slot for this frame. */
-static bool splitnet_tx_copy_head(SplitnetTxQueue *txq, uint32_t idx,
-                                  uint16_t hdr_len, SplitnetTxFrame *f)
+static inline bool splitnet_tx_copy_head(SplitnetTxQueue *txq, uint32_t idx,
+                                         uint16_t hdr_len, SplitnetTxFrame *f,
+                                         bool direct)
 {
     SplitnetQueue *q = &txq->q;
     hwaddr off = (hwaddr)(idx & (q->ring_size - 1)) * q->core->slot_size;
@@ -77,7 +87,10 @@ static bool splitnet_tx_copy_head(SplitnetTxQueue *txq, uint32_t idx,
         f->bad = true;
         return true;
     }
-    if (!splitnet_queue_read(q, &q->pool_cache, off, txq->head, hdr_len)) {
+    if (direct) {
+        memcpy(txq->head, q->pool_cache.mrc.ptr + off, hdr_len);
+    } else if (!splitnet_queue_read(q, &q->pool_cache, off, txq->head,
+                                    hdr_len)) {
         return false;
     }
     txq->iov[0] = (struct iovec) { .iov_base = txq->head, .iov_len = hdr_len };
@@ -105,7 +118,9 @@ static bool splitnet_tx_append(SplitnetTxQueue *txq, void *p, size_t len)
 /*
  * Add a fragment of guest RAM to the frame: by reference, or copied into
  * the queue's buffer when it is shorter than tx-copybreak.  Each piece is
- * bounded by the RAM it lies in.  Called in an RCU read-side section.
+ * bounded by the RAM it lies in.  The pointers are good until the frame
+ * is sent, in the RCU read-side section taken here for the first one
+ * (a frame all in its header slot needs none).
  */
 static bool splitnet_tx_frag(SplitnetTxQueue *txq, uint64_t addr,
                              uint32_t len, bool copy)
@@ -113,6 +128,10 @@ static bool splitnet_tx_frag(SplitnetTxQueue *txq, uint64_t addr,
     dma_addr_t l;
     uint8_t *p;
 
+    if (!txq->rcu_held) {
+        rcu_read_lock();
+        txq->rcu_held = true;
+    }
     while (len) {
         l = len;
         p = splitnet_ram_ptr(txq->q.core, addr, &l, false);
@@ -188,14 +207,16 @@ static bool splitnet_tx_gather(SplitnetTxQueue *txq, SplitnetTxFrame *f)
 {
     SplitnetQueue *q = &txq->q;
     uint32_t avail = q->prod - q->cons;
+    bool direct = splitnet_status_direct(q);
     struct splitnet_tx_desc d;
     uint32_t i;
 
     txq->niov = 0;
     txq->copy_used = 0;
     for (i = 0; i < avail; i++) {
-        if (!splitnet_tx_read_desc(q, q->cons + i, &d) ||
-            (!i && !splitnet_tx_copy_head(txq, q->cons, d.hdr_len, f))) {
+        if (!splitnet_tx_read_desc(q, q->cons + i, &d, direct) ||
+            (!i && !splitnet_tx_copy_head(txq, q->cons, d.hdr_len, f,
+                                          direct))) {
             return false;
         }
         f->bad |= !splitnet_tx_check_desc(q, i, &d, f);
@@ -284,21 +305,43 @@ static void splitnet_tx_count_sent(SplitnetQueue *q, size_t len)
     q->stats[SPLITNET_STAT_BYTES] += len;
 }
 
-/* Hand one frame (or segment) to the net layer; false if it holds it. */
-static bool splitnet_tx_send(SplitnetTxQueue *txq, const struct iovec *iov,
-                             unsigned niov, size_t len, SplitnetTxFrame *f)
+static void G_GNUC_NO_INLINE splitnet_tx_trace(SplitnetTxQueue *txq,
+                                               size_t len, SplitnetTxFrame *f,
+                                               ssize_t ret)
+{
+    SplitnetQueue *q = &txq->q;
+
+    trace_splitnet_tx_frame(q->index, q->cons, f->ndesc, len, f->counts.head,
+                            f->counts.ref, f->counts.copied, ret);
+}
+
+static void G_GNUC_NO_INLINE splitnet_tx_stall(SplitnetTxQueue *txq,
+                                               SplitnetTxFrame *f)
+{
+    txq->q.stats[SPLITNET_STAT_TX_STALLS]++;
+    txq->stalled = true;
+    txq->stalled_descs = f->ndesc;
+    txq->stall_pending++;
+}
+
+/*
+ * Hand one frame (or segment) to the net layer; false if it holds it.
+ * The trace point is out of line: inline, its log backend's body costs
+ * every frame registers to save.
+ */
+static inline bool splitnet_tx_send(SplitnetTxQueue *txq,
+                                    const struct iovec *iov, unsigned niov,
+                                    size_t len, SplitnetTxFrame *f)
 {
     SplitnetQueue *q = &txq->q;
     ssize_t ret;
 
     ret = qemu_sendv_packet_async(q->core->nc, iov, niov, q->core->sent_cb);
-    trace_splitnet_tx_frame(q->index, q->cons, f->ndesc, len, f->counts.head,
-                            f->counts.ref, f->counts.copied, ret);
-    if (ret == 0) {
-        q->stats[SPLITNET_STAT_TX_STALLS]++;
-        txq->stalled = true;
-        txq->stalled_descs = f->ndesc;
-        txq->stall_pending++;
+    if (trace_event_get_state_backends(TRACE_SPLITNET_TX_FRAME)) {
+        splitnet_tx_trace(txq, len, f, ret);
+    }
+    if (unlikely(ret == 0)) {
+        splitnet_tx_stall(txq, f);
         return false;
     }
     splitnet_tx_count_sent(q, len);
@@ -306,8 +349,8 @@ static bool splitnet_tx_send(SplitnetTxQueue *txq, const struct iovec *iov,
 }
 
 /* The frame in txq->iov, behind txq->vnet when the peer takes one. */
-static bool splitnet_tx_send_frame(SplitnetTxQueue *txq, size_t len,
-                                   SplitnetTxFrame *f)
+static inline bool splitnet_tx_send_frame(SplitnetTxQueue *txq, size_t len,
+                                          SplitnetTxFrame *f)
 {
     if (!txq->q.core->vnet_hdr) {
         return splitnet_tx_send(txq, txq->iov, txq->niov, len, f);
@@ -368,42 +411,56 @@ static uint32_t splitnet_tx_tso(SplitnetTxQueue *txq, SplitnetTxFrame *f,
     return txq->stalled ? 0 : f->ndesc;
 }
 
+/* splitnet_tx_one() once the payload may be referenced. */
+static inline uint32_t splitnet_tx_gather_send(SplitnetTxQueue *txq,
+                                               SplitnetTxFrame *f,
+                                               unsigned *cost)
+{
+    SplitnetQueue *q = &txq->q;
+    size_t len;
+    uint32_t n;
+
+    if (!splitnet_tx_gather(txq, f)) {
+        return 0;
+    }
+    /* What txq->iov holds, without walking it. */
+    len = f->counts.head + f->counts.ref + f->counts.copied;
+    if (q->core->vnet_hdr) {
+        txq->vnet = (struct virtio_net_hdr) { 0 };
+    }
+    if (!f->bad && f->tso) {
+        n = q->core->vnet_hdr ? splitnet_tx_gso_pass(txq, f, len) :
+                                splitnet_tx_tso(txq, f, len, cost);
+    } else if (f->bad || !splitnet_tx_frame_len_ok(q, len) ||
+               !splitnet_tx_csum(txq, f, len)) {
+        q->stats[SPLITNET_STAT_ERRORS]++;
+        return f->ndesc;
+    } else {
+        n = splitnet_tx_send_frame(txq, len, f) ? f->ndesc : 0;
+    }
+    if (txq->stalled) {
+        txq->held = f->counts;
+    } else {
+        splitnet_tx_complete(q, &f->counts);
+    }
+    return n;
+}
+
 /*
  * Send the frame at cons.  Returns the descriptors it used, 0 when there
  * is nothing to send, the net layer holds the frame, or the ring failed.
  * *cost: the frames it sent to the network (a TSO frame's segments).
  */
-static uint32_t splitnet_tx_one(SplitnetTxQueue *txq, unsigned *cost)
+static inline uint32_t splitnet_tx_one(SplitnetTxQueue *txq, unsigned *cost)
 {
-    SplitnetQueue *q = &txq->q;
     SplitnetTxFrame f = { 0 };
-    size_t len;
     uint32_t n;
 
-    /* The payload pointers are valid until the frame is sent. */
-    RCU_READ_LOCK_GUARD();
-    if (!splitnet_tx_gather(txq, &f)) {
-        return 0;
-    }
-    /* What txq->iov holds, without walking it. */
-    len = f.counts.head + f.counts.ref + f.counts.copied;
-    if (q->core->vnet_hdr) {
-        txq->vnet = (struct virtio_net_hdr) { 0 };
-    }
-    if (!f.bad && f.tso) {
-        n = q->core->vnet_hdr ? splitnet_tx_gso_pass(txq, &f, len) :
-                                splitnet_tx_tso(txq, &f, len, cost);
-    } else if (f.bad || !splitnet_tx_frame_len_ok(q, len) ||
-               !splitnet_tx_csum(txq, &f, len)) {
-        q->stats[SPLITNET_STAT_ERRORS]++;
-        return f.ndesc;
-    } else {
-        n = splitnet_tx_send_frame(txq, len, &f) ? f.ndesc : 0;
-    }
-    if (txq->stalled) {
-        txq->held = f.counts;
-    } else {
-        splitnet_tx_complete(q, &f.counts);
+    n = splitnet_tx_gather_send(txq, &f, cost);
+    /* The payload pointers are dropped once the frame is sent. */
+    if (txq->rcu_held) {
+        txq->rcu_held = false;
+        rcu_read_unlock();
     }
     return n;
 }

@@ -66,17 +66,16 @@ static void splitnet_ram_run_note(SplitnetCore *core, dma_addr_t addr,
  * contiguous there; NULL when addr is not RAM (or faults in a vIOMMU).
  *
  * TX payload reads mostly hit ram_run, the RAM section last seen, and
- * skip the flatview lookup.  It is dropped whenever a RAM or IOMMU
+ * skip the flatview lookup (splitnet_ram_ptr() looks there first).  It is dropped whenever a RAM or IOMMU
  * section of our address space is added or removed
  * (splitnet_map_changed), and never kept while the space holds an IOMMU,
  * whose mappings change without that.  Under the RCU read lock, RAM that
  * was in the map when the critical section began stays allocated until
  * it ends.
  */
-void *splitnet_ram_ptr(SplitnetCore *core, dma_addr_t addr, dma_addr_t *len,
-                       bool is_write)
+void *splitnet_ram_ptr_slow(SplitnetCore *core, dma_addr_t addr,
+                            dma_addr_t *len, bool is_write)
 {
-    SplitnetRamRun *r = &core->ram_run;
     bool note = !is_write && !core->iommu_sections && !xen_enabled();
     MemoryRegion *mr;
     hwaddr xlat, l;
@@ -84,10 +83,6 @@ void *splitnet_ram_ptr(SplitnetCore *core, dma_addr_t addr, dma_addr_t *len,
 
     if (!*len || addr + *len - 1 < addr) {
         return NULL;
-    }
-    if (!is_write && addr >= r->base && addr < r->end) {
-        *len = MIN(*len, r->end - addr);
-        return r->host + (addr - r->base);
     }
     /* For RAM, translation cuts l at the end of the section. */
     l = note ? UINT64_MAX - addr : *len;
@@ -186,7 +181,8 @@ bool splitnet_xlate_build(SplitnetQueue *q)
         return false;
     }
     q->xlate_valid = true;
-    q->status = q->status_cache.direct ? q->status_cache.mrc.ptr : NULL;
+    q->status = q->ring_cache.direct && q->status_cache.direct &&
+                (rx || q->pool_cache.direct) ? q->status_cache.mrc.ptr : NULL;
     q->stats[SPLITNET_STAT_XLATE_REBUILDS]++;
     trace_splitnet_xlate(q->index, q->stats[SPLITNET_STAT_XLATE_REBUILDS]);
     return true;

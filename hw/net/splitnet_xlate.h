@@ -79,8 +79,21 @@ static inline bool splitnet_xlate_write_direct(SplitnetQueue *q,
     return true;
 }
 
-void *splitnet_ram_ptr(SplitnetCore *core, dma_addr_t addr, dma_addr_t *len,
-                       bool is_write);
+void *splitnet_ram_ptr_slow(SplitnetCore *core, dma_addr_t addr,
+                            dma_addr_t *len, bool is_write);
+
+/* splitnet_ram_ptr_slow() says what this is; reads in ram_run need no call. */
+static inline void *splitnet_ram_ptr(SplitnetCore *core, dma_addr_t addr,
+                                     dma_addr_t *len, bool is_write)
+{
+    SplitnetRamRun *r = &core->ram_run;
+
+    if (!is_write && *len && addr >= r->base && addr < r->end) {
+        *len = MIN(*len, r->end - addr);
+        return r->host + (addr - r->base);
+    }
+    return splitnet_ram_ptr_slow(core, addr, len, is_write);
+}
 void *splitnet_map_guest(SplitnetCore *core, dma_addr_t addr, dma_addr_t *len,
                          DMADirection dir);
 void splitnet_unmap_guest(SplitnetCore *core, void *ptr, dma_addr_t len,
