@@ -746,6 +746,7 @@ void splitnet_core_realize(SplitnetCore *core, PCIDevice *pci, NICState *nic,
     core->pci = pci;
     core->nic = nic;
     core->nc = qemu_get_queue(nic);
+    core->guard = &DEVICE(pci)->mem_reentrancy_guard;
     core->sent_cb = sent_cb;
     core->dev_features = splitnet_features_offered(core);
     splitnet_peer_init(core);
@@ -832,16 +833,15 @@ int splitnet_core_post_load(SplitnetCore *core)
  */
 static bool splitnet_guard_enter(SplitnetCore *core)
 {
-    MemReentrancyGuard *guard = &DEVICE(core->pci)->mem_reentrancy_guard;
-    bool was = guard->engaged_in_io;
+    bool was = core->guard->engaged_in_io;
 
-    guard->engaged_in_io = true;
+    core->guard->engaged_in_io = true;
     return was;
 }
 
 static void splitnet_guard_exit(SplitnetCore *core, bool was)
 {
-    DEVICE(core->pci)->mem_reentrancy_guard.engaged_in_io = was;
+    core->guard->engaged_in_io = was;
 }
 
 void splitnet_core_config_written(SplitnetCore *core)

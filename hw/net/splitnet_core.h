@@ -67,6 +67,19 @@ typedef struct SplitnetRamRun {
     uint8_t *host;
 } SplitnetRamRun;
 
+/*
+ * The RAM section RX last wrote into: [base, end) of the DMA address
+ * space at host, through mrc, whose reference keeps it and which marks
+ * what was written dirty.  end == 0: nothing known (mrc may still hold
+ * the last one, released when it is replaced).
+ */
+typedef struct SplitnetRxRun {
+    MemoryRegionCache mrc;
+    dma_addr_t base;
+    dma_addr_t end;
+    uint8_t *host;
+} SplitnetRxRun;
+
 typedef struct SplitnetQueue {
     SplitnetCore *core;
     uint32_t index;
@@ -166,6 +179,8 @@ struct SplitnetCore {
     PCIDevice *pci;
     NICState *nic;
     NetClientState *nc;     /* the NIC's queue, looked up once */
+    /* The device's, without a QOM cast for every frame. */
+    MemReentrancyGuard *guard;
     NetPacketSent *sent_cb;
 
     /* Properties. */
@@ -228,6 +243,8 @@ struct SplitnetCore {
     unsigned iommu_sections;
     /* Where TX payload came from last; dropped when the map changes. */
     SplitnetRamRun ram_run;
+    /* Where RX frames went last; dropped when the map changes. */
+    SplitnetRxRun rx_run;
     VMChangeStateEntry *vmstate;
 
     SplitnetTxQueue txq[SPLITNET_QUEUE_PAIRS];

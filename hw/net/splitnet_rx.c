@@ -119,6 +119,10 @@ static uint32_t splitnet_rx_buffers_needed(SplitnetQueue *q, size_t size)
     return room >= size ? i : 0;
 }
 
+/*
+ * Copy into guest RAM: through rx_run when it is plain RAM, mapped
+ * otherwise (behind a vIOMMU).
+ */
 static bool splitnet_rx_copy_in(SplitnetQueue *q, uint64_t addr,
                                 const struct iovec *iov, int iovcnt,
                                 size_t off, size_t len)
@@ -128,12 +132,19 @@ static bool splitnet_rx_copy_in(SplitnetQueue *q, uint64_t addr,
 
     while (len) {
         l = len;
-        p = splitnet_map_guest(q->core, addr, &l, DMA_DIRECTION_FROM_DEVICE);
-        if (!p) {
-            return false;
+        p = splitnet_rx_ptr(q->core, addr, &l);
+        if (p) {
+            iov_to_buf(iov, iovcnt, off, p, l);
+            splitnet_rx_wrote(q->core, addr, l);
+        } else {
+            p = splitnet_map_guest(q->core, addr, &l,
+                                   DMA_DIRECTION_FROM_DEVICE);
+            if (!p) {
+                return false;
+            }
+            iov_to_buf(iov, iovcnt, off, p, l);
+            splitnet_unmap_guest(q->core, p, l, DMA_DIRECTION_FROM_DEVICE, l);
         }
-        iov_to_buf(iov, iovcnt, off, p, l);
-        splitnet_unmap_guest(q->core, p, l, DMA_DIRECTION_FROM_DEVICE, l);
         addr += l;
         off += l;
         len -= l;

@@ -21,6 +21,7 @@
 #include "qemu/osdep.h"
 #include "qemu/rcu.h"
 #include "system/dma.h"
+#include "system/xen.h"
 #include "splitnet_xlate.h"
 #include "trace.h"
 
@@ -229,6 +230,35 @@ MemTxResult splitnet_xlate_write(SplitnetQueue *q, SplitnetCache *c,
 }
 
 /*
+ * Make rx_run the RAM section from addr to its end, if addr is plain RAM
+ * and the address space has no IOMMU (whose mappings change without a
+ * map change) and this is not Xen (whose RAM pointers are mappings of
+ * their own).  The old section's cache is released only here, never in
+ * the listener: an access may be in flight when the map changes.
+ */
+bool splitnet_rx_run_fill(SplitnetCore *core, dma_addr_t addr)
+{
+    SplitnetRxRun *r = &core->rx_run;
+    int64_t got;
+
+    address_space_cache_destroy(&r->mrc);
+    r->end = 0;
+    if (core->iommu_sections || xen_enabled() || addr == UINT64_MAX) {
+        return false;
+    }
+    got = address_space_cache_init(&r->mrc, splitnet_dma_as(core), addr,
+                                   UINT64_MAX - addr, true);
+    if (got <= 0 || !r->mrc.ptr || !splitnet_is_ram(r->mrc.mrs.mr, true)) {
+        address_space_cache_destroy(&r->mrc);
+        return false;
+    }
+    r->base = addr;
+    r->end = addr + got;
+    r->host = r->mrc.ptr;
+    return true;
+}
+
+/*
  * Map guest RAM for an RX buffer; dma_memory_unmap marks it dirty.  *len
  * may come back shorter when the range crosses a RAM block; NULL when
  * nothing maps.
@@ -269,6 +299,7 @@ static void splitnet_map_changed(MemoryListener *listener,
         memory_region_is_iommu(section->mr)) {
         core->map_changed = true;
         core->ram_run = (SplitnetRamRun) { 0 };
+        core->rx_run.end = 0;
     }
 }
 
@@ -321,6 +352,8 @@ void splitnet_xlate_cleanup(SplitnetCore *core)
     unsigned i;
 
     memory_listener_unregister(&core->listener);
+    address_space_cache_destroy(&core->rx_run.mrc);
+    core->rx_run.end = 0;
     for (i = 0; i < SPLITNET_NUM_QUEUES; i++) {
         splitnet_xlate_drop(splitnet_queue(core, i));
     }
