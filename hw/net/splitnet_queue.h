@@ -91,8 +91,8 @@ static inline bool splitnet_status_ld(SplitnetQueue *q, hwaddr off,
 }
 
 /* @le: device fields in the entry's byte order. */
-static inline QEMU_ALWAYS_INLINE bool splitnet_status_write(SplitnetQueue *q, hwaddr off,
-                                         const void *le, hwaddr len)
+static inline QEMU_ALWAYS_INLINE bool
+splitnet_status_write(SplitnetQueue *q, hwaddr off, const void *le, hwaddr len)
 {
     if (splitnet_status_direct(q)) {
         memcpy(q->status + off, le, len);

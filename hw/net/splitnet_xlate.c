@@ -67,12 +67,12 @@ static void splitnet_ram_run_note(SplitnetCore *core, dma_addr_t addr,
  * contiguous there; NULL when addr is not RAM (or faults in a vIOMMU).
  *
  * TX payload reads mostly hit ram_run, the RAM section last seen, and
- * skip the flatview lookup (splitnet_ram_ptr() looks there first).  It is dropped whenever a RAM or IOMMU
- * section of our address space is added or removed
- * (splitnet_map_changed), and never kept while the space holds an IOMMU,
- * whose mappings change without that.  Under the RCU read lock, RAM that
- * was in the map when the critical section began stays allocated until
- * it ends.
+ * skip the flatview lookup (splitnet_ram_ptr() looks there first).  It
+ * is dropped whenever a RAM or IOMMU section of our address space is
+ * added or removed (splitnet_map_changed), and never kept while the
+ * space holds an IOMMU, whose mappings change without that.  Under the
+ * RCU read lock, RAM that was in the map when the critical section began
+ * stays allocated until it ends.
  */
 void *splitnet_ram_ptr_slow(SplitnetCore *core, dma_addr_t addr,
                             dma_addr_t *len, bool is_write)

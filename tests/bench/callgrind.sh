@@ -139,39 +139,45 @@ run_case() {
     [ -s "$out" ] || die "bench-callgrind: no callgrind output for $dir $nic $size B"
 }
 
+# measure NIC SIZE tx|rx: the case with LO and HI frames under callgrind;
+# LOF and HIF name the two callgrind.out files.
+measure() {
+    local nic=$1 size=$2 dir=$3 path tag=$1-$2
+    [ "$dir" = tx ] || tag=$dir-$tag
+    path=$(case_path "$nic" "$size" "$dir")
+    say "bench-callgrind: ${dir^^} $nic, $size B frames: $LO and $HI frames under callgrind"
+    run_case "$nic" "$size" "$LO" "$path" "$dir"
+    run_case "$nic" "$size" "$HI" "$path" "$dir"
+    LOF=$OUT/callgrind.out.$tag-$LO
+    HIF=$OUT/callgrind.out.$tag-$HI
+    callgrind_annotate --auto=no --inclusive=yes "$HIF" > "$OUT/annotate-$tag.txt"
+}
+
+# per_frame FUNC|-: its instructions per frame between the two runs.
+per_frame() {
+    echo $(( ($(count "$HIF" "$1") - $(count "$LOF" "$1")) / (HI - LO) ))
+}
+
 declare -A COST NET RXCOST
 IFS=, read -r -a nics <<<"$NICS"
 IFS=, read -r -a sizes <<<"$SIZES"
-start=$SECONDS
-for nic in "${nics[@]}"; do
-    for size in "${sizes[@]}"; do
-        path=$(case_path "$nic" "$size" tx)
-        say "bench-callgrind: $nic, $size B frames: $LO and $HI frames under callgrind"
-        run_case "$nic" "$size" "$LO" "$path" tx
-        run_case "$nic" "$size" "$HI" "$path" tx
-        lo=$OUT/callgrind.out.$nic-$size-$LO
-        hi=$OUT/callgrind.out.$nic-$size-$HI
-        callgrind_annotate --auto=no --inclusive=yes "$hi" > "$OUT/annotate-$nic-$size.txt"
-        COST[$nic,$size]=$(( ($(count "$hi" -) - $(count "$lo" -)) / (HI - LO) ))
-        NET[$nic,$size]=$(( ($(count "$hi" qemu_sendv_packet_async) -
-                             $(count "$lo" qemu_sendv_packet_async)) / (HI - LO) ))
-    done
-done
 # RX: splitnet only (the test drives no other NIC's RX ring).
 rx_nics=()
 if [ "$RX" = yes ] && [[ ",$NICS," == *,splitnet,* ]]; then
     rx_nics=(splitnet)
 fi
+start=$SECONDS
+for nic in "${nics[@]}"; do
+    for size in "${sizes[@]}"; do
+        measure "$nic" "$size" tx
+        COST[$nic,$size]=$(per_frame -)
+        NET[$nic,$size]=$(per_frame qemu_sendv_packet_async)
+    done
+done
 for nic in "${rx_nics[@]}"; do
     for size in "${sizes[@]}"; do
-        path=$(case_path "$nic" "$size" rx)
-        say "bench-callgrind: RX $nic, $size B frames: $LO and $HI frames under callgrind"
-        run_case "$nic" "$size" "$LO" "$path" rx
-        run_case "$nic" "$size" "$HI" "$path" rx
-        lo=$OUT/callgrind.out.rx-$nic-$size-$LO
-        hi=$OUT/callgrind.out.rx-$nic-$size-$HI
-        callgrind_annotate --auto=no --inclusive=yes "$hi" > "$OUT/annotate-rx-$nic-$size.txt"
-        RXCOST[$nic,$size]=$(( ($(count "$hi" -) - $(count "$lo" -)) / (HI - LO) ))
+        measure "$nic" "$size" rx
+        RXCOST[$nic,$size]=$(per_frame -)
     done
 done
 
