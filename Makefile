@@ -209,7 +209,7 @@ help:
 	@echo "make export-patches  patches/ <- commits on upstream in build/qemu-src"
 	@echo "make patch-series    build/patch-series/: the whole series vs. QEMU"
 	@echo "make bench           NIC comparison in guests (tests/bench/README.md)"
-	@echo "make bench-callgrind host instructions per TX frame under callgrind"
+	@echo "make bench-callgrind host instructions per TX (and RX) frame under callgrind"
 	@echo "make demo            boot a guest on splitnet (scripts/demo.sh)"
 	@echo "make libvirt-demo    the same under libvirt 11.3 (docs/libvirt/)"
 	@echo "make clean | distclean"

@@ -38,35 +38,6 @@ struct SplitnetState {
     SplitnetCore core;
 };
 
-static uint64_t splitnet_mmio_read(void *opaque, hwaddr addr, unsigned size)
-{
-    SplitnetState *s = opaque;
-
-    return splitnet_core_read(&s->core, addr, size);
-}
-
-static void splitnet_mmio_write(void *opaque, hwaddr addr, uint64_t val,
-                                unsigned size)
-{
-    SplitnetState *s = opaque;
-
-    splitnet_core_write(&s->core, addr, val, size);
-}
-
-static const MemoryRegionOps splitnet_mmio_ops = {
-    .read = splitnet_mmio_read,
-    .write = splitnet_mmio_write,
-    .endianness = DEVICE_LITTLE_ENDIAN,
-    .valid = {
-        .min_access_size = 4,
-        .max_access_size = 8,
-    },
-    .impl = {
-        .min_access_size = 4,
-        .max_access_size = 8,
-    },
-};
-
 static bool splitnet_nc_can_receive(NetClientState *nc)
 {
     SplitnetState *s = qemu_get_nic_opaque(nc);
@@ -198,8 +169,9 @@ static void splitnet_realize(PCIDevice *pci, Error **errp)
                  PCI_SUBVENDOR_ID_REDHAT_QUMRANET);
     pci_set_word(pci->config + PCI_SUBSYSTEM_ID, PCI_SUBDEVICE_ID_QEMU);
 
-    memory_region_init_io(&s->mmio, OBJECT(s), &splitnet_mmio_ops, s,
-                          "splitnet-mmio", SPLITNET_REGS_SIZE);
+    /* The core's own callbacks: a doorbell is one call from the bus. */
+    memory_region_init_io(&s->mmio, OBJECT(s), &splitnet_core_mmio_ops,
+                          &s->core, "splitnet-mmio", SPLITNET_REGS_SIZE);
     pci_register_bar(pci, SPLITNET_BAR_REGS, PCI_BASE_ADDRESS_SPACE_MEMORY,
                      &s->mmio);
 

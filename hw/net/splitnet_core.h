@@ -71,6 +71,19 @@ typedef struct SplitnetRamRun {
     uint8_t *host;
 } SplitnetRamRun;
 
+/*
+ * The RAM section RX last wrote into: [base, end) of the DMA address
+ * space at host, through mrc, whose reference keeps it and which marks
+ * what was written dirty.  end == 0: nothing known (mrc may still hold
+ * the last one, released when it is replaced).
+ */
+typedef struct SplitnetRxRun {
+    MemoryRegionCache mrc;
+    dma_addr_t base;
+    dma_addr_t end;
+    uint8_t *host;
+} SplitnetRxRun;
+
 typedef struct SplitnetQueue {
     SplitnetCore *core;
     uint32_t index;
@@ -95,6 +108,13 @@ typedef struct SplitnetQueue {
     SplitnetCache pool_cache;
     SplitnetCache status_cache;
     bool xlate_valid;
+    /*
+     * status_cache's host pointer, for the accesses of every doorbell:
+     * set only while the translations are valid and all of the queue's
+     * areas are plain RAM (direct), NULL otherwise (behind a vIOMMU
+     * always).
+     */
+    uint8_t *status;
 
     QEMUTimer *intr_timer;
     int64_t last_intr_ns;
@@ -146,6 +166,8 @@ typedef struct SplitnetTxQueue {
     struct iovec iov_buf[1 + SPLITNET_TX_MAX_IOV];
     struct iovec *iov;
     unsigned niov;
+    bool rcu_held;                  /* for the payload pointers in iov */
+    struct splitnet_tx_desc first;  /* the frame's offload request */
     struct virtio_net_hdr vnet;
     uint8_t copy_buf[SPLITNET_TX_MAX_FRAGS * SPLITNET_COPYBREAK_MAX];
     size_t copy_used;
@@ -184,6 +206,8 @@ typedef struct SplitnetRxHash {
 struct SplitnetCore {
     PCIDevice *pci;
     NICState *nic;
+    /* The device's, without a QOM cast for every frame. */
+    MemReentrancyGuard *guard;
     NetPacketSent *sent_cb;
 
     /* Properties. */
@@ -263,6 +287,8 @@ struct SplitnetCore {
     unsigned iommu_sections;
     /* Where TX payload came from last; dropped when the map changes. */
     SplitnetRamRun ram_run;
+    /* Where RX frames went last; dropped when the map changes. */
+    SplitnetRxRun rx_run;
     VMChangeStateEntry *vmstate;
 
     /* queue_pairs of each; pairs 1.. migrate in their own subsection. */
@@ -281,9 +307,8 @@ void splitnet_core_unrealize(SplitnetCore *core);
 void splitnet_core_reset(SplitnetCore *core);
 void splitnet_core_set_reset_hang(SplitnetCore *core, bool hang);
 bool splitnet_core_latches_pending(SplitnetCore *core);
-uint64_t splitnet_core_read(SplitnetCore *core, hwaddr addr, unsigned size);
-void splitnet_core_write(SplitnetCore *core, hwaddr addr, uint64_t val,
-                         unsigned size);
+/* The register BAR; its opaque is the SplitnetCore. */
+extern const MemoryRegionOps splitnet_core_mmio_ops;
 void splitnet_core_set_link_status(SplitnetCore *core);
 void splitnet_core_config_written(SplitnetCore *core);
 int splitnet_core_post_load(SplitnetCore *core);

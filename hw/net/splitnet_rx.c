@@ -154,6 +154,10 @@ static void splitnet_rx_gather(const struct iovec *iov, int iovcnt,
     }
 }
 
+/*
+ * Copy into guest RAM: through rx_run when it is plain RAM, mapped
+ * otherwise (behind a vIOMMU).
+ */
 static bool splitnet_rx_copy_in(SplitnetQueue *q, uint64_t addr,
                                 const struct iovec *iov, int iovcnt,
                                 size_t skip, const SplitnetRxOffload *ol,
@@ -164,12 +168,19 @@ static bool splitnet_rx_copy_in(SplitnetQueue *q, uint64_t addr,
 
     while (len) {
         l = len;
-        p = splitnet_map_guest(q->core, addr, &l, DMA_DIRECTION_FROM_DEVICE);
-        if (!p) {
-            return false;
+        p = splitnet_rx_ptr(q->core, addr, &l);
+        if (p) {
+            splitnet_rx_gather(iov, iovcnt, skip, ol, off, p, l);
+            splitnet_rx_wrote(q->core, addr, l);
+        } else {
+            p = splitnet_map_guest(q->core, addr, &l,
+                                   DMA_DIRECTION_FROM_DEVICE);
+            if (!p) {
+                return false;
+            }
+            splitnet_rx_gather(iov, iovcnt, skip, ol, off, p, l);
+            splitnet_unmap_guest(q->core, p, l, DMA_DIRECTION_FROM_DEVICE, l);
         }
-        splitnet_rx_gather(iov, iovcnt, skip, ol, off, p, l);
-        splitnet_unmap_guest(q->core, p, l, DMA_DIRECTION_FROM_DEVICE, l);
         addr += l;
         off += l;
         len -= l;
