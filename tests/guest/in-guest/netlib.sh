@@ -192,14 +192,16 @@ show_stats() {
 
 # --- transfers --------------------------------------------------------------
 
-# wait_listen PORT [SECONDS]: until a TCP socket listens on PORT.
+# wait_listen PORT [SECONDS]: until a TCP socket listens on PORT (at most
+# SECONDS, 60: a 4-vCPU guest under TCG on a busy 2-core host took over 10
+# to start its eighth listener).
 wait_listen() {
     local hex i=0
     hex=$(printf '%04X' "$1")
     while ! awk -v p=":$hex" '$4 == "0A" && substr($2, length($2) - 4) == p { f = 1 }
                               END { exit !f }' /proc/net/tcp /proc/net/tcp6; do
         i=$((i + 1))
-        [ "$i" -lt $((${2:-10} * 10)) ] || fail "nothing listens on port $1"
+        [ "$i" -lt $((${2:-60} * 10)) ] || fail "nothing listens on port $1"
         usleep 100000
     done
 }
