@@ -71,6 +71,10 @@ host_need depmod kmod
 host_need modinfo kmod
 
 mkdir -p "$GUEST_DIR"
+# Test runs started together each call this script: one builds, the others
+# wait and then find the stamp current, instead of writing the same files.
+exec 9>"$GUEST_DIR/.lock"
+flock 9
 
 # --- resolve and download --------------------------------------------------
 

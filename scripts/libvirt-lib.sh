@@ -152,7 +152,7 @@ lv_fill() {
         -e "s|@EMULATOR@|$QEMU_BIN|g" \
         -e "s|@KERNEL@|$dir/vmlinuz|g" \
         -e "s|@INITRD@|$dir/initramfs.cpio.gz|g" \
-        -e "s|@CMDLINE@|console=ttyS0 quiet panic=-1 splitnet.test=$test|g" \
+        -e "s|@CMDLINE@|console=ttyS0 quiet panic=-1 no_timer_check splitnet.test=$test|g" \
         -e "s|@CONSOLE_LOG@|$dir/console.log|g" \
         -e "s|@FIRMWARE@|$dir/firmware|g" \
         -e "s|@TEST_DIR@|$dir|g" \

@@ -23,7 +23,7 @@ OBJDIR=libcommon.a.p
 
 # Place of each file in the order (short name: splitnet_X.c -> X); a file
 # may call only files with a larger number.
-declare -A LEVEL=([splitnet.c]=0 [core]=1 [tx]=2 [rx]=2 [offload]=3 [queue]=3 [xlate]=4)
+declare -A LEVEL=([splitnet.c]=0 [core]=1 [tx]=2 [rx]=2 [offload]=3 [rx_csum]=3 [queue]=3 [xlate]=4)
 ORDER="glue (splitnet.c) -> core -> tx, rx -> queue -> xlate"
 
 short() {

@@ -136,6 +136,12 @@ static bool splitnet_check_props(SplitnetCore *core, Error **errp)
                    SPLITNET_COPYBREAK_MAX);
         return false;
     }
+    if (!core->tx_burst) {
+        /* Sending nothing in the doorbell write is what tx-defer=on does. */
+        error_setg(errp, "tx-burst must be at least 1 (tx-defer=on leaves "
+                   "every frame to the bottom half)");
+        return false;
+    }
     if (core->intr_delay_us > SPLITNET_INTR_DELAY_MAX) {
         error_setg(errp, "intr-delay-us must be at most %u",
                    SPLITNET_INTR_DELAY_MAX);

@@ -18,6 +18,7 @@
 #include "qemu/log.h"
 #include "splitnet_core.h"
 #include "splitnet_queue.h"
+#include "splitnet_rx_csum.h"
 #include "splitnet_xlate.h"
 #include "trace.h"
 
@@ -205,6 +206,10 @@ static bool splitnet_rx_offload(SplitnetQueue *q, const struct iovec *iov,
 
     *ol = (SplitnetRxOffload) { 0 };
     if (!q->core->vnet_hdr) {
+        if ((f & SPLITNET_F_RX_CSUM) &&
+            splitnet_rx_csum_valid(iov, iovcnt, size)) {
+            ol->flags = SPLITNET_RXD_CSUM_OK;
+        }
         return true;
     }
     iov_to_buf(iov, iovcnt, 0, &vh, sizeof(vh));

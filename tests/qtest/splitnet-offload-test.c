@@ -8,7 +8,9 @@
  * what arrives byte for byte with what this file computes on its own:
  * segmentation, IP and TCP header rewrites, and checksums, with its own
  * ones' complement sum.  Malformed requests must be dropped as guest
- * errors without the device writing the pool slot or the payload.
+ * errors without the device writing the pool slot or the payload.  The
+ * rx/ case sends frames the other way, to see which received checksums
+ * the device vouches for (CSUM_OK) against this file's own sums.
  *
  * The vnet/ cases put the device on a tap with a virtio-net header, in a
  * network namespace this process makes (they skip without the privilege),
@@ -949,6 +951,172 @@ static void test_not_negotiated(void)
     }
 }
 
+/* Receive checksum verification (backends without a virtio-net header) */
+
+/* Hand @len bytes of @f to the device through the socket netdev. */
+static void wire_send(Ctx *c, const uint8_t *f, size_t len)
+{
+    uint32_t be_len = htonl(len);
+
+    g_assert_cmpint(send(c->sock, &be_len, 4, 0), ==, 4);
+    g_assert_cmpint(send(c->sock, f, len, 0), ==, len);
+}
+
+/*
+ * Post one buffer, deliver @f through the socket and return the flags of
+ * the descriptor the device wrote; the bytes must arrive as sent.
+ */
+static uint16_t rx_flags(Ctx *c, const uint8_t *f, size_t len)
+{
+    uint64_t area = guest_alloc(&c->qs->alloc, 2048);
+    uint32_t idx = c->d.rxq.prod;
+    struct splitnet_rx_desc rd;
+    uint8_t got[2048];
+
+    qsplitnet_rx_post(&c->d, area, 2048);
+    qsplitnet_kick(&c->d, &c->d.rxq);
+    wire_send(c, f, len);
+    g_assert(qsplitnet_wait_cons(&c->d, SPLITNET_RXQ(0), idx + 1));
+    qsplitnet_rx_read_desc(&c->d, idx, &rd);
+    g_assert_cmpuint(rd.len, ==, len);
+    qtest_memread(c->qts, area, got, len);
+    g_assert(!memcmp(got, f, len));
+    guest_free(&c->qs->alloc, area);
+    return rd.flags;
+}
+
+/* A TCP frame to the device with its checksum complete, as on a wire. */
+static uint8_t *rx_tcp(Pkt *p)
+{
+    pkt_build(p);
+    memcpy(p->bytes, src_mac, 6);
+    /* The field holds the pseudo-header sum, which completes it. */
+    csum_expect(p->bytes, p->len, p->l4, 16);
+    return p->bytes;
+}
+
+/*
+ * The TCP frame turned into UDP (its bytes after the 8-byte UDP header
+ * are payload), with the UDP checksum @csum_ok or 0 (none).
+ */
+static uint8_t *rx_udp(Pkt *p, bool csum_ok)
+{
+    uint8_t *b = rx_tcp(p), *ip = b + p->l3, *udp = b + p->l4;
+    unsigned ulen = p->len - p->l4;
+    uint32_t ps;
+
+    if (p->v6) {
+        ip[6] = 17;
+        ps = sum16(0, ip + 8, 32);
+    } else {
+        ip[9] = 17;
+        put16(ip + 10, 0);
+        put16(ip + 10, ~fold(sum16(0, ip, 20 + p->ip_opts)));
+        ps = sum16(0, ip + 12, 8);
+    }
+    put16(udp + 4, ulen);
+    put16(udp + 6, 0);
+    if (csum_ok) {
+        uint16_t v = ~fold(sum16(ps + 17 + ulen, udp, ulen));
+
+        put16(udp + 6, v ? v : 0xffff);
+    }
+    return b;
+}
+
+/*
+ * With RX_CSUM accepted, the device marks CSUM_OK exactly the TCP and UDP
+ * frames whose checksum it verified (computed here independently); a
+ * wrong one, UDP without a checksum, fragments, IP options, and lengths
+ * that disagree with the frame are left to the guest.  Without RX_CSUM
+ * nothing is marked.
+ */
+static void test_rx_csum_verify(void)
+{
+    const uint16_t ok = SPLITNET_RXD_EOP | SPLITNET_RXD_CSUM_OK;
+    const uint16_t plain = SPLITNET_RXD_EOP;
+    uint64_t marked = 0;
+    Ctx *c = start(0, 64, SPLITNET_F_RX_CSUM);
+    Pkt p;
+    uint8_t *f;
+
+    p = (Pkt) { .payload = 1400, .tcp_flags = TCP_ACK, .seed = 80 };
+    f = rx_tcp(&p);
+    g_assert_cmphex(rx_flags(c, f, p.len), ==, ok);
+    marked++;
+    /* One payload bit flipped. */
+    f[p.len - 1] ^= 0x10;
+    g_assert_cmphex(rx_flags(c, f, p.len), ==, plain);
+    g_free(f);
+
+    /* IPv6 with TCP options and an odd length; a VLAN tag. */
+    p = (Pkt) { .v6 = true, .tcp_opts = 12, .payload = 999, .seed = 81 };
+    f = rx_tcp(&p);
+    g_assert_cmphex(rx_flags(c, f, p.len), ==, ok);
+    marked++;
+    g_free(f);
+    p = (Pkt) { .vlan = true, .payload = 700, .seed = 82 };
+    f = rx_tcp(&p);
+    g_assert_cmphex(rx_flags(c, f, p.len), ==, ok);
+    marked++;
+    g_free(f);
+
+    /* A bare ACK with Ethernet padding after the IP datagram. */
+    p = (Pkt) { .payload = 0, .tcp_flags = TCP_ACK, .seed = 83 };
+    f = rx_tcp(&p);
+    memset(f + p.len, 0xa5, 6);
+    g_assert_cmphex(rx_flags(c, f, p.len + 6), ==, ok);
+    marked++;
+    /* IP total length beyond the frame. */
+    put16(f + p.l3 + 2, p.len - p.l3 + 7);
+    put16(f + p.l3 + 10, 0);
+    put16(f + p.l3 + 10, ~fold(sum16(0, f + p.l3, 20)));
+    g_assert_cmphex(rx_flags(c, f, p.len), ==, plain);
+    g_free(f);
+
+    /* UDP over IPv4 and IPv6; UDP without a checksum. */
+    p = (Pkt) { .payload = 500, .seed = 84 };
+    f = rx_udp(&p, true);
+    g_assert_cmphex(rx_flags(c, f, p.len), ==, ok);
+    marked++;
+    g_free(f);
+    p = (Pkt) { .v6 = true, .payload = 333, .seed = 85 };
+    f = rx_udp(&p, true);
+    g_assert_cmphex(rx_flags(c, f, p.len), ==, ok);
+    marked++;
+    g_free(f);
+    p = (Pkt) { .payload = 500, .seed = 86 };
+    f = rx_udp(&p, false);
+    g_assert_cmphex(rx_flags(c, f, p.len), ==, plain);
+    g_free(f);
+
+    /* A first fragment (MF), right checksum and all; IP options. */
+    p = (Pkt) { .payload = 600, .seed = 87 };
+    f = rx_tcp(&p);
+    put16(f + p.l3 + 6, 0x2000);
+    put16(f + p.l3 + 10, 0);
+    put16(f + p.l3 + 10, ~fold(sum16(0, f + p.l3, 20)));
+    g_assert_cmphex(rx_flags(c, f, p.len), ==, plain);
+    g_free(f);
+    p = (Pkt) { .ip_opts = 8, .payload = 600, .seed = 88 };
+    f = rx_tcp(&p);
+    g_assert_cmphex(rx_flags(c, f, p.len), ==, plain);
+    g_free(f);
+
+    g_assert_cmpuint(qsplitnet_stat(&c->d, SPLITNET_RXQ(0),
+                                    SPLITNET_STAT_RX_CSUM), ==, marked);
+    stop(c);
+
+    c = start(0, 64, 0);
+    p = (Pkt) { .payload = 1400, .tcp_flags = TCP_ACK, .seed = 89 };
+    f = rx_tcp(&p);
+    g_assert_cmphex(rx_flags(c, f, p.len), ==, plain);
+    g_assert_cmpuint(qsplitnet_stat(&c->d, SPLITNET_RXQ(0),
+                                    SPLITNET_STAT_RX_CSUM), ==, 0);
+    g_free(f);
+    stop(c);
+}
+
 /* The new counters are in the QOM "stats" property. */
 static void test_qom_stats(void)
 {
@@ -1374,14 +1542,15 @@ static void test_vnet_rx(void)
  * descriptor carrying NEEDS_CSUM, the checksum position and the GSO type
  * and size, byte for byte as sent.
  */
-static void test_vnet_rx_gso(void)
+static void vnet_rx_gso(bool v6)
 {
-    Pkt p = { .payload = 9000, .tcp_flags = TCP_ACK | TCP_CWR, .seed = 74 };
+    Pkt p = { .v6 = v6, .tcp_opts = v6 ? 12 : 0, .payload = 9000,
+              .tcp_flags = TCP_ACK | TCP_CWR, .seed = 74 };
     struct virtio_net_hdr vh = {
         .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
-        .gso_type = VIRTIO_NET_HDR_GSO_TCPV4 | VIRTIO_NET_HDR_GSO_ECN,
+        .gso_type = (v6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4) |
+                    VIRTIO_NET_HDR_GSO_ECN,
         .gso_size = 1448,
-        .csum_start = 34,
         .csum_offset = 16,
     };
     struct splitnet_rx_desc rd;
@@ -1405,6 +1574,7 @@ static void test_vnet_rx_gso(void)
     memcpy(p.bytes, src_mac, 6);        /* to the device */
     memcpy(p.bytes + 6, dst_mac, 6);
     vh.hdr_len = p.hdr_len;
+    vh.csum_start = p.l4;
     frame = g_malloc(VNET_HLEN + p.len);
     memcpy(frame, &vh, VNET_HLEN);
     memcpy(frame + VNET_HLEN, p.bytes, p.len);
@@ -1424,8 +1594,9 @@ static void test_vnet_rx_gso(void)
             continue;
         }
         g_assert_cmphex(rd.flags, ==, SPLITNET_RXD_NEEDS_CSUM |
-                        SPLITNET_RXD_GSO_TCPV4 | SPLITNET_RXD_GSO_ECN);
-        g_assert_cmpuint(rd.csum_start, ==, 34);
+                        (v6 ? SPLITNET_RXD_GSO_TCPV6 : SPLITNET_RXD_GSO_TCPV4) |
+                        SPLITNET_RXD_GSO_ECN);
+        g_assert_cmpuint(rd.csum_start, ==, p.l4);
         g_assert_cmpuint(rd.csum_offset, ==, 16);
         g_assert_cmpuint(rd.gso_size, ==, 1448);
     }
@@ -1438,6 +1609,17 @@ static void test_vnet_rx_gso(void)
     g_free(frame);
     g_free(got);
     tap_stop(c, &t);
+}
+
+static void test_vnet_rx_gso(void)
+{
+    vnet_rx_gso(false);
+}
+
+/* IPv6 with TCP options: the headers end at another offset. */
+static void test_vnet_rx_gso6(void)
+{
+    vnet_rx_gso(true);
 }
 #endif
 
@@ -1460,6 +1642,7 @@ int main(int argc, char **argv)
         { "csum/head-layouts", test_csum_head_layouts },
         { "err/malformed", test_bad_requests },
         { "err/not-negotiated", test_not_negotiated },
+        { "rx/csum-verify", test_rx_csum_verify },
         { "stats/qom", test_qom_stats },
         { "migration", test_migration },
         { "migration-refused", test_migration_refused },
@@ -1470,6 +1653,7 @@ int main(int argc, char **argv)
         { "vnet/off", test_vnet_off },
         { "vnet/rx", test_vnet_rx },
         { "vnet/rx-gso", test_vnet_rx_gso },
+        { "vnet/rx-gso6", test_vnet_rx_gso6 },
 #endif
     };
     g_autofree char *path = NULL;

@@ -47,5 +47,4 @@ host_side() {
 
 rc=0
 host_side || rc=1
-guest_finish "$TEST_NAME" 300 || rc=1
-[ "$rc" = 0 ] || die "failed, see above and ${GUEST_LOGS[$TEST_NAME]#"$SPLITNET_TOP"/}"
+guest_conclude "$TEST_NAME" "$rc"

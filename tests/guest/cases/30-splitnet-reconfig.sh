@@ -42,7 +42,4 @@ host_side() {
 
 rc=0
 host_side || rc=1
-guest_finish "$TEST_NAME" 300 || rc=1
-[ "$rc" = 0 ] || die "failed, see above and ${GUEST_LOGS[$TEST_NAME]#"$SPLITNET_TOP"/}"
-guest_output "$TEST_NAME" | sed -n 's/^guest: \(.*rounds of .*\|carrier changes.*\)/\1/p' |
-    while read -r line; do diag "$line"; done
+guest_conclude "$TEST_NAME" "$rc" '.*rounds of .*\|carrier changes.*'
