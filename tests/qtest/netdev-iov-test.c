@@ -434,6 +434,26 @@ static void rx_write(RxCtx *r, unsigned last)
 }
 
 /*
+ * Write frames [0, @n) in one send, which the socket takes whole (one
+ * buffer of a unix socket): QEMU's next read gets them all.
+ */
+static void rx_write_all(RxCtx *r, unsigned n)
+{
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    uint8_t f[4 + FRAME_MAX];
+    size_t len;
+
+    for (; r->next < n; r->next++) {
+        len = frame_len(r->next);
+        stl_be_p(f, len);
+        frame_fill(f + 4, len, r->next);
+        g_byte_array_append(b, f, 4 + len);
+    }
+    g_assert_cmpint(send(r->c->sock, b->data, b->len, 0), ==, b->len);
+    r->written += b->len;
+}
+
+/*
  * What the socket holds that QEMU has not read: memory, not bytes, for a
  * unix socket; 0 exactly when QEMU has read everything.
  */
@@ -516,9 +536,7 @@ static void run_rx_peer_closes(Ctx *c, unsigned n, const char *event)
     RxCtx r;
 
     rx_start(&r, c);
-    rx_write(&r, n);
-    g_assert_cmpuint(r.next, ==, n);
-    g_assert_cmpuint(r.pend_off, ==, r.pend_len);
+    rx_write_all(&r, n);
     g_assert_cmpint(shutdown(c->sock, SHUT_WR), ==, 0);
     while (rx_unread(&r) && g_get_monotonic_time() < end) {
         qsplitnet_sync(&c->d);
