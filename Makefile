@@ -20,7 +20,7 @@ export CCACHE_DIR ?= $(HOME)/.cache/ccache
 QEMU_TARGETS := qemu-system-x86_64 tests/qtest/qos-test tests/qtest/splitnet-test \
                 tests/qtest/splitnet-hub-test tests/qtest/netdev-sink-test \
                 tests/qtest/splitnet-security-test tests/qtest/netdev-iov-test \
-                tests/qtest/splitnet-offload-test
+                tests/qtest/splitnet-offload-test tests/qtest/splitnet-mq-test
 
 RUN_SUITE := $(TOP)/tests/run-suite.sh
 QTEST_SUITE := '$(TOP)/scripts/qtest-tap.sh splitnet-test' \
@@ -29,6 +29,7 @@ QTEST_SUITE := '$(TOP)/scripts/qtest-tap.sh splitnet-test' \
                '$(TOP)/scripts/qtest-tap.sh splitnet-security-test' \
                '$(TOP)/scripts/qtest-tap.sh netdev-iov-test' \
                '$(TOP)/scripts/qtest-tap.sh splitnet-offload-test' \
+               '$(TOP)/scripts/qtest-tap.sh splitnet-mq-test' \
                '$(TOP)/scripts/qtest-tap.sh qos-test'
 GUEST_SUITE := '$(TOP)/scripts/driver-build-tap.sh' '$(TOP)/tests/guest/run.sh'
 STYLE_SUITE := '$(TOP)/scripts/checkpatch-tap.sh' '$(TOP)/scripts/structure-tap.sh' \
@@ -37,7 +38,7 @@ SETUP_SUITE := '$(TOP)/tests/setup/run.sh'
 # The qtests of QTEST_SUITE on the ASan + UBSan build (build/qemu-build-san).
 SANITIZE_SUITE := $(foreach t,splitnet-test splitnet-hub-test netdev-sink-test \
                     splitnet-security-test netdev-iov-test splitnet-offload-test \
-                    qos-test,'$(TOP)/scripts/sanitize-tap.sh $(t)')
+                    splitnet-mq-test qos-test,'$(TOP)/scripts/sanitize-tap.sh $(t)')
 FUZZ_SECONDS ?= 300
 FUZZ_TARGET ?= generic-fuzz-splitnet
 SOAK_SECONDS ?= 600
@@ -208,7 +209,7 @@ help:
 	@echo "make export-patches  patches/ <- commits on upstream in build/qemu-src"
 	@echo "make patch-series    build/patch-series/: the whole series vs. QEMU"
 	@echo "make bench           NIC comparison in guests (tests/bench/README.md)"
-	@echo "make bench-callgrind host instructions per TX frame under callgrind"
+	@echo "make bench-callgrind host instructions per TX (and RX) frame under callgrind"
 	@echo "make demo            boot a guest on splitnet (scripts/demo.sh)"
 	@echo "make libvirt-demo    the same under libvirt 11.3 (docs/libvirt/)"
 	@echo "make clean | distclean"

@@ -58,8 +58,10 @@ from a pre-registered header pool and passes the payload to the net layer
 by reference." hw net
 add_files "tests/qtest: add splitnet qtest and libqos driver" \
     "qtests for the splitnet device and its libqos node." tests/qtest
-add_files "docs/specs: document splitnet" \
-    "The guest-visible interface of the splitnet NIC." docs
+# Not docs/benchmarks.*: the project's measurements, not QEMU's documentation.
+add_files "docs: document splitnet" \
+    "The guest-visible interface of the splitnet NIC, its properties and
+counters, and a libvirt domain that uses it." docs/specs docs/system docs/libvirt
 
 # The glue commits from build/qemu-src (i.e. patches/), replayed on top.
 for c in $(q rev-list --reverse upstream..HEAD); do

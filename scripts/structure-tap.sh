@@ -7,10 +7,11 @@
 # matched against the symbols the others define: T, D, B or R).  Calls may
 # only go down this order:
 #
-#     glue (splitnet.c) -> core -> tx, rx -> offload, queue -> xlate
+#     glue (splitnet.c) -> core -> tx, rx -> offload, rx_csum, queue, rss -> xlate
 #
-# so tx and rx never call each other, nor offload and queue, and xlate
-# calls no splitnet file (offload is called from tx only).  A
+# so tx and rx never call each other, nor offload, queue and rss, and
+# xlate calls no splitnet file (offload is called from tx only, rss, the
+# RX steering, from core only).  A
 # new file must be given its place in LEVEL below.  One test line per file;
 # the call table is printed as TAP comments.  The objects are brought up to
 # date with ninja first, so the table is that of the sources as they are.
@@ -23,8 +24,9 @@ OBJDIR=libcommon.a.p
 
 # Place of each file in the order (short name: splitnet_X.c -> X); a file
 # may call only files with a larger number.
-declare -A LEVEL=([splitnet.c]=0 [core]=1 [tx]=2 [rx]=2 [offload]=3 [rx_csum]=3 [queue]=3 [xlate]=4)
-ORDER="glue (splitnet.c) -> core -> tx, rx -> queue -> xlate"
+declare -A LEVEL=([splitnet.c]=0 [core]=1 [tx]=2 [rx]=2 [offload]=3 [rx_csum]=3 [queue]=3
+                  [rss]=3 [xlate]=4)
+ORDER="glue (splitnet.c) -> core -> tx, rx -> offload, rx_csum, queue, rss -> xlate"
 
 short() {
     local b

@@ -15,6 +15,7 @@
 #include <linux/netdevice.h>
 #include <linux/pci.h>
 #include <linux/u64_stats_sync.h>
+#include <linux/if_vlan.h>
 #include <linux/workqueue.h>
 
 #include <linux/splitnet.h>
@@ -30,13 +31,19 @@ static_assert(sizeof(struct splitnet_queue_status) ==
 /* Features this driver understands. */
 #define SPLITNET_DRV_FEATURES		(SPLITNET_F_EVENT_IDX | SPLITNET_F_TX_CSUM | \
 					 SPLITNET_F_TSO4 | SPLITNET_F_TSO6 | \
-					 SPLITNET_F_RX_CSUM | SPLITNET_F_RX_GSO)
+					 SPLITNET_F_RX_CSUM | SPLITNET_F_RX_GSO | \
+					 SPLITNET_F_VLAN | SPLITNET_F_USO | \
+					 SPLITNET_F_MQ)
 
-/* MSI-X vectors: config, then TX and RX of queue pair 0. */
+/*
+ * MSI-X vectors: config, then one per queue pair, shared by its TX and
+ * RX queues (one NAPI instance serves both).
+ */
 #define SPLITNET_VEC_CONFIG		0
-#define SPLITNET_VEC_TX			1
-#define SPLITNET_VEC_RX			2
-#define SPLITNET_NUM_VECS		3
+#define SPLITNET_VEC_PAIR(p)		(1 + (p))
+
+/* RSS hash types used unless ethtool -N says otherwise: all of them. */
+#define SPLITNET_RSS_TYPES_DEFAULT	SPLITNET_RSS_HASH_ALL
 
 /*
  * Ring sizes the driver uses.  The lower bound leaves room for a frame with
@@ -123,6 +130,7 @@ struct splitnet_rx_stats {
 
 struct splitnet_tx_ring {
 	struct splitnet_priv *priv;
+	u16 qid;				/* pair, and netdev TX queue */
 	struct splitnet_tx_desc *desc;		/* DMA coherent */
 	u8 *pool;				/* header pool, DMA coherent */
 	dma_addr_t desc_dma;
@@ -143,6 +151,7 @@ struct splitnet_tx_ring {
 
 struct splitnet_rx_ring {
 	struct splitnet_priv *priv;
+	u16 qid;				/* pair, and netdev RX queue */
 	struct splitnet_rx_desc *desc;		/* DMA coherent */
 	dma_addr_t desc_dma;
 	struct splitnet_rx_buf *bufs;
@@ -155,14 +164,22 @@ struct splitnet_rx_ring {
 	struct splitnet_rx_stats stats;
 };
 
+/* A queue pair: its TX and RX rings, its NAPI instance and vector. */
+struct splitnet_pair {
+	struct napi_struct napi;
+	struct splitnet_tx_ring tx;
+	struct splitnet_rx_ring rx;
+	char irq_name[IFNAMSIZ + 16];
+};
+
 struct splitnet_priv {
 	struct net_device *netdev;
 	struct pci_dev *pdev;
 	void __iomem *regs;
-	struct napi_struct napi;
 
-	struct splitnet_tx_ring tx;
-	struct splitnet_rx_ring rx;
+	struct splitnet_pair *pairs;		/* max_pairs of them */
+	u32 max_pairs;				/* device, vectors, CPUs */
+	u32 num_pairs;				/* in use (ethtool -L) */
 
 	struct splitnet_queue_status *status;	/* DMA coherent block */
 	dma_addr_t status_dma;
@@ -179,6 +196,9 @@ struct splitnet_priv {
 	u32 rx_ring_size;
 	u32 tx_usecs;
 	u32 rx_usecs;
+	/* VLANs the stack listens to: the device's VLAN table, as written */
+	u32 vlans[SPLITNET_VLAN_TABLE_REGS];
+	bool vlan_filter;		/* NETIF_F_HW_VLAN_CTAG_FILTER on */
 
 	bool msix;
 	bool up;			/* rings allocated, device running */
@@ -189,10 +209,15 @@ struct splitnet_priv {
 	bool dead;
 	/* A ring index made no sense: NAPI stops until the reset. */
 	bool halted;
-	char irq_names[SPLITNET_NUM_VECS][IFNAMSIZ + 16];
+	char irq_name[IFNAMSIZ + 16];		/* config, or INTx */
+
+	/* RSS (F_MQ): written at every start, changed by ethtool -X/-N */
+	u8 rss_key[SPLITNET_RSS_KEY_SIZE];
+	u32 rss_indir[SPLITNET_RSS_INDIR_SIZE];
+	u32 rss_types;
 
 	/* device counters accumulated over resets (which clear them) */
-	u64 dev_stats_base[2][SPLITNET_NUM_STATS];
+	u64 dev_stats_base[2 * SPLITNET_MAX_QUEUE_PAIRS][SPLITNET_NUM_STATS];
 
 	u64 resets;
 	struct work_struct reset_work;
@@ -249,8 +274,9 @@ static inline bool splitnet_need_event(u32 event, u32 new, u32 old)
 void splitnet_schedule_reset(struct splitnet_priv *priv);
 void splitnet_ring_error(struct splitnet_priv *priv);
 int splitnet_reconfigure(struct splitnet_priv *priv, u32 tx_size,
-			 u32 rx_size, struct netlink_ext_ack *extack);
+			 u32 rx_size, u32 pairs, struct netlink_ext_ack *extack);
 void splitnet_apply_coalesce(struct splitnet_priv *priv);
+void splitnet_write_rss(struct splitnet_priv *priv);
 u64 splitnet_dev_stat(struct splitnet_priv *priv, unsigned int q,
 		      unsigned int n);
 
@@ -263,15 +289,15 @@ int splitnet_tx_alloc(struct splitnet_priv *priv, struct splitnet_tx_ring *tx,
 void splitnet_tx_free(struct splitnet_priv *priv, struct splitnet_tx_ring *tx);
 void splitnet_tx_swap_mem(struct splitnet_tx_ring *a,
 			  struct splitnet_tx_ring *b);
-void splitnet_tx_init(struct splitnet_priv *priv);
-void splitnet_tx_drain(struct splitnet_priv *priv);
+void splitnet_tx_init(struct splitnet_priv *priv, struct splitnet_tx_ring *tx,
+		      u16 qid);
+void splitnet_tx_drain(struct splitnet_tx_ring *tx);
 netdev_tx_t splitnet_start_xmit(struct sk_buff *skb, struct net_device *dev);
 netdev_features_t splitnet_features_check(struct sk_buff *skb,
 					  struct net_device *dev,
 					  netdev_features_t features);
-void splitnet_tx_clean(struct splitnet_priv *priv, int budget);
-void splitnet_tx_poll(struct splitnet_priv *priv, int budget);
-bool splitnet_tx_arm(struct splitnet_priv *priv);
+void splitnet_tx_poll(struct splitnet_tx_ring *tx, int budget);
+bool splitnet_tx_arm(struct splitnet_tx_ring *tx);
 
 /* splitnet_rx.c */
 int splitnet_rx_alloc(struct splitnet_priv *priv, struct splitnet_rx_ring *rx,
@@ -279,11 +305,12 @@ int splitnet_rx_alloc(struct splitnet_priv *priv, struct splitnet_rx_ring *rx,
 void splitnet_rx_free(struct splitnet_priv *priv, struct splitnet_rx_ring *rx);
 void splitnet_rx_swap_mem(struct splitnet_rx_ring *a,
 			  struct splitnet_rx_ring *b);
-void splitnet_rx_init(struct splitnet_priv *priv);
-void splitnet_rx_release(struct splitnet_priv *priv);
-bool splitnet_rx_post(struct splitnet_priv *priv, gfp_t gfp);
-int splitnet_rx_poll(struct splitnet_priv *priv, int budget);
-bool splitnet_rx_arm(struct splitnet_priv *priv);
+void splitnet_rx_init(struct splitnet_priv *priv, struct splitnet_rx_ring *rx,
+		      u16 qid);
+void splitnet_rx_release(struct splitnet_rx_ring *rx);
+bool splitnet_rx_post(struct splitnet_rx_ring *rx, gfp_t gfp);
+int splitnet_rx_poll(struct splitnet_rx_ring *rx, int budget);
+bool splitnet_rx_arm(struct splitnet_rx_ring *rx);
 
 /* splitnet_ethtool.c */
 extern const struct ethtool_ops splitnet_ethtool_ops;

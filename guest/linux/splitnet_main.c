@@ -3,12 +3,18 @@
  * splitnet: Linux driver for the head-copy paravirtual NIC.
  *
  * PCI probe and remove, interrupts, NAPI, bring-up and reset, and the
- * netdev operations other than transmit.  docs/specs/splitnet.rst is the
- * device's specification; its "Bring-up sequence" is splitnet_up().
+ * netdev operations other than transmit.  With MSI-X there is one queue
+ * pair per online CPU, up to the device's MAX_QUEUE_PAIRS: its own rings,
+ * NAPI instance and vector, affine to that CPU, with XPS sending that
+ * CPU's frames on it; RSS spreads received flows over the pairs.
+ * docs/specs/splitnet.rst is the device's specification; its "Bring-up
+ * sequence" is splitnet_up().
  */
 
+#include <linux/cpumask.h>
 #include <linux/crc32.h>
 #include <linux/delay.h>
+#include <linux/ethtool.h>
 #include <linux/etherdevice.h>
 #include <linux/interrupt.h>
 #include <linux/module.h>
@@ -24,7 +30,7 @@
 #define SPLITNET_TX_TIMEOUT		(5 * HZ)
 #define SPLITNET_RESET_POLLS		100
 
-/* The ISR and INTR_MASK bits of queue pair 0 */
+/* The ISR and INTR_MASK bits of queue pair 0, the only one with INTx */
 #define SPLITNET_ISR_QUEUES		(SPLITNET_ISR_QUEUE(SPLITNET_TXQ(0)) | \
 					 SPLITNET_ISR_QUEUE(SPLITNET_RXQ(0)))
 
@@ -99,7 +105,7 @@ static void splitnet_save_dev_stats(struct splitnet_priv *priv)
 {
 	unsigned int q, n;
 
-	for (q = 0; q < 2; q++)
+	for (q = 0; q < 2 * priv->max_pairs; q++)
 		for (n = 0; n < SPLITNET_NUM_STATS; n++)
 			priv->dev_stats_base[q][n] +=
 				splitnet_rd64(priv,
@@ -108,10 +114,42 @@ static void splitnet_save_dev_stats(struct splitnet_priv *priv)
 
 void splitnet_apply_coalesce(struct splitnet_priv *priv)
 {
-	splitnet_wr32(priv, splitnet_qreg(SPLITNET_TXQ(0), SPLITNET_Q_INTR_DELAY),
-		      priv->tx_usecs);
-	splitnet_wr32(priv, splitnet_qreg(SPLITNET_RXQ(0), SPLITNET_Q_INTR_DELAY),
-		      priv->rx_usecs);
+	unsigned int p;
+
+	for (p = 0; p < priv->num_pairs; p++) {
+		splitnet_wr32(priv, splitnet_qreg(SPLITNET_TXQ(p),
+						  SPLITNET_Q_INTR_DELAY),
+			      priv->tx_usecs);
+		splitnet_wr32(priv, splitnet_qreg(SPLITNET_RXQ(p),
+						  SPLITNET_Q_INTR_DELAY),
+			      priv->rx_usecs);
+	}
+}
+
+/*
+ * RSS over the pairs in use: key, table (the default spread unless
+ * ethtool -X set one), then the pair count and the hash types.
+ */
+void splitnet_write_rss(struct splitnet_priv *priv)
+{
+	unsigned int i;
+
+	if (!splitnet_has(priv, SPLITNET_F_MQ))
+		return;
+	if (!netif_is_rxfh_configured(priv->netdev))
+		for (i = 0; i < SPLITNET_RSS_INDIR_SIZE; i++)
+			priv->rss_indir[i] =
+				ethtool_rxfh_indir_default(i, priv->num_pairs);
+	for (i = 0; i < SPLITNET_RSS_KEY_SIZE; i += 4)
+		splitnet_wr32(priv, SPLITNET_REG_RSS_KEY + i,
+			      priv->rss_key[i] | priv->rss_key[i + 1] << 8 |
+			      priv->rss_key[i + 2] << 16 |
+			      (u32)priv->rss_key[i + 3] << 24);
+	for (i = 0; i < SPLITNET_RSS_INDIR_SIZE; i++)
+		splitnet_wr32(priv, SPLITNET_REG_RSS_INDIR_ENTRY(i),
+			      priv->rss_indir[i]);
+	splitnet_wr32(priv, SPLITNET_REG_RSS_QUEUES, priv->num_pairs);
+	splitnet_wr32(priv, SPLITNET_REG_RSS_HASH_TYPES, priv->rss_types);
 }
 
 static void splitnet_setup_queue(struct splitnet_priv *priv, unsigned int q,
@@ -125,12 +163,20 @@ static void splitnet_setup_queue(struct splitnet_priv *priv, unsigned int q,
 	splitnet_wr32(priv, splitnet_qreg(q, SPLITNET_Q_VECTOR), vector);
 }
 
-/* Steps 2 to 5 of the spec's bring-up sequence, after the reset. */
+/* Steps 2 to 6 of the spec's bring-up sequence, after the reset. */
 static int splitnet_hw_start(struct splitnet_priv *priv)
 {
+	struct splitnet_pair *pair;
+	unsigned int p, n;
 	u32 status;
 
 	splitnet_wr64(priv, SPLITNET_REG_DRV_FEATURES, priv->features);
+	/* The reset emptied the VLAN table. */
+	if (splitnet_has(priv, SPLITNET_F_VLAN))
+		for (n = 0; n < SPLITNET_VLAN_TABLE_REGS; n++)
+			if (priv->vlans[n])
+				splitnet_wr32(priv, SPLITNET_REG_VLAN_TABLE(n),
+					      priv->vlans[n]);
 	splitnet_write_mac(priv);
 	splitnet_wr32(priv, SPLITNET_REG_MTU, priv->netdev->mtu);
 	splitnet_wr64(priv, SPLITNET_REG_STATUS_BASE, priv->status_dma);
@@ -139,13 +185,22 @@ static int splitnet_hw_start(struct splitnet_priv *priv)
 	 * then, and they are right should MSI-X come up later.
 	 */
 	splitnet_wr32(priv, SPLITNET_REG_CONFIG_VECTOR, SPLITNET_VEC_CONFIG);
-	splitnet_setup_queue(priv, SPLITNET_TXQ(0), priv->tx.desc_dma,
-			     priv->tx.pool_dma, priv->tx.size, SPLITNET_VEC_TX);
-	splitnet_setup_queue(priv, SPLITNET_RXQ(0), priv->rx.desc_dma, 0,
-			     priv->rx.size, SPLITNET_VEC_RX);
+	for (p = 0; p < priv->num_pairs; p++) {
+		pair = &priv->pairs[p];
+		splitnet_setup_queue(priv, SPLITNET_TXQ(p), pair->tx.desc_dma,
+				     pair->tx.pool_dma, pair->tx.size,
+				     SPLITNET_VEC_PAIR(p));
+		splitnet_setup_queue(priv, SPLITNET_RXQ(p), pair->rx.desc_dma, 0,
+				     pair->rx.size, SPLITNET_VEC_PAIR(p));
+	}
 	splitnet_apply_coalesce(priv);
-	splitnet_wr32(priv, splitnet_qreg(SPLITNET_TXQ(0), SPLITNET_Q_ENABLE), 1);
-	splitnet_wr32(priv, splitnet_qreg(SPLITNET_RXQ(0), SPLITNET_Q_ENABLE), 1);
+	for (p = 0; p < priv->num_pairs; p++) {
+		splitnet_wr32(priv, splitnet_qreg(SPLITNET_TXQ(p),
+						  SPLITNET_Q_ENABLE), 1);
+		splitnet_wr32(priv, splitnet_qreg(SPLITNET_RXQ(p),
+						  SPLITNET_Q_ENABLE), 1);
+	}
+	splitnet_write_rss(priv);
 
 	status = splitnet_rd32(priv, SPLITNET_REG_STATUS);
 	if (status & SPLITNET_STATUS_ERROR) {
@@ -211,9 +266,9 @@ static irqreturn_t splitnet_msix_config(int irq, void *data)
 
 static irqreturn_t splitnet_msix_queue(int irq, void *data)
 {
-	struct splitnet_priv *priv = data;
+	struct splitnet_pair *pair = data;
 
-	napi_schedule_irqoff(&priv->napi);
+	napi_schedule_irqoff(&pair->napi);
 	return IRQ_HANDLED;
 }
 
@@ -227,22 +282,24 @@ static irqreturn_t splitnet_intx(int irq, void *data)
 	if (isr & SPLITNET_ISR_CONFIG)
 		splitnet_config_event(priv);
 	/* Queue causes stay masked while NAPI polls; the poll unmasks. */
-	if ((isr & SPLITNET_ISR_QUEUES) && napi_schedule_prep(&priv->napi)) {
+	if ((isr & SPLITNET_ISR_QUEUES) &&
+	    napi_schedule_prep(&priv->pairs[0].napi)) {
 		splitnet_wr32(priv, SPLITNET_REG_INTR_MASK, SPLITNET_ISR_QUEUES);
-		__napi_schedule_irqoff(&priv->napi);
+		__napi_schedule_irqoff(&priv->pairs[0].napi);
 	}
 	return IRQ_HANDLED;
 }
 
 static int splitnet_poll(struct napi_struct *napi, int budget)
 {
-	struct splitnet_priv *priv = container_of(napi, struct splitnet_priv,
+	struct splitnet_pair *pair = container_of(napi, struct splitnet_pair,
 						  napi);
+	struct splitnet_priv *priv = pair->tx.priv;
 	bool more;
 	int work;
 
-	splitnet_tx_poll(priv, budget);
-	work = splitnet_rx_poll(priv, budget);
+	splitnet_tx_poll(&pair->tx, budget);
+	work = splitnet_rx_poll(&pair->rx, budget);
 	if (unlikely(READ_ONCE(priv->halted))) {
 		/* Neither re-armed nor unmasked: the reset task takes over. */
 		napi_complete_done(napi, 0);
@@ -254,8 +311,8 @@ static int splitnet_poll(struct napi_struct *napi, int budget)
 		return work;
 
 	/* Ask for the next interrupts, then look once more (spec). */
-	more = splitnet_tx_arm(priv);
-	more |= splitnet_rx_arm(priv);
+	more = splitnet_tx_arm(&pair->tx);
+	more |= splitnet_rx_arm(&pair->rx);
 	if (more)
 		napi_schedule(napi);
 	else if (!priv->msix)
@@ -263,46 +320,81 @@ static int splitnet_poll(struct napi_struct *napi, int budget)
 	return work;
 }
 
-static int splitnet_request_irqs(struct splitnet_priv *priv)
+/* The CPU of pair @p: the pairs spread over the online CPUs. */
+static unsigned int splitnet_pair_cpu(unsigned int p)
 {
-	static const char * const suffix[SPLITNET_NUM_VECS] = {
-		[SPLITNET_VEC_CONFIG] = "config",
-		[SPLITNET_VEC_TX] = "tx0",
-		[SPLITNET_VEC_RX] = "rx0",
-	};
-	struct pci_dev *pdev = priv->pdev;
-	int i, err;
+	return cpumask_local_spread(p, NUMA_NO_NODE);
+}
 
-	if (!priv->msix) {
-		snprintf(priv->irq_names[0], sizeof(priv->irq_names[0]), "%s",
-			 priv->netdev->name);
-		return request_irq(pci_irq_vector(pdev, 0), splitnet_intx,
-				   IRQF_SHARED, priv->irq_names[0], priv);
+static void splitnet_free_pair_irqs(struct splitnet_priv *priv,
+				    unsigned int n)
+{
+	unsigned int irq;
+
+	while (n--) {
+		irq = pci_irq_vector(priv->pdev, SPLITNET_VEC_PAIR(n));
+		irq_update_affinity_hint(irq, NULL);
+		free_irq(irq, &priv->pairs[n]);
 	}
-	for (i = 0; i < SPLITNET_NUM_VECS; i++) {
-		snprintf(priv->irq_names[i], sizeof(priv->irq_names[i]), "%s-%s",
-			 priv->netdev->name, suffix[i]);
-		err = request_irq(pci_irq_vector(pdev, i),
-				  i == SPLITNET_VEC_CONFIG ? splitnet_msix_config :
-							     splitnet_msix_queue,
-				  0, priv->irq_names[i], priv);
-		if (err)
-			goto free;
+}
+
+/*
+ * One vector per pair in use, affine to the pair's CPU; XPS sends that
+ * CPU's frames on the pair, so a flow's TX completions and RX land on
+ * the CPU that runs it.
+ */
+static int splitnet_request_pair_irqs(struct splitnet_priv *priv)
+{
+	struct splitnet_pair *pair;
+	unsigned int p, irq, cpu;
+	int err;
+
+	for (p = 0; p < priv->num_pairs; p++) {
+		pair = &priv->pairs[p];
+		irq = pci_irq_vector(priv->pdev, SPLITNET_VEC_PAIR(p));
+		snprintf(pair->irq_name, sizeof(pair->irq_name), "%s-q%u",
+			 priv->netdev->name, p);
+		err = request_irq(irq, splitnet_msix_queue, 0, pair->irq_name,
+				  pair);
+		if (err) {
+			splitnet_free_pair_irqs(priv, p);
+			return err;
+		}
+		cpu = splitnet_pair_cpu(p);
+		irq_set_affinity_and_hint(irq, cpumask_of(cpu));
+		netif_set_xps_queue(priv->netdev, cpumask_of(cpu), p);
 	}
 	return 0;
+}
 
-free:
-	while (--i >= 0)
-		free_irq(pci_irq_vector(pdev, i), priv);
+static int splitnet_request_irqs(struct splitnet_priv *priv)
+{
+	struct pci_dev *pdev = priv->pdev;
+	int err;
+
+	if (!priv->msix) {
+		snprintf(priv->irq_name, sizeof(priv->irq_name), "%s",
+			 priv->netdev->name);
+		return request_irq(pci_irq_vector(pdev, 0), splitnet_intx,
+				   IRQF_SHARED, priv->irq_name, priv);
+	}
+	snprintf(priv->irq_name, sizeof(priv->irq_name), "%s-config",
+		 priv->netdev->name);
+	err = request_irq(pci_irq_vector(pdev, SPLITNET_VEC_CONFIG),
+			  splitnet_msix_config, 0, priv->irq_name, priv);
+	if (err)
+		return err;
+	err = splitnet_request_pair_irqs(priv);
+	if (err)
+		free_irq(pci_irq_vector(pdev, SPLITNET_VEC_CONFIG), priv);
 	return err;
 }
 
 static void splitnet_free_irqs(struct splitnet_priv *priv)
 {
-	int i, n = priv->msix ? SPLITNET_NUM_VECS : 1;
-
-	for (i = 0; i < n; i++)
-		free_irq(pci_irq_vector(priv->pdev, i), priv);
+	if (priv->msix)
+		splitnet_free_pair_irqs(priv, priv->num_pairs);
+	free_irq(pci_irq_vector(priv->pdev, SPLITNET_VEC_CONFIG), priv);
 }
 
 /* --- receive filter ----------------------------------------------------- */
@@ -327,6 +419,8 @@ static void splitnet_set_rx_mode(struct net_device *netdev)
 			hash |= BIT_ULL(ether_crc(ETH_ALEN, ha->addr) >>
 					SPLITNET_MC_HASH_SHIFT);
 	}
+	if (priv->vlan_filter && splitnet_has(priv, SPLITNET_F_VLAN))
+		filter |= SPLITNET_RX_FILTER_VLAN;
 	splitnet_wr64(priv, SPLITNET_REG_MC_HASH, hash);
 	splitnet_wr32(priv, SPLITNET_REG_RX_FILTER, filter);
 }
@@ -347,29 +441,64 @@ static int splitnet_alloc_status(struct splitnet_priv *priv)
 					  &priv->status_dma, GFP_KERNEL);
 	if (!priv->status)
 		return -ENOMEM;
-	priv->tx.status = &priv->status[SPLITNET_TXQ(0)];
-	priv->rx.status = &priv->status[SPLITNET_RXQ(0)];
 	return 0;
+}
+
+static void splitnet_free_ring_pair(struct splitnet_priv *priv,
+				    struct splitnet_tx_ring *tx,
+				    struct splitnet_rx_ring *rx)
+{
+	splitnet_rx_free(priv, rx);
+	splitnet_tx_free(priv, tx);
+}
+
+/* Ring memory of the new sizes for @pairs pairs, into @tx and @rx. */
+static int splitnet_alloc_ring_pairs(struct splitnet_priv *priv,
+				     struct splitnet_tx_ring *tx,
+				     struct splitnet_rx_ring *rx, u32 pairs,
+				     u32 tx_size, u32 rx_size)
+{
+	int err = 0;
+	u32 p;
+
+	for (p = 0; p < pairs && !err; p++) {
+		err = splitnet_tx_alloc(priv, &tx[p], tx_size);
+		if (!err) {
+			err = splitnet_rx_alloc(priv, &rx[p], rx_size);
+			if (err)
+				splitnet_tx_free(priv, &tx[p]);
+		}
+	}
+	if (err)
+		while (--p > 0)
+			splitnet_free_ring_pair(priv, &tx[p - 1], &rx[p - 1]);
+	return err;
 }
 
 static int splitnet_alloc_rings(struct splitnet_priv *priv)
 {
-	int err;
+	struct splitnet_pair *pair;
+	int err = 0;
+	u32 p;
 
 	err = splitnet_alloc_status(priv);
 	if (err)
 		return err;
-	err = splitnet_tx_alloc(priv, &priv->tx, priv->tx_ring_size);
-	if (err)
-		goto abort_with_status;
-	err = splitnet_rx_alloc(priv, &priv->rx, priv->rx_ring_size);
-	if (err)
-		goto abort_with_tx;
-	return 0;
-
-abort_with_tx:
-	splitnet_tx_free(priv, &priv->tx);
-abort_with_status:
+	for (p = 0; p < priv->num_pairs && !err; p++) {
+		pair = &priv->pairs[p];
+		err = splitnet_tx_alloc(priv, &pair->tx, priv->tx_ring_size);
+		if (!err) {
+			err = splitnet_rx_alloc(priv, &pair->rx,
+						priv->rx_ring_size);
+			if (err)
+				splitnet_tx_free(priv, &pair->tx);
+		}
+	}
+	if (!err)
+		return 0;
+	while (--p > 0)
+		splitnet_free_ring_pair(priv, &priv->pairs[p - 1].tx,
+					&priv->pairs[p - 1].rx);
 	dma_free_coherent(&priv->pdev->dev, SPLITNET_STATUS_BLOCK_SIZE,
 			  priv->status, priv->status_dma);
 	priv->status = NULL;
@@ -382,28 +511,34 @@ abort_with_status:
  */
 static void splitnet_free_rings(struct splitnet_priv *priv)
 {
+	u32 p;
+
 	if (!priv->dead) {
-		splitnet_rx_free(priv, &priv->rx);
-		splitnet_tx_free(priv, &priv->tx);
+		for (p = 0; p < priv->max_pairs; p++)
+			splitnet_free_ring_pair(priv, &priv->pairs[p].tx,
+						&priv->pairs[p].rx);
 		dma_free_coherent(&priv->pdev->dev, SPLITNET_STATUS_BLOCK_SIZE,
 				  priv->status, priv->status_dma);
 	}
 	priv->status = NULL;
-	priv->tx.status = NULL;
-	priv->rx.status = NULL;
 }
 
-/* Steps 1 and 4 to 6 of the bring-up sequence, on allocated rings. */
+/* Steps 1 and 4 to 7 of the bring-up sequence, on allocated rings. */
 static int splitnet_start(struct splitnet_priv *priv)
 {
 	struct net_device *netdev = priv->netdev;
+	struct splitnet_pair *pair;
+	bool full = true;
 	int err;
+	u32 p;
 
 	if (priv->dead)
 		return -EIO;
 	memset(priv->status, 0, SPLITNET_STATUS_BLOCK_SIZE);
-	splitnet_tx_init(priv);
-	splitnet_rx_init(priv);
+	for (p = 0; p < priv->num_pairs; p++) {
+		splitnet_tx_init(priv, &priv->pairs[p].tx, p);
+		splitnet_rx_init(priv, &priv->pairs[p].rx, p);
+	}
 	priv->halted = false;
 	splitnet_hw_stop(priv);
 	if (priv->dead)
@@ -418,10 +553,14 @@ static int splitnet_start(struct splitnet_priv *priv)
 		return err;
 	}
 
-	/* Whatever could not be posted now is posted by the refill work. */
-	if (!splitnet_rx_post(priv, GFP_KERNEL))
+	for (p = 0; p < priv->num_pairs; p++) {
+		pair = &priv->pairs[p];
+		/* What cannot be posted now is posted by the refill work. */
+		full &= splitnet_rx_post(&pair->rx, GFP_KERNEL);
+		napi_enable(&pair->napi);
+	}
+	if (!full)
 		schedule_delayed_work(&priv->refill_work, SPLITNET_REFILL_DELAY);
-	napi_enable(&priv->napi);
 	/* splitnet_set_rx_mode() leaves the registers alone until then. */
 	priv->up = true;
 	splitnet_start_rx_filter(netdev);
@@ -440,6 +579,7 @@ static int splitnet_start(struct splitnet_priv *priv)
 static void splitnet_stop_hw(struct splitnet_priv *priv)
 {
 	struct net_device *netdev = priv->netdev;
+	u32 p;
 
 	priv->up = false;
 	netif_tx_disable(netdev);
@@ -447,13 +587,16 @@ static void splitnet_stop_hw(struct splitnet_priv *priv)
 	/* After the reset the device neither reads nor writes our memory. */
 	splitnet_hw_stop(priv);
 	splitnet_free_irqs(priv);
-	napi_disable(&priv->napi);
+	for (p = 0; p < priv->num_pairs; p++)
+		napi_disable(&priv->pairs[p].napi);
 	cancel_delayed_work(&priv->refill_work);
 	netif_carrier_off(netdev);
 	if (priv->dead)
 		return;
-	splitnet_tx_drain(priv);
-	splitnet_rx_release(priv);
+	for (p = 0; p < priv->num_pairs; p++) {
+		splitnet_tx_drain(&priv->pairs[p].tx);
+		splitnet_rx_release(&priv->pairs[p].rx);
+	}
 }
 
 static int splitnet_up(struct splitnet_priv *priv)
@@ -490,72 +633,79 @@ static int splitnet_restart(struct splitnet_priv *priv)
 	return err;
 }
 
-/* Allocate rings of the new sizes into @tx and @rx, nothing else touched. */
-static int splitnet_alloc_resized(struct splitnet_priv *priv,
-				  struct splitnet_tx_ring *tx,
-				  struct splitnet_rx_ring *rx, u32 tx_size,
-				  u32 rx_size, struct netlink_ext_ack *extack)
+/* The pairs in use, and the netdev's queues with them. */
+static void splitnet_set_pairs(struct splitnet_priv *priv, u32 pairs)
 {
-	int err;
-
-	err = splitnet_tx_alloc(priv, tx, tx_size);
-	if (err) {
-		NL_SET_ERR_MSG_MOD(extack, "cannot allocate the new TX ring");
-		return err;
-	}
-	err = splitnet_rx_alloc(priv, rx, rx_size);
-	if (err) {
-		NL_SET_ERR_MSG_MOD(extack, "cannot allocate the new RX ring");
-		splitnet_tx_free(priv, tx);
-	}
-	return err;
-}
-
-static void splitnet_swap_rings(struct splitnet_priv *priv,
-				struct splitnet_tx_ring *tx,
-				struct splitnet_rx_ring *rx)
-{
-	splitnet_tx_swap_mem(&priv->tx, tx);
-	splitnet_rx_swap_mem(&priv->rx, rx);
+	priv->num_pairs = pairs;
+	netif_set_real_num_tx_queues(priv->netdev, pairs);
+	netif_set_real_num_rx_queues(priv->netdev, pairs);
 }
 
 /*
- * ethtool -G: the new rings are allocated first, so a failure leaves the
- * running interface alone; then the device is stopped, the rings swapped
- * and the device started on them (or on the old ones again, if it refuses
- * the new ones).
+ * Exchange the ring memory of every pair with @tx and @rx, and the pair
+ * count with *@pairs.
+ */
+static void splitnet_swap_rings(struct splitnet_priv *priv,
+				struct splitnet_tx_ring *tx,
+				struct splitnet_rx_ring *rx, u32 *pairs)
+{
+	u32 p, old = priv->num_pairs;
+
+	for (p = 0; p < priv->max_pairs; p++) {
+		splitnet_tx_swap_mem(&priv->pairs[p].tx, &tx[p]);
+		splitnet_rx_swap_mem(&priv->pairs[p].rx, &rx[p]);
+	}
+	splitnet_set_pairs(priv, *pairs);
+	*pairs = old;
+}
+
+/*
+ * ethtool -G, -L and -K: the new rings are allocated first, so a failure
+ * leaves the running interface alone; then the device is stopped, the
+ * rings swapped and the device started on them (or on the old ones again,
+ * if it refuses the new ones).  Traffic in flight meanwhile is dropped
+ * by the stopped queues, as in any reset, never delivered wrong.
  */
 int splitnet_reconfigure(struct splitnet_priv *priv, u32 tx_size, u32 rx_size,
-			 struct netlink_ext_ack *extack)
+			 u32 pairs, struct netlink_ext_ack *extack)
 {
-	struct splitnet_tx_ring tx = {};
-	struct splitnet_rx_ring rx = {};
+	struct splitnet_tx_ring *tx;
+	struct splitnet_rx_ring *rx;
+	u32 p;
 	int err;
 
 	if (!priv->up) {
 		priv->tx_ring_size = tx_size;
 		priv->rx_ring_size = rx_size;
+		splitnet_set_pairs(priv, pairs);
 		return 0;
 	}
-	err = splitnet_alloc_resized(priv, &tx, &rx, tx_size, rx_size, extack);
-	if (err)
-		return err;
+	tx = kcalloc(priv->max_pairs, sizeof(*tx), GFP_KERNEL);
+	rx = kcalloc(priv->max_pairs, sizeof(*rx), GFP_KERNEL);
+	err = tx && rx ? splitnet_alloc_ring_pairs(priv, tx, rx, pairs, tx_size,
+						    rx_size) : -ENOMEM;
+	if (err) {
+		NL_SET_ERR_MSG_MOD(extack, "cannot allocate the new rings");
+		goto out;
+	}
 	splitnet_stop_hw(priv);
-	splitnet_swap_rings(priv, &tx, &rx);
+	splitnet_swap_rings(priv, tx, rx, &pairs);
 	err = splitnet_start(priv);
 	if (err && !priv->dead) {
 		NL_SET_ERR_MSG_MOD(extack, "the device refused the new rings");
-		splitnet_swap_rings(priv, &tx, &rx);
+		splitnet_swap_rings(priv, tx, rx, &pairs);
 		splitnet_restart(priv);
 	} else if (!err) {
 		priv->tx_ring_size = tx_size;
 		priv->rx_ring_size = rx_size;
 	}
-	/* Now the unused pair; a dead device keeps both. */
-	if (!priv->dead) {
-		splitnet_rx_free(priv, &rx);
-		splitnet_tx_free(priv, &tx);
-	}
+	/* Now the unused rings; a dead device keeps both sets. */
+	if (!priv->dead)
+		for (p = 0; p < priv->max_pairs; p++)
+			splitnet_free_ring_pair(priv, &tx[p], &rx[p]);
+out:
+	kfree(tx);
+	kfree(rx);
 	return err;
 }
 
@@ -582,20 +732,25 @@ static void splitnet_refill_task(struct work_struct *work)
 	struct splitnet_priv *priv = container_of(to_delayed_work(work),
 						  struct splitnet_priv,
 						  refill_work);
-	bool full;
+	struct splitnet_pair *pair;
+	bool full = true;
+	u32 p;
 
 	rtnl_lock();
 	if (!priv->up) {
 		rtnl_unlock();
 		return;
 	}
-	napi_disable(&priv->napi);
-	full = splitnet_rx_post(priv, GFP_KERNEL);
-	napi_enable(&priv->napi);
-	/* Frames may be waiting for these buffers: look at once. */
-	local_bh_disable();
-	napi_schedule(&priv->napi);
-	local_bh_enable();
+	for (p = 0; p < priv->num_pairs; p++) {
+		pair = &priv->pairs[p];
+		napi_disable(&pair->napi);
+		full &= splitnet_rx_post(&pair->rx, GFP_KERNEL);
+		napi_enable(&pair->napi);
+		/* Frames may be waiting for these buffers: look at once. */
+		local_bh_disable();
+		napi_schedule(&pair->napi);
+		local_bh_enable();
+	}
 	if (!full)
 		schedule_delayed_work(&priv->refill_work, SPLITNET_REFILL_DELAY);
 	rtnl_unlock();
@@ -646,26 +801,39 @@ static void splitnet_get_stats64(struct net_device *netdev,
 				 struct rtnl_link_stats64 *s)
 {
 	struct splitnet_priv *priv = netdev_priv(netdev);
-	const struct splitnet_tx_ring *tx = &priv->tx;
-	const struct splitnet_rx_ring *rx = &priv->rx;
-	unsigned int start;
+	const struct splitnet_tx_ring *tx;
+	const struct splitnet_rx_ring *rx;
+	u64 packets, bytes, dropped, errors;
+	unsigned int start, p;
 
-	do {
-		start = u64_stats_fetch_begin(&tx->cstats.syncp);
-		s->tx_packets = tx->cstats.packets;
-		s->tx_bytes = tx->cstats.bytes;
-	} while (u64_stats_fetch_retry(&tx->cstats.syncp, start));
-	do {
-		start = u64_stats_fetch_begin(&tx->xstats.syncp);
-		s->tx_dropped = tx->xstats.dropped;
-	} while (u64_stats_fetch_retry(&tx->xstats.syncp, start));
-	do {
-		start = u64_stats_fetch_begin(&rx->stats.syncp);
-		s->rx_packets = rx->stats.packets;
-		s->rx_bytes = rx->stats.bytes;
-		s->rx_dropped = rx->stats.dropped;
-		s->rx_errors = rx->stats.errors;
-	} while (u64_stats_fetch_retry(&rx->stats.syncp, start));
+	/* Every pair the device has: the counters outlive ethtool -L. */
+	for (p = 0; p < priv->max_pairs; p++) {
+		tx = &priv->pairs[p].tx;
+		rx = &priv->pairs[p].rx;
+		do {
+			start = u64_stats_fetch_begin(&tx->cstats.syncp);
+			packets = tx->cstats.packets;
+			bytes = tx->cstats.bytes;
+		} while (u64_stats_fetch_retry(&tx->cstats.syncp, start));
+		s->tx_packets += packets;
+		s->tx_bytes += bytes;
+		do {
+			start = u64_stats_fetch_begin(&tx->xstats.syncp);
+			dropped = tx->xstats.dropped;
+		} while (u64_stats_fetch_retry(&tx->xstats.syncp, start));
+		s->tx_dropped += dropped;
+		do {
+			start = u64_stats_fetch_begin(&rx->stats.syncp);
+			packets = rx->stats.packets;
+			bytes = rx->stats.bytes;
+			dropped = rx->stats.dropped;
+			errors = rx->stats.errors;
+		} while (u64_stats_fetch_retry(&rx->stats.syncp, start));
+		s->rx_packets += packets;
+		s->rx_bytes += bytes;
+		s->rx_dropped += dropped;
+		s->rx_errors += errors;
+	}
 }
 
 /*
@@ -680,11 +848,11 @@ static void splitnet_get_stats64(struct net_device *netdev,
 static void splitnet_tx_timeout(struct net_device *netdev, unsigned int txq)
 {
 	struct splitnet_priv *priv = netdev_priv(netdev);
-	struct splitnet_tx_ring *tx = &priv->tx;
+	struct splitnet_tx_ring *tx = &priv->pairs[txq].tx;
 	u32 status = splitnet_rd32(priv, SPLITNET_REG_STATUS);
 
-	netdev_warn(netdev, "TX timeout: prod %u clean %u device cons %u status %#x\n",
-		    tx->prod, READ_ONCE(tx->clean),
+	netdev_warn(netdev, "TX timeout on queue %u: prod %u clean %u device cons %u status %#x\n",
+		    txq, tx->prod, READ_ONCE(tx->clean),
 		    tx->status ? le32_to_cpu(READ_ONCE(tx->status->cons)) : 0,
 		    status);
 	if (status & SPLITNET_STATUS_ERROR) {
@@ -697,18 +865,52 @@ static void splitnet_tx_timeout(struct net_device *netdev, unsigned int txq)
 /*
  * RX offloads are negotiated features, fixed while the queues run: a
  * change restarts the device with the new set, as a ring resize does.
+ * The VLAN table is switched on and off in RX_FILTER.
  */
 static int splitnet_set_features(struct net_device *netdev,
 				 netdev_features_t features)
 {
 	struct splitnet_priv *priv = netdev_priv(netdev);
 	u64 want = splitnet_rx_features(priv, features);
+	bool filter = features & NETIF_F_HW_VLAN_CTAG_FILTER;
 
+	if (filter != priv->vlan_filter) {
+		priv->vlan_filter = filter;
+		splitnet_start_rx_filter(netdev);
+	}
 	if (want == priv->features)
 		return 0;
 	priv->features = want;
 	return splitnet_reconfigure(priv, priv->tx_ring_size,
-				    priv->rx_ring_size, NULL);
+				    priv->rx_ring_size, priv->num_pairs, NULL);
+}
+
+/* The stack's VLANs (NETIF_F_HW_VLAN_CTAG_FILTER), under the RTNL. */
+static int splitnet_vlan_update(struct net_device *netdev, u16 vid, bool add)
+{
+	struct splitnet_priv *priv = netdev_priv(netdev);
+	unsigned int n = vid / 32;
+
+	if (add)
+		priv->vlans[n] |= BIT(vid % 32);
+	else
+		priv->vlans[n] &= ~BIT(vid % 32);
+	/* Down, or without the feature: splitnet_hw_start() writes it. */
+	if (priv->up && splitnet_has(priv, SPLITNET_F_VLAN))
+		splitnet_wr32(priv, SPLITNET_REG_VLAN_TABLE(n), priv->vlans[n]);
+	return 0;
+}
+
+static int splitnet_vlan_rx_add_vid(struct net_device *netdev,
+				    __be16 proto, u16 vid)
+{
+	return splitnet_vlan_update(netdev, vid, true);
+}
+
+static int splitnet_vlan_rx_kill_vid(struct net_device *netdev,
+				     __be16 proto, u16 vid)
+{
+	return splitnet_vlan_update(netdev, vid, false);
 }
 
 static const struct net_device_ops splitnet_netdev_ops = {
@@ -718,6 +920,8 @@ static const struct net_device_ops splitnet_netdev_ops = {
 	.ndo_features_check	= splitnet_features_check,
 	.ndo_set_features	= splitnet_set_features,
 	.ndo_set_rx_mode	= splitnet_set_rx_mode,
+	.ndo_vlan_rx_add_vid	= splitnet_vlan_rx_add_vid,
+	.ndo_vlan_rx_kill_vid	= splitnet_vlan_rx_kill_vid,
 	.ndo_set_mac_address	= splitnet_set_mac_address,
 	.ndo_validate_addr	= eth_validate_addr,
 	.ndo_change_mtu		= splitnet_change_mtu,
@@ -776,16 +980,34 @@ static int splitnet_check_device(struct splitnet_priv *priv)
 	return 0;
 }
 
+/* The queue pairs the device has: MAX_QUEUE_PAIRS with F_MQ, else one. */
+static u32 splitnet_dev_pairs(struct splitnet_priv *priv)
+{
+	u32 n;
+
+	if (!splitnet_has(priv, SPLITNET_F_MQ))
+		return 1;
+	n = splitnet_rd32(priv, SPLITNET_REG_MAX_QUEUE_PAIRS);
+	return clamp_t(u32, n, 1, SPLITNET_MAX_QUEUE_PAIRS);
+}
+
+/*
+ * MSI-X: the config vector and one per pair, for at most one pair per
+ * possible CPU; as many pairs as vectors could be had.  INTx: one pair.
+ */
 static int splitnet_alloc_vectors(struct splitnet_priv *priv)
 {
 	struct pci_dev *pdev = priv->pdev;
+	u32 want = min_t(u32, splitnet_dev_pairs(priv), num_possible_cpus());
 	int n;
 
-	if (splitnet_rd32(priv, SPLITNET_REG_NUM_VECTORS) >= SPLITNET_NUM_VECS) {
-		n = pci_alloc_irq_vectors(pdev, SPLITNET_NUM_VECS,
-					  SPLITNET_NUM_VECS, PCI_IRQ_MSIX);
-		if (n == SPLITNET_NUM_VECS) {
+	if (splitnet_rd32(priv, SPLITNET_REG_NUM_VECTORS) >=
+	    SPLITNET_VEC_PAIR(1)) {
+		n = pci_alloc_irq_vectors(pdev, SPLITNET_VEC_PAIR(1),
+					  SPLITNET_VEC_PAIR(want), PCI_IRQ_MSIX);
+		if (n >= SPLITNET_VEC_PAIR(1)) {
 			priv->msix = true;
+			priv->max_pairs = n - SPLITNET_VEC_PAIR(0);
 			return 0;
 		}
 	}
@@ -794,7 +1016,42 @@ static int splitnet_alloc_vectors(struct splitnet_priv *priv)
 		return n;
 	dev_info(&pdev->dev, "MSI-X unavailable, using INTx\n");
 	priv->msix = false;
+	priv->max_pairs = 1;
 	return 0;
+}
+
+/* One pair per online CPU; a random RSS key, all hash types. */
+static int splitnet_init_pairs(struct splitnet_priv *priv)
+{
+	struct splitnet_pair *pair;
+	u32 p;
+
+	priv->pairs = devm_kcalloc(&priv->pdev->dev, priv->max_pairs,
+				   sizeof(*priv->pairs), GFP_KERNEL);
+	if (!priv->pairs)
+		return -ENOMEM;
+	for (p = 0; p < priv->max_pairs; p++) {
+		pair = &priv->pairs[p];
+		pair->tx.priv = priv;
+		pair->rx.priv = priv;
+		u64_stats_init(&pair->tx.cstats.syncp);
+		u64_stats_init(&pair->tx.xstats.syncp);
+		u64_stats_init(&pair->rx.stats.syncp);
+		netif_napi_add(priv->netdev, &pair->napi, splitnet_poll);
+	}
+	splitnet_set_pairs(priv, min_t(u32, priv->max_pairs,
+				       num_online_cpus()));
+	netdev_rss_key_fill(priv->rss_key, sizeof(priv->rss_key));
+	priv->rss_types = SPLITNET_RSS_TYPES_DEFAULT;
+	return 0;
+}
+
+static void splitnet_del_pairs(struct splitnet_priv *priv)
+{
+	u32 p;
+
+	for (p = 0; p < priv->max_pairs; p++)
+		netif_napi_del(&priv->pairs[p].napi);
 }
 
 /* What the device offers and this driver negotiated; ethtool -K toggles. */
@@ -806,6 +1063,11 @@ static netdev_features_t splitnet_offload_features(struct splitnet_priv *priv)
 		f |= NETIF_F_RXCSUM;
 	if (splitnet_has(priv, SPLITNET_F_RX_GSO))
 		f |= NETIF_F_GRO_HW;
+	if (splitnet_has(priv, SPLITNET_F_VLAN))
+		f |= NETIF_F_HW_VLAN_CTAG_TX | NETIF_F_HW_VLAN_CTAG_RX |
+		     NETIF_F_HW_VLAN_CTAG_FILTER;
+	if (splitnet_has(priv, SPLITNET_F_MQ))
+		f |= NETIF_F_RXHASH;
 	if (!splitnet_has(priv, SPLITNET_F_TX_CSUM))
 		return f;
 	f |= NETIF_F_HW_CSUM;
@@ -813,8 +1075,15 @@ static netdev_features_t splitnet_offload_features(struct splitnet_priv *priv)
 		f |= NETIF_F_TSO | NETIF_F_TSO_ECN;
 	if (splitnet_has(priv, SPLITNET_F_TSO6))
 		f |= NETIF_F_TSO6 | NETIF_F_TSO_ECN;
+	if (splitnet_has(priv, SPLITNET_F_USO))
+		f |= NETIF_F_GSO_UDP_L4;
 	return f;
 }
+
+/* What a VLAN device on top may use: the same, but no VLAN offloads. */
+#define SPLITNET_VLAN_OFFLOADS	(NETIF_F_HW_VLAN_CTAG_TX | \
+				 NETIF_F_HW_VLAN_CTAG_RX | \
+				 NETIF_F_HW_VLAN_CTAG_FILTER)
 
 static void splitnet_init_netdev(struct splitnet_priv *priv)
 {
@@ -827,6 +1096,8 @@ static void splitnet_init_netdev(struct splitnet_priv *priv)
 	netdev->watchdog_timeo = SPLITNET_TX_TIMEOUT;
 	netdev->hw_features = splitnet_offload_features(priv);
 	netdev->features = netdev->hw_features | NETIF_F_HIGHDMA;
+	netdev->vlan_features = netdev->features & ~SPLITNET_VLAN_OFFLOADS;
+	priv->vlan_filter = netdev->features & NETIF_F_HW_VLAN_CTAG_FILTER;
 	/* The device's bounds on one TSO frame (docs/specs/splitnet.rst). */
 	netif_set_tso_max_size(netdev, SPLITNET_TSO_MAX_SIZE);
 	netif_set_tso_max_segs(netdev, SPLITNET_TSO_MAX_SEGS);
@@ -845,7 +1116,6 @@ static void splitnet_init_netdev(struct splitnet_priv *priv)
 			 addr);
 		eth_hw_addr_random(netdev);
 	}
-	netif_napi_add(netdev, &priv->napi, splitnet_poll);
 }
 
 static int splitnet_probe(struct pci_dev *pdev, const struct pci_device_id *id)
@@ -869,7 +1139,7 @@ static int splitnet_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	}
 	pci_set_master(pdev);
 
-	netdev = alloc_etherdev(sizeof(*priv));
+	netdev = alloc_etherdev_mq(sizeof(*priv), SPLITNET_MAX_QUEUE_PAIRS);
 	if (!netdev) {
 		err = -ENOMEM;
 		goto abort_with_regions;
@@ -879,11 +1149,6 @@ static int splitnet_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	priv = netdev_priv(netdev);
 	priv->netdev = netdev;
 	priv->pdev = pdev;
-	priv->tx.priv = priv;
-	priv->rx.priv = priv;
-	u64_stats_init(&priv->tx.cstats.syncp);
-	u64_stats_init(&priv->tx.xstats.syncp);
-	u64_stats_init(&priv->rx.stats.syncp);
 	INIT_WORK(&priv->reset_work, splitnet_reset_task);
 	INIT_DELAYED_WORK(&priv->refill_work, splitnet_refill_task);
 
@@ -899,20 +1164,25 @@ static int splitnet_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (err)
 		goto abort_with_iomap;
 	splitnet_init_netdev(priv);
+	err = splitnet_init_pairs(priv);
+	if (err)
+		goto abort_with_vectors;
 
 	/* No carrier until the device says so, after open. */
 	netif_carrier_off(netdev);
 	err = register_netdev(netdev);
 	if (err)
 		goto abort_with_napi;
-	netdev_info(netdev, "splitnet %u.%u at %s, MAC %pM, %s, slot %u, ring max %u\n",
+	netdev_info(netdev, "splitnet %u.%u at %s, MAC %pM, %s, slot %u, ring max %u, %u of %u queue pairs\n",
 		    priv->version >> 16, priv->version & 0xffff, pci_name(pdev),
 		    netdev->dev_addr, priv->msix ? "MSI-X" : "INTx",
-		    priv->slot_size, priv->max_ring_size);
+		    priv->slot_size, priv->max_ring_size, priv->num_pairs,
+		    priv->max_pairs);
 	return 0;
 
 abort_with_napi:
-	netif_napi_del(&priv->napi);
+	splitnet_del_pairs(priv);
+abort_with_vectors:
 	pci_free_irq_vectors(pdev);
 abort_with_iomap:
 	pci_iounmap(pdev, priv->regs);
@@ -934,7 +1204,7 @@ static void splitnet_remove(struct pci_dev *pdev)
 	cancel_work_sync(&priv->reset_work);
 	cancel_delayed_work_sync(&priv->refill_work);
 	splitnet_hw_reset(priv);
-	netif_napi_del(&priv->napi);
+	splitnet_del_pairs(priv);
 	pci_free_irq_vectors(pdev);
 	pci_iounmap(pdev, priv->regs);
 	free_netdev(netdev);

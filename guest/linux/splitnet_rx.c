@@ -12,6 +12,9 @@
  * knows of the frame's checksum and whether it is a large TCP segment (up
  * to 64 KiB, 18 buffers); those fields mean what a virtio-net header's
  * do, so the kernel's virtio_net_hdr_to_skb() checks and applies them.
+ * With F_VLAN it also carries the VLAN tag the device took out, and with
+ * F_MQ the RSS hash that chose the queue pair, which becomes the skb's
+ * hash (NETIF_F_RXHASH).
  */
 
 #include <linux/etherdevice.h>
@@ -95,12 +98,17 @@ static bool splitnet_rx_refill(struct splitnet_rx_ring *rx, gfp_t gfp)
 }
 
 /*
- * Fill the ring: at bring-up (step 6 of the spec's sequence) and from the
+ * Fill the ring: at bring-up (step 7 of the spec's sequence) and from the
  * refill work, NAPI off.  False when it is not full.
  */
-bool splitnet_rx_post(struct splitnet_priv *priv, gfp_t gfp)
+bool splitnet_rx_post(struct splitnet_rx_ring *rx, gfp_t gfp)
 {
-	return splitnet_rx_refill(&priv->rx, gfp);
+	return splitnet_rx_refill(rx, gfp);
+}
+
+static struct napi_struct *splitnet_rx_napi(struct splitnet_rx_ring *rx)
+{
+	return &container_of(rx, struct splitnet_pair, rx)->napi;
 }
 
 static struct sk_buff *splitnet_rx_copy(struct splitnet_rx_ring *rx,
@@ -111,7 +119,7 @@ static struct sk_buff *splitnet_rx_copy(struct splitnet_rx_ring *rx,
 	dma_addr_t dma = buf->dma + SPLITNET_RX_HEADROOM;
 	struct sk_buff *skb;
 
-	skb = napi_alloc_skb(&rx->priv->napi, len);
+	skb = napi_alloc_skb(splitnet_rx_napi(rx), len);
 	if (!skb)
 		return NULL;
 	dma_sync_single_for_cpu(dev, dma, len, DMA_FROM_DEVICE);
@@ -204,11 +212,31 @@ static int splitnet_rx_offload(struct sk_buff *skb,
 			hdr.gso_type |= VIRTIO_NET_HDR_GSO_ECN;
 		hdr.gso_size = __cpu_to_virtio16(true, le16_to_cpu(d->gso_size));
 	}
+	if (flags & SPLITNET_RXD_VLAN)
+		__vlan_hwaccel_put_tag(skb, htons(ETH_P_8021Q),
+				       le16_to_cpu(d->vlan_tci));
 	if (hdr.flags & VIRTIO_NET_HDR_F_DATA_VALID) {
 		skb->ip_summed = CHECKSUM_UNNECESSARY;
 		return 0;
 	}
 	return virtio_net_hdr_to_skb(skb, &hdr, true);
+}
+
+/* The RSS hash the device computed, as the skb's (types: spec, "RSS"). */
+static void splitnet_rx_hash(struct sk_buff *skb,
+			     const struct splitnet_rx_desc *d)
+{
+	u16 flags = le16_to_cpu(d->flags);
+	u32 type = (flags & SPLITNET_RXD_HASH_TYPE_MASK) >>
+		   SPLITNET_RXD_HASH_TYPE_SHIFT;
+
+	if (!(flags & SPLITNET_RXD_HASH) ||
+	    !(skb->dev->features & NETIF_F_RXHASH))
+		return;
+	skb_set_hash(skb, le32_to_cpu(d->hash),
+		     type == SPLITNET_HASH_TYPE_IPV4 ||
+		     type == SPLITNET_HASH_TYPE_IPV6 ? PKT_HASH_TYPE_L3 :
+						       PKT_HASH_TYPE_L4);
 }
 
 /*
@@ -218,7 +246,7 @@ static int splitnet_rx_offload(struct sk_buff *skb,
 static bool splitnet_rx_one(struct splitnet_rx_ring *rx, u32 cons)
 {
 	struct net_device *netdev = rx->priv->netdev;
-	u32 idx = rx->clean;
+	u32 idx = rx->clean, first = rx->clean;
 	struct sk_buff *skb;
 	unsigned int len;
 
@@ -242,15 +270,17 @@ static bool splitnet_rx_one(struct splitnet_rx_ring *rx, u32 cons)
 	}
 	len = skb->len;
 	skb->protocol = eth_type_trans(skb, netdev);
-	napi_gro_receive(&rx->priv->napi, skb);
+	splitnet_rx_hash(skb, &rx->desc[first & rx->mask]);
+	skb_record_rx_queue(skb, rx->qid);
+	napi_gro_receive(splitnet_rx_napi(rx), skb);
 	rx->stats.packets++;
 	rx->stats.bytes += len;
 	return true;
 }
 
-int splitnet_rx_poll(struct splitnet_priv *priv, int budget)
+int splitnet_rx_poll(struct splitnet_rx_ring *rx, int budget)
 {
-	struct splitnet_rx_ring *rx = &priv->rx;
+	struct splitnet_priv *priv = rx->priv;
 	u32 cons = le32_to_cpu(READ_ONCE(rx->status->cons));
 	int work = 0;
 
@@ -288,11 +318,9 @@ int splitnet_rx_poll(struct splitnet_priv *priv, int budget)
 }
 
 /* Ask for the next RX interrupt; true if a frame arrived meanwhile. */
-bool splitnet_rx_arm(struct splitnet_priv *priv)
+bool splitnet_rx_arm(struct splitnet_rx_ring *rx)
 {
-	struct splitnet_rx_ring *rx = &priv->rx;
-
-	if (splitnet_has(priv, SPLITNET_F_EVENT_IDX)) {
+	if (splitnet_has(rx->priv, SPLITNET_F_EVENT_IDX)) {
 		WRITE_ONCE(rx->status->intr_event, cpu_to_le32(rx->clean));
 		/* intr_event is stored before cons is read again. */
 		mb();
@@ -301,14 +329,16 @@ bool splitnet_rx_arm(struct splitnet_priv *priv)
 }
 
 /* Indices for a start on the ring memory rx holds (no pages yet). */
-void splitnet_rx_init(struct splitnet_priv *priv)
+void splitnet_rx_init(struct splitnet_priv *priv, struct splitnet_rx_ring *rx,
+		      u16 qid)
 {
-	struct splitnet_rx_ring *rx = &priv->rx;
-
+	rx->priv = priv;
+	rx->qid = qid;
+	rx->status = &priv->status[SPLITNET_RXQ(qid)];
 	rx->mask = rx->size - 1;
 	rx->prod = 0;
 	rx->clean = 0;
-	rx->doorbell = priv->regs + splitnet_qreg(SPLITNET_RXQ(0),
+	rx->doorbell = priv->regs + splitnet_qreg(SPLITNET_RXQ(qid),
 						  SPLITNET_Q_DOORBELL);
 }
 
@@ -335,9 +365,8 @@ int splitnet_rx_alloc(struct splitnet_priv *priv, struct splitnet_rx_ring *rx,
 }
 
 /* After the device reset: free the posted pages. */
-void splitnet_rx_release(struct splitnet_priv *priv)
+void splitnet_rx_release(struct splitnet_rx_ring *rx)
 {
-	struct splitnet_rx_ring *rx = &priv->rx;
 	u32 i;
 
 	for (i = 0; i < rx->size; i++)
@@ -347,6 +376,8 @@ void splitnet_rx_release(struct splitnet_priv *priv)
 
 void splitnet_rx_free(struct splitnet_priv *priv, struct splitnet_rx_ring *rx)
 {
+	if (!rx->desc)
+		return;
 	dma_free_coherent(&priv->pdev->dev,
 			  array_size(rx->size, sizeof(*rx->desc)), rx->desc,
 			  rx->desc_dma);
@@ -357,7 +388,8 @@ void splitnet_rx_free(struct splitnet_priv *priv, struct splitnet_rx_ring *rx)
 
 /*
  * The RX features to negotiate for these netdev features: ethtool -K rx
- * off (NETIF_F_RXCSUM) drops both, rx-gro-hw off large receive.
+ * off (NETIF_F_RXCSUM) drops both, rx-gro-hw off large receive, rxvlan
+ * off the VLAN feature (the stack then inserts tags on TX too).
  */
 u64 splitnet_rx_features(struct splitnet_priv *priv,
 			 netdev_features_t features)
@@ -368,6 +400,8 @@ u64 splitnet_rx_features(struct splitnet_priv *priv,
 		f &= ~(SPLITNET_F_RX_CSUM | SPLITNET_F_RX_GSO);
 	if (!(features & NETIF_F_GRO_HW))
 		f &= ~SPLITNET_F_RX_GSO;
+	if (!(features & NETIF_F_HW_VLAN_CTAG_RX))
+		f &= ~SPLITNET_F_VLAN;
 	return f;
 }
 

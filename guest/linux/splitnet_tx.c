@@ -8,6 +8,8 @@
  * linear part and every page fragment are DMA-mapped and passed by
  * reference, one descriptor each.
  *
+ * Each queue pair has its own ring and header pool; a frame goes on the
+ * ring of the netdev TX queue the stack picked (XPS: the CPU's own pair).
  * start_xmit owns tx->prod and tx->kicked, NAPI owns tx->clean; the queue
  * is stopped and woken without a lock, with barriers on both sides.
  */
@@ -76,6 +78,8 @@ static unsigned int splitnet_tx_l4_end(const struct sk_buff *skb)
  */
 static unsigned int splitnet_tx_offload_head(const struct sk_buff *skb)
 {
+	if (skb_is_gso(skb) && skb_shinfo(skb)->gso_type & SKB_GSO_UDP_L4)
+		return skb_transport_offset(skb) + sizeof(struct udphdr);
 	if (skb_is_gso(skb))
 		return skb_tcp_all_headers(skb);
 	if (skb->ip_summed == CHECKSUM_PARTIAL)
@@ -86,7 +90,7 @@ static unsigned int splitnet_tx_offload_head(const struct sk_buff *skb)
 
 /*
  * How many bytes go into the pool slot: the whole frame when it fits,
- * exactly the headers of a TSO frame, otherwise the headers (and at least
+ * exactly the headers of a TSO or USO frame, otherwise the headers (and at least
  * what a checksum offload needs), bounded by the slot.  They are copied
  * wherever they lie; the payload descriptors start where the head ends.
  */
@@ -171,17 +175,34 @@ unwind:
 	return -ENOMEM;
 }
 
-/* The offload request, in the frame's first descriptor. */
+static u8 splitnet_tx_gso_type(const struct sk_buff *skb)
+{
+	unsigned int type = skb_shinfo(skb)->gso_type;
+
+	if (type & SKB_GSO_UDP_L4)
+		return SPLITNET_GSO_UDP_L4;
+	return type & SKB_GSO_TCPV6 ? SPLITNET_GSO_TCPV6 : SPLITNET_GSO_TCPV4;
+}
+
+/*
+ * The offload request, in the frame's first descriptor.  A VLAN tag the
+ * stack left out of the frame (NETIF_F_HW_VLAN_CTAG_TX) is inserted by
+ * the device; splitnet_features_check() keeps such frames away unless
+ * F_VLAN was negotiated.
+ */
 static void splitnet_tx_offload(struct splitnet_tx_desc *desc,
 				const struct sk_buff *skb)
 {
 	const struct skb_shared_info *shinfo = skb_shinfo(skb);
 	u16 flags = le16_to_cpu(desc->flags);
 
+	if (skb_vlan_tag_present(skb)) {
+		desc->vlan_tci = cpu_to_le16(skb_vlan_tag_get(skb));
+		flags |= SPLITNET_TXD_VLAN;
+	}
 	if (skb_is_gso(skb)) {
 		desc->gso_size = cpu_to_le16(shinfo->gso_size);
-		desc->gso_type = shinfo->gso_type & SKB_GSO_TCPV6 ?
-				 SPLITNET_GSO_TCPV6 : SPLITNET_GSO_TCPV4;
+		desc->gso_type = splitnet_tx_gso_type(skb);
 		flags |= SPLITNET_TXD_TSO;
 	} else if (skb->ip_summed == CHECKSUM_PARTIAL) {
 		desc->csum_start = cpu_to_le16(skb_checksum_start_offset(skb));
@@ -280,6 +301,17 @@ static netdev_tx_t splitnet_xmit(struct splitnet_tx_ring *tx,
 		tx->xstats.busy++;
 		return NETDEV_TX_BUSY;
 	}
+	/* Not expected either: splitnet_features_check() asks the stack. */
+	if (skb_vlan_tag_present(skb) &&
+	    !splitnet_has(tx->priv, SPLITNET_F_VLAN)) {
+		skb = __vlan_hwaccel_push_inside(skb);
+		if (!skb) {
+			tx->xstats.dropped++;
+			if (!more)
+				splitnet_tx_kick(tx);
+			return NETDEV_TX_OK;
+		}
+	}
 	if (skb_shinfo(skb)->nr_frags + 1 > tx->max_frame_descs) {
 		if (skb_linearize(skb))
 			goto drop;
@@ -314,29 +346,40 @@ drop:
 	return NETDEV_TX_OK;
 }
 
-/* Can the device segment this GSO frame? (spec: "TCP segmentation") */
+/*
+ * Can the device segment this GSO frame? (spec: "TCP segmentation", "UDP
+ * segmentation")
+ */
 static bool splitnet_tso_ok(const struct sk_buff *skb, unsigned int slot)
 {
 	const struct skb_shared_info *shinfo = skb_shinfo(skb);
+	u8 l4 = shinfo->gso_type & SKB_GSO_UDP_L4 ? IPPROTO_UDP : IPPROTO_TCP;
 
 	if (skb->encapsulation || skb_network_offset(skb) != ETH_HLEN ||
-	    !(shinfo->gso_type & (SKB_GSO_TCPV4 | SKB_GSO_TCPV6)) ||
+	    !(shinfo->gso_type &
+	      (SKB_GSO_TCPV4 | SKB_GSO_TCPV6 | SKB_GSO_UDP_L4)) ||
 	    shinfo->gso_size < SPLITNET_TSO_MIN_SEG_SIZE ||
-	    skb_tcp_all_headers(skb) > slot)
+	    splitnet_tx_offload_head(skb) > slot)
 		return false;
 	/* The device segments IPv6 without extension headers only. */
-	if (shinfo->gso_type & SKB_GSO_TCPV6)
-		return ipv6_hdr(skb)->nexthdr == IPPROTO_TCP;
-	return true;
+	if (skb->protocol == htons(ETH_P_IPV6))
+		return ipv6_hdr(skb)->nexthdr == l4;
+	return skb->protocol == htons(ETH_P_IP);
 }
 
-/* Offloads whose headers would not fit the slot are done by the stack. */
+/*
+ * Offloads whose headers would not fit the slot are done by the stack;
+ * so is a VLAN tag when the device may not insert it (F_VLAN is off while
+ * rx-vlan-offload is off).
+ */
 netdev_features_t splitnet_features_check(struct sk_buff *skb,
 					  struct net_device *dev,
 					  netdev_features_t features)
 {
 	struct splitnet_priv *priv = netdev_priv(dev);
 
+	if (!splitnet_has(priv, SPLITNET_F_VLAN))
+		features &= ~NETIF_F_HW_VLAN_CTAG_TX;
 	if (skb->ip_summed != CHECKSUM_PARTIAL)
 		return features;
 	if (splitnet_tx_offload_head(skb) > priv->slot_size)
@@ -346,32 +389,14 @@ netdev_features_t splitnet_features_check(struct sk_buff *skb,
 	return features;
 }
 
-netdev_tx_t splitnet_start_xmit(struct sk_buff *skb, struct net_device *dev)
-{
-	struct splitnet_priv *priv = netdev_priv(dev);
-	struct splitnet_tx_ring *tx = &priv->tx;
-	netdev_tx_t ret;
-
-	/*
-	 * The device usually sends a frame within the doorbell write, so
-	 * what it finished is reclaimed here, without waiting for the
-	 * (moderated) TX interrupt.
-	 */
-	splitnet_tx_clean(priv, 0);
-	u64_stats_update_begin(&tx->xstats.syncp);
-	ret = splitnet_xmit(tx, netdev_get_tx_queue(dev, 0), skb);
-	u64_stats_update_end(&tx->xstats.syncp);
-	return ret;
-}
-
 /*
  * TX completion: free what the device has finished.  Called with the TX
  * queue lock held, from start_xmit or from NAPI (budget 0 or not).
  */
-void splitnet_tx_clean(struct splitnet_priv *priv, int budget)
+static void splitnet_tx_clean(struct splitnet_tx_ring *tx, int budget)
 {
-	struct splitnet_tx_ring *tx = &priv->tx;
-	struct netdev_queue *txq = netdev_get_tx_queue(priv->netdev, 0);
+	struct splitnet_priv *priv = tx->priv;
+	struct netdev_queue *txq = netdev_get_tx_queue(priv->netdev, tx->qid);
 	struct device *dev = &priv->pdev->dev;
 	u32 cons = le32_to_cpu(READ_ONCE(tx->status->cons));
 	u32 clean = tx->clean;
@@ -412,13 +437,33 @@ void splitnet_tx_clean(struct splitnet_priv *priv, int budget)
 	u64_stats_update_end(&tx->cstats.syncp);
 }
 
-/* TX completion from NAPI; when start_xmit holds the lock it cleans. */
-void splitnet_tx_poll(struct splitnet_priv *priv, int budget)
+netdev_tx_t splitnet_start_xmit(struct sk_buff *skb, struct net_device *dev)
 {
-	struct netdev_queue *txq = netdev_get_tx_queue(priv->netdev, 0);
+	struct splitnet_priv *priv = netdev_priv(dev);
+	u16 qid = skb_get_queue_mapping(skb);
+	struct splitnet_tx_ring *tx = &priv->pairs[qid].tx;
+	netdev_tx_t ret;
+
+	/*
+	 * The device usually sends a frame within the doorbell write, so
+	 * what it finished is reclaimed here, without waiting for the
+	 * (moderated) TX interrupt.
+	 */
+	splitnet_tx_clean(tx, 0);
+	u64_stats_update_begin(&tx->xstats.syncp);
+	ret = splitnet_xmit(tx, netdev_get_tx_queue(dev, qid), skb);
+	u64_stats_update_end(&tx->xstats.syncp);
+	return ret;
+}
+
+/* TX completion from NAPI; when start_xmit holds the lock it cleans. */
+void splitnet_tx_poll(struct splitnet_tx_ring *tx, int budget)
+{
+	struct netdev_queue *txq = netdev_get_tx_queue(tx->priv->netdev,
+						       tx->qid);
 
 	if (__netif_tx_trylock(txq)) {
-		splitnet_tx_clean(priv, budget);
+		splitnet_tx_clean(tx, budget);
 		__netif_tx_unlock(txq);
 	}
 }
@@ -429,12 +474,11 @@ void splitnet_tx_poll(struct splitnet_priv *priv, int budget)
  * per frame, yet never waits for more than is pending.  Returns true when
  * the device already went past that point.
  */
-bool splitnet_tx_arm(struct splitnet_priv *priv)
+bool splitnet_tx_arm(struct splitnet_tx_ring *tx)
 {
-	struct splitnet_tx_ring *tx = &priv->tx;
 	u32 clean = tx->clean, event, cons;
 
-	if (!splitnet_has(priv, SPLITNET_F_EVENT_IDX)) {
+	if (!splitnet_has(tx->priv, SPLITNET_F_EVENT_IDX)) {
 		/* The device interrupts on every advance; catch a racing one. */
 		return le32_to_cpu(READ_ONCE(tx->status->cons)) != clean;
 	}
@@ -447,10 +491,9 @@ bool splitnet_tx_arm(struct splitnet_priv *priv)
 }
 
 /* After a device reset: give back what the device never completed. */
-void splitnet_tx_drain(struct splitnet_priv *priv)
+void splitnet_tx_drain(struct splitnet_tx_ring *tx)
 {
-	struct splitnet_tx_ring *tx = &priv->tx;
-	struct device *dev = &priv->pdev->dev;
+	struct device *dev = &tx->priv->pdev->dev;
 	struct splitnet_tx_buf *buf;
 
 	for (; tx->clean != tx->prod; tx->clean++) {
@@ -461,14 +504,16 @@ void splitnet_tx_drain(struct splitnet_priv *priv)
 			buf->skb = NULL;
 		}
 	}
-	netdev_tx_reset_queue(netdev_get_tx_queue(priv->netdev, 0));
+	netdev_tx_reset_queue(netdev_get_tx_queue(tx->priv->netdev, tx->qid));
 }
 
 /* Indices and limits for a start on the ring memory tx holds. */
-void splitnet_tx_init(struct splitnet_priv *priv)
+void splitnet_tx_init(struct splitnet_priv *priv, struct splitnet_tx_ring *tx,
+		      u16 qid)
 {
-	struct splitnet_tx_ring *tx = &priv->tx;
-
+	tx->priv = priv;
+	tx->qid = qid;
+	tx->status = &priv->status[SPLITNET_TXQ(qid)];
 	tx->mask = tx->size - 1;
 	tx->slot_size = priv->slot_size;
 	tx->max_frame_descs = min_t(u32, MAX_SKB_FRAGS + 1,
@@ -476,7 +521,7 @@ void splitnet_tx_init(struct splitnet_priv *priv)
 	tx->prod = 0;
 	tx->kicked = 0;
 	tx->clean = 0;
-	tx->doorbell = priv->regs + splitnet_qreg(SPLITNET_TXQ(0),
+	tx->doorbell = priv->regs + splitnet_qreg(SPLITNET_TXQ(qid),
 						  SPLITNET_Q_DOORBELL);
 }
 
@@ -514,6 +559,9 @@ abort_with_bufs:
 void splitnet_tx_free(struct splitnet_priv *priv, struct splitnet_tx_ring *tx)
 {
 	struct device *dev = &priv->pdev->dev;
+
+	if (!tx->desc)
+		return;
 
 	dma_free_coherent(dev, array_size(tx->size, priv->slot_size), tx->pool,
 			  tx->pool_dma);

@@ -38,40 +38,11 @@ struct SplitnetState {
     SplitnetCore core;
 };
 
-static uint64_t splitnet_mmio_read(void *opaque, hwaddr addr, unsigned size)
-{
-    SplitnetState *s = opaque;
-
-    return splitnet_core_read(&s->core, addr, size);
-}
-
-static void splitnet_mmio_write(void *opaque, hwaddr addr, uint64_t val,
-                                unsigned size)
-{
-    SplitnetState *s = opaque;
-
-    splitnet_core_write(&s->core, addr, val, size);
-}
-
-static const MemoryRegionOps splitnet_mmio_ops = {
-    .read = splitnet_mmio_read,
-    .write = splitnet_mmio_write,
-    .endianness = DEVICE_LITTLE_ENDIAN,
-    .valid = {
-        .min_access_size = 4,
-        .max_access_size = 8,
-    },
-    .impl = {
-        .min_access_size = 4,
-        .max_access_size = 8,
-    },
-};
-
 static bool splitnet_nc_can_receive(NetClientState *nc)
 {
     SplitnetState *s = qemu_get_nic_opaque(nc);
 
-    return splitnet_core_can_receive(&s->core);
+    return splitnet_core_can_receive(&s->core, nc->queue_index);
 }
 
 static ssize_t splitnet_nc_receive_iov(NetClientState *nc,
@@ -79,14 +50,14 @@ static ssize_t splitnet_nc_receive_iov(NetClientState *nc,
 {
     SplitnetState *s = qemu_get_nic_opaque(nc);
 
-    return splitnet_core_receive(&s->core, iov, iovcnt);
+    return splitnet_core_receive(&s->core, nc->queue_index, iov, iovcnt);
 }
 
 static void splitnet_nc_sent(NetClientState *nc, ssize_t ret)
 {
     SplitnetState *s = qemu_get_nic_opaque(nc);
 
-    splitnet_core_tx_sent(&s->core, ret);
+    splitnet_core_tx_sent(&s->core, nc->queue_index, ret);
 }
 
 static void splitnet_nc_link_status_changed(NetClientState *nc)
@@ -105,8 +76,20 @@ static NetClientInfo splitnet_net_info = {
     .link_status_changed = splitnet_nc_link_status_changed,
 };
 
-static bool splitnet_check_props(SplitnetCore *core, Error **errp)
+static bool splitnet_check_props(SplitnetState *s, Error **errp)
 {
+    SplitnetCore *core = &s->core;
+
+    if (!core->queue_pairs || core->queue_pairs > SPLITNET_MAX_QUEUE_PAIRS) {
+        error_setg(errp, "queues must be from 1 to %u",
+                   SPLITNET_MAX_QUEUE_PAIRS);
+        return false;
+    }
+    if (s->conf.peers.queues > core->queue_pairs) {
+        error_setg(errp, "the netdev has %d queues, more than queues=%u",
+                   s->conf.peers.queues, core->queue_pairs);
+        return false;
+    }
     if (!is_power_of_2(core->max_ring_size) ||
         core->max_ring_size < SPLITNET_RING_SIZE_MIN ||
         core->max_ring_size > SPLITNET_MAX_RING_LIMIT) {
@@ -156,16 +139,17 @@ static bool splitnet_check_props(SplitnetCore *core, Error **errp)
     return true;
 }
 
+/* NUM_VECTORS: the config vector and one per queue. */
 static void splitnet_init_msix(SplitnetState *s, Error **errp)
 {
     PCIDevice *pci = PCI_DEVICE(s);
-    int i;
+    unsigned vectors = 1 + 2 * s->core.queue_pairs;
+    unsigned i;
 
-    if (msix_init_exclusive_bar(pci, SPLITNET_NUM_VECTORS, SPLITNET_BAR_MSIX,
-                                errp) < 0) {
+    if (msix_init_exclusive_bar(pci, vectors, SPLITNET_BAR_MSIX, errp) < 0) {
         return;
     }
-    for (i = 0; i < SPLITNET_NUM_VECTORS; i++) {
+    for (i = 0; i < vectors; i++) {
         msix_vector_use(pci, i);
     }
 }
@@ -176,7 +160,7 @@ static void splitnet_realize(PCIDevice *pci, Error **errp)
     DeviceState *dev = DEVICE(pci);
     Error *err = NULL;
 
-    if (!splitnet_check_props(&s->core, errp)) {
+    if (!splitnet_check_props(s, errp)) {
         return;
     }
 
@@ -185,8 +169,9 @@ static void splitnet_realize(PCIDevice *pci, Error **errp)
                  PCI_SUBVENDOR_ID_REDHAT_QUMRANET);
     pci_set_word(pci->config + PCI_SUBSYSTEM_ID, PCI_SUBDEVICE_ID_QEMU);
 
-    memory_region_init_io(&s->mmio, OBJECT(s), &splitnet_mmio_ops, s,
-                          "splitnet-mmio", SPLITNET_REGS_SIZE);
+    /* The core's own callbacks: a doorbell is one call from the bus. */
+    memory_region_init_io(&s->mmio, OBJECT(s), &splitnet_core_mmio_ops,
+                          &s->core, "splitnet-mmio", SPLITNET_REGS_SIZE);
     pci_register_bar(pci, SPLITNET_BAR_REGS, PCI_BASE_ADDRESS_SPACE_MEMORY,
                      &s->mmio);
 
@@ -258,8 +243,10 @@ static bool splitnet_stats_counted(SplitnetQueue *q, unsigned first,
 #define SPLITNET_STATS_1_1      (SPLITNET_STAT_TX_GSO_PASS - \
                                  SPLITNET_STAT_TX_CSUM)
 /* Counters of version 1.2 (offloads passed to the peer). */
-#define SPLITNET_STATS_1_2      (SPLITNET_NUM_STATS - \
+#define SPLITNET_STATS_1_2      (SPLITNET_STAT_TX_USO - \
                                  SPLITNET_STAT_TX_GSO_PASS)
+/* Counters of version 1.3 (USO). */
+#define SPLITNET_STATS_1_3      (SPLITNET_NUM_STATS - SPLITNET_STAT_TX_USO)
 
 static bool splitnet_latches_needed(void *opaque)
 {
@@ -267,6 +254,32 @@ static bool splitnet_latches_needed(void *opaque)
 
     return splitnet_core_latches_pending(&s->core);
 }
+
+static bool splitnet_vlan_table_needed(void *opaque)
+{
+    SplitnetState *s = opaque;
+    unsigned i;
+
+    for (i = 0; i < SPLITNET_VLAN_TABLE_REGS; i++) {
+        if (s->core.vlan_table[i]) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The VLAN table (1.3), sent once the driver has put a VLAN in it. */
+static const VMStateDescription vmstate_splitnet_vlan_table = {
+    .name = "splitnet/vlan-table",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = splitnet_vlan_table_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32_ARRAY(core.vlan_table, SplitnetState,
+                             SPLITNET_VLAN_TABLE_REGS),
+        VMSTATE_END_OF_LIST()
+    },
+};
 
 /* A register half-written or half-read when the VM stopped. */
 static const VMStateDescription vmstate_splitnet_latches = {
@@ -322,6 +335,24 @@ static const VMStateDescription vmstate_splitnet_pass_stats = {
     },
 };
 
+static bool splitnet_uso_stats_needed(void *opaque)
+{
+    return splitnet_stats_counted(opaque, SPLITNET_STAT_TX_USO,
+                                  SPLITNET_STATS_1_3);
+}
+
+static const VMStateDescription vmstate_splitnet_uso_stats = {
+    .name = "splitnet/queue/uso-stats",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = splitnet_uso_stats_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT64_SUB_ARRAY(stats, SplitnetQueue, SPLITNET_STAT_TX_USO,
+                                 SPLITNET_STATS_1_3),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
 static const VMStateDescription vmstate_splitnet_queue = {
     .name = "splitnet/queue",
     .version_id = 1,
@@ -345,6 +376,7 @@ static const VMStateDescription vmstate_splitnet_queue = {
     .subsections = (const VMStateDescription * const []) {
         &vmstate_splitnet_offload_stats,
         &vmstate_splitnet_pass_stats,
+        &vmstate_splitnet_uso_stats,
         NULL
     },
 };
@@ -376,6 +408,64 @@ static const VMStateDescription vmstate_splitnet_rxq = {
     },
 };
 
+static bool splitnet_mq_needed(void *opaque)
+{
+    SplitnetState *s = opaque;
+
+    return s->core.queue_pairs > 1;
+}
+
+static bool splitnet_mq_exists(void *opaque, int version_id)
+{
+    return splitnet_mq_needed(opaque);
+}
+
+/*
+ * A device of several pairs starts its stream with their count, so a
+ * destination of several pairs refuses another count (or a stream of one
+ * pair, which starts with PCI config space) at once, with the hint; one of
+ * a single pair (the stream of version 1.2) finds the count where the PCI
+ * config space should be and refuses it too.
+ */
+#define SPLITNET_VMSTATE_PAIRS { \
+    .name = "core.queue_pairs", \
+    .err_hint = "queues must match the source's", \
+    .field_exists = splitnet_mq_exists, \
+    .size = sizeof(uint32_t), \
+    .info = &vmstate_info_uint32_equal, \
+    .flags = VMS_SINGLE, \
+    .offset = vmstate_offset_value(SplitnetState, core.queue_pairs, \
+                                   uint32_t), \
+}
+
+/*
+ * Pairs 1.. and the RSS registers: only a device of several pairs has
+ * them, so a device of one pair sends the stream of version 1.2.
+ */
+static const VMStateDescription vmstate_splitnet_mq = {
+    .name = "splitnet/mq",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = splitnet_mq_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_STRUCT_VARRAY_POINTER_UINT32(core.txq_more, SplitnetState,
+                                             core.more_pairs,
+                                             vmstate_splitnet_txq,
+                                             SplitnetTxQueue),
+        VMSTATE_STRUCT_VARRAY_POINTER_UINT32(core.rxq_more, SplitnetState,
+                                             core.more_pairs,
+                                             vmstate_splitnet_rxq,
+                                             SplitnetRxQueue),
+        VMSTATE_UINT32(core.rss_hash_types, SplitnetState),
+        VMSTATE_UINT32(core.rss_queues, SplitnetState),
+        VMSTATE_UINT8_ARRAY(core.rss_key, SplitnetState,
+                            SPLITNET_RSS_KEY_SIZE),
+        VMSTATE_UINT8_ARRAY(core.rss_indir, SplitnetState,
+                            SPLITNET_RSS_INDIR_SIZE),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
 /*
  * Version 2 carries the properties the guest's ring and pool layout
  * depends on; a destination configured otherwise refuses the stream.
@@ -386,6 +476,7 @@ static const VMStateDescription vmstate_splitnet = {
     .minimum_version_id = 2,
     .post_load = splitnet_post_load,
     .fields = (const VMStateField[]) {
+        SPLITNET_VMSTATE_PAIRS,
         VMSTATE_PCI_DEVICE(parent_obj, SplitnetState),
         VMSTATE_MSIX(parent_obj, SplitnetState),
         VMSTATE_UINT32_EQUAL(core.slot_size, SplitnetState,
@@ -406,14 +497,17 @@ static const VMStateDescription vmstate_splitnet = {
         VMSTATE_UINT32(core.isr, SplitnetState),
         VMSTATE_UINT32(core.intr_mask, SplitnetState),
         VMSTATE_UINT8_ARRAY(core.mac, SplitnetState, ETH_ALEN),
-        VMSTATE_STRUCT_ARRAY(core.txq, SplitnetState, SPLITNET_QUEUE_PAIRS,
-                             1, vmstate_splitnet_txq, SplitnetTxQueue),
-        VMSTATE_STRUCT_ARRAY(core.rxq, SplitnetState, SPLITNET_QUEUE_PAIRS,
-                             1, vmstate_splitnet_rxq, SplitnetRxQueue),
+        /* Pair 0, where version 1.2 had an array of one pair. */
+        VMSTATE_STRUCT_POINTER(core.txq, SplitnetState, vmstate_splitnet_txq,
+                               SplitnetTxQueue),
+        VMSTATE_STRUCT_POINTER(core.rxq, SplitnetState, vmstate_splitnet_rxq,
+                               SplitnetRxQueue),
         VMSTATE_END_OF_LIST()
     },
     .subsections = (const VMStateDescription * const []) {
         &vmstate_splitnet_latches,
+        &vmstate_splitnet_vlan_table,
+        &vmstate_splitnet_mq,
         NULL
     },
 };
@@ -422,17 +516,17 @@ static const char *const splitnet_tx_stat_names[SPLITNET_NUM_STATS] = {
     "frames", "bytes", "errors", "doorbells", "interrupts", "xlate-rebuilds",
     "head-bytes", "payload-ref-bytes", "payload-copy-bytes", "stalls",
     "csum-frames", "tso-frames", "tso-segments", "gso-pass-frames",
-    "csum-pass-frames",
+    "csum-pass-frames", "uso-frames",
 };
 
 static const char *const splitnet_rx_stat_names[SPLITNET_NUM_STATS] = {
     "frames", "bytes", "errors", "doorbells", "interrupts", "xlate-rebuilds",
     "no-buffer", "filtered", "oversize", "csum-frames", "gso-frames",
-    "offload-drops",
+    "offload-drops", "vlan-frames", "vlan-filtered",
 };
 
-static bool splitnet_visit_queue(Visitor *v, const char *name,
-                                 SplitnetQueue *q,
+static bool splitnet_visit_stats(Visitor *v, const char *name,
+                                 uint64_t *stats,
                                  const char *const *names, Error **errp)
 {
     bool ok;
@@ -443,18 +537,38 @@ static bool splitnet_visit_queue(Visitor *v, const char *name,
     }
     ok = true;
     for (i = 0; ok && i < SPLITNET_NUM_STATS && names[i]; i++) {
-        ok = visit_type_uint64(v, names[i], &q->stats[i], errp);
+        ok = visit_type_uint64(v, names[i], &stats[i], errp);
     }
     ok = ok && visit_check_struct(v, errp);
     visit_end_struct(v, NULL);
     return ok;
 }
 
-/* qom-get DEV stats: {"tx0": {"frames": ...}, "rx0": {...}, ...} */
+/* The sum of every TX (@rx false) or RX queue's counters. */
+static void splitnet_stats_total(SplitnetCore *core, bool rx,
+                                 uint64_t *total)
+{
+    SplitnetQueue *q;
+    unsigned i, n;
+
+    memset(total, 0, SPLITNET_NUM_STATS * sizeof(*total));
+    for (i = 0; i < core->queue_pairs; i++) {
+        q = rx ? &core->rxq[i].q : &core->txq[i].q;
+        for (n = 0; n < SPLITNET_NUM_STATS; n++) {
+            total[n] += q->stats[n];
+        }
+    }
+}
+
+/*
+ * qom-get DEV stats: {"tx0": {"frames": ...}, "rx0": {...}, ..., "tx":
+ * {...}, "rx": {...}}, per queue and the sums over all queues.
+ */
 static void splitnet_get_stats(Object *obj, Visitor *v, const char *name,
                                void *opaque, Error **errp)
 {
     SplitnetState *s = SPLITNET(obj);
+    uint64_t tx_total[SPLITNET_NUM_STATS], rx_total[SPLITNET_NUM_STATS];
     bool ok;
     int i;
 
@@ -462,15 +576,20 @@ static void splitnet_get_stats(Object *obj, Visitor *v, const char *name,
         return;
     }
     ok = true;
-    for (i = 0; ok && i < SPLITNET_QUEUE_PAIRS; i++) {
+    for (i = 0; ok && i < s->core.queue_pairs; i++) {
         g_autofree char *tx = g_strdup_printf("tx%d", i);
         g_autofree char *rx = g_strdup_printf("rx%d", i);
 
-        ok = splitnet_visit_queue(v, tx, &s->core.txq[i].q,
+        ok = splitnet_visit_stats(v, tx, s->core.txq[i].q.stats,
                                   splitnet_tx_stat_names, errp) &&
-             splitnet_visit_queue(v, rx, &s->core.rxq[i].q,
+             splitnet_visit_stats(v, rx, s->core.rxq[i].q.stats,
                                   splitnet_rx_stat_names, errp);
     }
+    splitnet_stats_total(&s->core, false, tx_total);
+    splitnet_stats_total(&s->core, true, rx_total);
+    ok = ok && splitnet_visit_stats(v, "tx", tx_total, splitnet_tx_stat_names,
+                                    errp) &&
+         splitnet_visit_stats(v, "rx", rx_total, splitnet_rx_stat_names, errp);
     ok = ok && visit_check_struct(v, errp);
     visit_end_struct(v, NULL);
 }
@@ -507,6 +626,7 @@ static void splitnet_instance_init(Object *obj)
 
 static const Property splitnet_properties[] = {
     DEFINE_NIC_PROPERTIES(SplitnetState, conf),
+    DEFINE_PROP_UINT32("queues", SplitnetState, core.queue_pairs, 1),
     DEFINE_PROP_UINT32("max-ring-size", SplitnetState, core.max_ring_size,
                        1024),
     DEFINE_PROP_UINT32("hdr-slot-size", SplitnetState, core.slot_size, 128),
@@ -520,9 +640,12 @@ static const Property splitnet_properties[] = {
     DEFINE_PROP_BOOL("tso", SplitnetState, core.tso, true),
     DEFINE_PROP_BOOL("rx-csum", SplitnetState, core.rx_csum, true),
     DEFINE_PROP_BOOL("rx-gso", SplitnetState, core.rx_gso, true),
+    DEFINE_PROP_BOOL("uso", SplitnetState, core.uso, true),
+    DEFINE_PROP_BOOL("vlan", SplitnetState, core.vlan, true),
     DEFINE_PROP_BOOL("vnet-hdr", SplitnetState, core.use_vnet_hdr, true),
     DEFINE_PROP_UINT32("x-max-ring-size", SplitnetState, core.x_max_ring_size,
                        0),
+    DEFINE_PROP_BOOL("x-vnet-uso", SplitnetState, core.x_vnet_uso, true),
 };
 
 static void splitnet_class_init(ObjectClass *klass, void *data)
@@ -544,6 +667,9 @@ static void splitnet_class_init(ObjectClass *klass, void *data)
     dc->desc = "splitnet head-copy paravirtual NIC";
     dc->vmsd = &vmstate_splitnet;
     device_class_set_props(dc, splitnet_properties);
+    object_class_property_set_description(klass, "queues",
+        "Queue pairs, 1 to " stringify(SPLITNET_MAX_QUEUE_PAIRS)
+        " (from 2: receive-side scaling)");
     object_class_property_set_description(klass, "max-ring-size",
         "Largest ring, in descriptors, the driver may configure");
     object_class_property_set_description(klass, "hdr-slot-size",
@@ -567,10 +693,18 @@ static void splitnet_class_init(ObjectClass *klass, void *data)
         "Offer RX checksum status (off: as a device without it)");
     object_class_property_set_description(klass, "rx-gso",
         "Offer large receive (only with rx-csum=on)");
+    object_class_property_set_description(klass, "uso",
+        "Offer UDP segmentation (only with csum=on; off: as a device "
+        "without it)");
+    object_class_property_set_description(klass, "vlan",
+        "Offer VLAN tag insertion, stripping and filtering (off: as a "
+        "device without them)");
     object_class_property_set_description(klass, "vnet-hdr",
         "Pass offloads to a peer that takes a virtio-net header (tap)");
     object_class_property_set_description(klass, "x-max-ring-size",
         "Testing only: overrides max-ring-size, beyond the spec's limit");
+    object_class_property_set_description(klass, "x-vnet-uso",
+        "Testing only: off treats a tap as one that does not segment UDP");
     set_bit(DEVICE_CATEGORY_NETWORK, dc->categories);
 }
 

@@ -40,11 +40,12 @@ REG32(TX_SLOT_SIZE, SPLITNET_REG_TX_SLOT_SIZE)
 REG32(NUM_VECTORS, SPLITNET_REG_NUM_VECTORS)
 REG64(STATUS_BASE, SPLITNET_REG_STATUS_BASE)
 REG32(RX_FILTER, SPLITNET_REG_RX_FILTER)
-    FIELD(RX_FILTER, ALL, 0, 5)
+    FIELD(RX_FILTER, ALL, 0, 6)
 REG32(CONFIG_VECTOR, SPLITNET_REG_CONFIG_VECTOR)
 REG64(MC_HASH, SPLITNET_REG_MC_HASH)
 REG32(ISR, SPLITNET_REG_ISR)
 REG32(INTR_MASK, SPLITNET_REG_INTR_MASK)
+REG32(VLAN_TABLE, SPLITNET_REG_VLAN_TABLE_BASE)
 
 /* Queue register block, relative to SPLITNET_QUEUE_REGS(q). */
 REG64(Q_RING_BASE, SPLITNET_Q_RING_BASE)
@@ -61,13 +62,16 @@ QEMU_BUILD_BUG_ON(R_STATUS_LINK_UP_MASK != SPLITNET_STATUS_LINK_UP);
 QEMU_BUILD_BUG_ON(R_STATUS_DRIVER_OK_MASK != SPLITNET_STATUS_DRIVER_OK);
 QEMU_BUILD_BUG_ON(R_STATUS_ERROR_MASK != SPLITNET_STATUS_ERROR);
 QEMU_BUILD_BUG_ON(R_RX_FILTER_ALL_MASK !=
-                  (SPLITNET_RX_FILTER_PROMISC << 1) - 1);
+                  (SPLITNET_RX_FILTER_VLAN << 1) - 1);
+QEMU_BUILD_BUG_ON(SPLITNET_VLAN_TABLE_REGS * 32 != 4096);   /* VLAN IDs */
 QEMU_BUILD_BUG_ON(sizeof(struct splitnet_tx_desc) != SPLITNET_TX_DESC_SIZE);
 QEMU_BUILD_BUG_ON(sizeof(struct splitnet_rx_desc) != SPLITNET_RX_DESC_SIZE);
 QEMU_BUILD_BUG_ON(sizeof(struct splitnet_queue_status) !=
                   SPLITNET_STATUS_ENTRY_SIZE);
-QEMU_BUILD_BUG_ON(SPLITNET_QUEUE_REGS(SPLITNET_NUM_QUEUES) >
+QEMU_BUILD_BUG_ON(SPLITNET_QUEUE_REGS(2 * SPLITNET_MAX_QUEUE_PAIRS) >
                   SPLITNET_REGS_SIZE);
+/* Every queue has its ISR bit, the last two sharing one. */
+QEMU_BUILD_BUG_ON(2 * SPLITNET_MAX_QUEUE_PAIRS > 32);
 QEMU_BUILD_BUG_ON(SPLITNET_Q_STAT(SPLITNET_NUM_STATS) >
                   SPLITNET_QUEUE_REGS_STRIDE);
 
@@ -77,7 +81,7 @@ static bool splitnet_any_queue_enabled(SplitnetCore *core)
 {
     unsigned i;
 
-    for (i = 0; i < SPLITNET_NUM_QUEUES; i++) {
+    for (i = 0; i < core->num_queues; i++) {
         if (splitnet_queue(core, i)->enabled) {
             return true;
         }
@@ -128,6 +132,12 @@ static bool splitnet_is_reg64(hwaddr addr)
     return false;
 }
 
+static bool splitnet_is_vlan_table(hwaddr addr)
+{
+    return addr >= A_VLAN_TABLE &&
+           addr < SPLITNET_REG_VLAN_TABLE(SPLITNET_VLAN_TABLE_REGS);
+}
+
 static bool splitnet_q_is_reg64(hwaddr off)
 {
     return off < A_Q_RING_SIZE || off >= SPLITNET_Q_STATS;
@@ -160,6 +170,9 @@ static uint64_t splitnet_global_read(SplitnetCore *core, hwaddr addr,
         return splitnet_reg64_read(core, core->mc_hash, addr, size);
     }
 
+    if (splitnet_is_vlan_table(addr)) {
+        return core->vlan_table[(addr - A_VLAN_TABLE) / 4];
+    }
     switch (addr) {
     case A_MAGIC:
         return SPLITNET_MAGIC;
@@ -182,13 +195,13 @@ static uint64_t splitnet_global_read(SplitnetCore *core, hwaddr addr,
     case A_MAX_MTU:
         return core->max_mtu;
     case A_MAX_QUEUE_PAIRS:
-        return SPLITNET_QUEUE_PAIRS;
+        return core->queue_pairs;
     case A_MAX_RING_SIZE:
         return core->max_ring_size;
     case A_TX_SLOT_SIZE:
         return core->slot_size;
     case A_NUM_VECTORS:
-        return SPLITNET_NUM_VECTORS;
+        return core->num_vectors;
     case A_RX_FILTER:
         return core->rx_filter;
     case A_CONFIG_VECTOR:
@@ -200,6 +213,9 @@ static uint64_t splitnet_global_read(SplitnetCore *core, hwaddr addr,
         return val;
     case A_INTR_MASK:
         return core->intr_mask;
+    }
+    if (splitnet_rss_is_reg(core, addr)) {
+        return splitnet_rss_read(core, addr);
     }
     SPLITNET_GUEST_ERR(splitnet_err_reg_read, "offset 0x%" HWADDR_PRIx,
                        addr);
@@ -259,8 +275,9 @@ static bool splitnet_check_size(hwaddr addr, unsigned size, bool reg64)
     return true;
 }
 
-uint64_t splitnet_core_read(SplitnetCore *core, hwaddr addr, unsigned size)
+static uint64_t splitnet_mmio_read(void *opaque, hwaddr addr, unsigned size)
 {
+    SplitnetCore *core = opaque;
     uint64_t val = 0;
     hwaddr off;
     int q = splitnet_decode_queue(addr, &off);
@@ -269,7 +286,7 @@ uint64_t splitnet_core_read(SplitnetCore *core, hwaddr addr, unsigned size)
         if (splitnet_check_size(addr, size, splitnet_is_reg64(addr))) {
             val = splitnet_global_read(core, addr, size);
         }
-    } else if (q < SPLITNET_NUM_QUEUES &&
+    } else if (q < core->num_queues &&
                splitnet_check_size(addr, size, splitnet_q_is_reg64(off))) {
         val = splitnet_qreg_read(splitnet_queue(core, q), off, size);
     }
@@ -341,7 +358,7 @@ static void splitnet_ctrl_write(SplitnetCore *core, uint32_t val)
     core->ctrl = FIELD_DP32(0, CTRL, DRIVER_OK,
                             FIELD_EX32(val, CTRL, DRIVER_OK));
     if (!was_ok && FIELD_EX32(core->ctrl, CTRL, DRIVER_OK)) {
-        qemu_flush_queued_packets(qemu_get_queue(core->nic));
+        splitnet_rx_flush(core);
     }
 }
 
@@ -387,11 +404,29 @@ static void splitnet_global_write64(SplitnetCore *core, hwaddr addr,
                        addr);
 }
 
+/* A vector the device does not have raises nothing (spec, "Queues"). */
+static uint16_t splitnet_vector_write(SplitnetCore *core, hwaddr addr,
+                                      uint64_t val)
+{
+    uint16_t vector = val;
+
+    if (vector != SPLITNET_NO_VECTOR && vector >= core->num_vectors) {
+        SPLITNET_GUEST_ERR(splitnet_err_vector, "offset 0x%" HWADDR_PRIx
+                           " vector %u of %u", addr, vector,
+                           core->num_vectors);
+    }
+    return vector;
+}
+
 static void splitnet_global_write(SplitnetCore *core, hwaddr addr,
                                   unsigned size, uint64_t val)
 {
     if (splitnet_is_reg64(addr)) {
         splitnet_global_write64(core, addr, size, val);
+        return;
+    }
+    if (splitnet_is_vlan_table(addr)) {
+        core->vlan_table[(addr - A_VLAN_TABLE) / 4] = val;
         return;
     }
     switch (addr) {
@@ -411,14 +446,18 @@ static void splitnet_global_write(SplitnetCore *core, hwaddr addr,
         return;
     case A_RX_FILTER:
         core->rx_filter = FIELD_EX32(val, RX_FILTER, ALL);
-        qemu_flush_queued_packets(qemu_get_queue(core->nic));
+        splitnet_rx_flush(core);
         return;
     case A_CONFIG_VECTOR:
-        core->config_vector = (uint16_t)val;
+        core->config_vector = splitnet_vector_write(core, addr, val);
         return;
     case A_INTR_MASK:
         core->intr_mask = val;
         splitnet_update_intx(core);
+        return;
+    }
+    if (splitnet_rss_is_reg(core, addr)) {
+        splitnet_rss_write(core, addr, val);
         return;
     }
     SPLITNET_GUEST_ERR(splitnet_err_reg_write, "offset 0x%" HWADDR_PRIx,
@@ -427,14 +466,16 @@ static void splitnet_global_write(SplitnetCore *core, hwaddr addr,
 
 /*
  * The pool is aligned to its slot size so that no slot crosses a page,
- * which behind a vIOMMU may map anywhere.
+ * which behind a vIOMMU may map anywhere.  Pairs beyond the first need
+ * F_MQ.
  */
 static bool splitnet_queue_config_ok(SplitnetQueue *q)
 {
     SplitnetCore *core = q->core;
     bool tx = !SPLITNET_QUEUE_IS_RX(q->index);
 
-    return is_power_of_2(q->ring_size) &&
+    return (q->index < 2 || (core->drv_features & SPLITNET_F_MQ)) &&
+           is_power_of_2(q->ring_size) &&
            q->ring_size >= SPLITNET_RING_SIZE_MIN &&
            q->ring_size <= core->max_ring_size &&
            core->status_base && !(core->status_base % SPLITNET_STATUS_ALIGN) &&
@@ -476,20 +517,33 @@ static void splitnet_queue_enable(SplitnetQueue *q, bool on)
         return;
     }
     if (splitnet_queue_start(q) && SPLITNET_QUEUE_IS_RX(q->index)) {
-        qemu_flush_queued_packets(qemu_get_queue(core->nic));
+        splitnet_rx_flush(core);
     }
 }
 
-static void splitnet_doorbell(SplitnetQueue *q, uint32_t val)
+static void G_GNUC_NO_INLINE splitnet_doorbell_disabled(SplitnetQueue *q)
+{
+    q->stats[SPLITNET_STAT_ERRORS]++;
+    SPLITNET_GUEST_ERR(splitnet_err_doorbell_disabled, "queue %u", q->index);
+}
+
+static void G_GNUC_NO_INLINE splitnet_doorbell_trace(SplitnetQueue *q,
+                                                     uint32_t val)
+{
+    trace_splitnet_doorbell(q->index, val);
+}
+
+/* The trace point out of line: its log backend's body costs registers. */
+static void G_GNUC_NO_INLINE splitnet_doorbell(SplitnetQueue *q, uint32_t val)
 {
     SplitnetCore *core = q->core;
 
     q->stats[SPLITNET_STAT_DOORBELLS]++;
-    trace_splitnet_doorbell(q->index, val);
-    if (!q->enabled) {
-        q->stats[SPLITNET_STAT_ERRORS]++;
-        SPLITNET_GUEST_ERR(splitnet_err_doorbell_disabled, "queue %u",
-                           q->index);
+    if (trace_event_get_state_backends(TRACE_SPLITNET_DOORBELL)) {
+        splitnet_doorbell_trace(q, val);
+    }
+    if (unlikely(!q->enabled)) {
+        splitnet_doorbell_disabled(q);
         return;
     }
     if (SPLITNET_QUEUE_IS_RX(q->index)) {
@@ -533,15 +587,34 @@ static void splitnet_qreg_write(SplitnetQueue *q, hwaddr off, unsigned size,
         q->ring_size = val;
         return;
     case A_Q_VECTOR:
-        q->vector = (uint16_t)val;
+        q->vector = splitnet_vector_write(q->core,
+                                          SPLITNET_QUEUE_REGS(q->index) + off,
+                                          val);
         return;
     }
     SPLITNET_GUEST_ERR(splitnet_err_reg_write, "offset 0x%" HWADDR_PRIx,
                        SPLITNET_QUEUE_REGS(q->index) + off);
 }
 
-void splitnet_core_write(SplitnetCore *core, hwaddr addr, uint64_t val,
-                         unsigned size)
+/*
+ * The DOORBELL of one of the device's queues, written whole; those of
+ * queues it does not have are left to the general decode's guest error.
+ */
+static inline bool splitnet_is_doorbell(SplitnetCore *core, hwaddr addr,
+                                        unsigned size)
+{
+    QEMU_BUILD_BUG_ON(SPLITNET_QUEUE_REGS_STRIDE & (SPLITNET_QUEUE_REGS_STRIDE - 1));
+    /* Below the queue registers, addr - base wraps past the limit. */
+    return size == 4 &&
+           addr - SPLITNET_QUEUE_REGS_BASE <
+           (hwaddr)core->num_queues * SPLITNET_QUEUE_REGS_STRIDE &&
+           addr % SPLITNET_QUEUE_REGS_STRIDE == A_Q_DOORBELL;
+}
+
+/* Every register but the doorbells. */
+static void G_GNUC_NO_INLINE splitnet_reg_write(SplitnetCore *core,
+                                                hwaddr addr, uint64_t val,
+                                                unsigned size)
 {
     hwaddr off;
     int q = splitnet_decode_queue(addr, &off);
@@ -551,13 +624,45 @@ void splitnet_core_write(SplitnetCore *core, hwaddr addr, uint64_t val,
         if (splitnet_check_size(addr, size, splitnet_is_reg64(addr))) {
             splitnet_global_write(core, addr, size, val);
         }
-    } else if (q >= SPLITNET_NUM_QUEUES) {
+    } else if (q >= core->num_queues) {
         SPLITNET_GUEST_ERR(splitnet_err_reg_write, "offset 0x%" HWADDR_PRIx,
                            addr);
     } else if (splitnet_check_size(addr, size, splitnet_q_is_reg64(off))) {
         splitnet_qreg_write(splitnet_queue(core, q), off, size, val);
     }
 }
+
+/*
+ * The doorbell, the one register written for every burst of frames, goes
+ * first and alone: the general decode stays out of its way (its own trace
+ * point says it came).
+ */
+static void splitnet_mmio_write(void *opaque, hwaddr addr, uint64_t val,
+                                unsigned size)
+{
+    SplitnetCore *core = opaque;
+
+    if (likely(splitnet_is_doorbell(core, addr, size))) {
+        splitnet_doorbell(splitnet_queue(core, (addr - SPLITNET_QUEUE_REGS_BASE)
+                                         / SPLITNET_QUEUE_REGS_STRIDE), val);
+        return;
+    }
+    splitnet_reg_write(core, addr, val, size);
+}
+
+const MemoryRegionOps splitnet_core_mmio_ops = {
+    .read = splitnet_mmio_read,
+    .write = splitnet_mmio_write,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+    .valid = {
+        .min_access_size = 4,
+        .max_access_size = 8,
+    },
+    .impl = {
+        .min_access_size = 4,
+        .max_access_size = 8,
+    },
+};
 
 /* Lifecycle */
 
@@ -566,10 +671,10 @@ void splitnet_core_reset(SplitnetCore *core)
     unsigned i;
 
     trace_splitnet_reset();
-    for (i = 0; i < SPLITNET_NUM_QUEUES; i++) {
+    for (i = 0; i < core->num_queues; i++) {
         splitnet_queue_reset(splitnet_queue(core, i));
     }
-    for (i = 0; i < SPLITNET_QUEUE_PAIRS; i++) {
+    for (i = 0; i < core->queue_pairs; i++) {
         splitnet_tx_reset(&core->txq[i]);
         core->rxq[i].waiting = false;
     }
@@ -577,6 +682,7 @@ void splitnet_core_reset(SplitnetCore *core)
     splitnet_peer_offloads(core);
     core->status_base = 0;
     core->mc_hash = 0;
+    memset(core->vlan_table, 0, sizeof(core->vlan_table));
     core->ctrl = 0;
     core->error = SPLITNET_ERR_NONE;
     core->error_queue = 0;
@@ -589,6 +695,7 @@ void splitnet_core_reset(SplitnetCore *core)
     core->mac_lo_pending = false;
     core->mc_hash_lo_pending = false;
     core->read_latch_addr = 0;
+    splitnet_rss_reset(core);
     qemu_format_nic_info_str(qemu_get_queue(core->nic), core->mac);
     splitnet_update_intx(core);
 }
@@ -616,7 +723,7 @@ static void splitnet_vm_state_change(void *opaque, bool running,
     if (!running) {
         return;
     }
-    for (i = 0; i < SPLITNET_QUEUE_PAIRS; i++) {
+    for (i = 0; i < core->queue_pairs; i++) {
         splitnet_tx_kick(&core->txq[i]);
     }
 }
@@ -635,12 +742,22 @@ static uint64_t splitnet_features_offered(SplitnetCore *core)
         if (core->tso) {
             f |= SPLITNET_F_TSO4 | SPLITNET_F_TSO6;
         }
+        if (core->uso) {
+            f |= SPLITNET_F_USO;
+        }
+    }
+    if (core->vlan) {
+        f |= SPLITNET_F_VLAN;
     }
     if (core->rx_csum) {
         f |= SPLITNET_F_RX_CSUM;
         if (core->rx_gso) {
             f |= SPLITNET_F_RX_GSO;
         }
+    }
+    /* One pair: the device of version 1.2, which migrates to and from it. */
+    if (core->queue_pairs > 1) {
+        f |= SPLITNET_F_MQ;
     }
     return f;
 }
@@ -654,28 +771,37 @@ static void splitnet_peer_offloads(SplitnetCore *core)
 {
     bool csum = core->drv_features & SPLITNET_F_RX_CSUM;
     bool gso = csum && (core->drv_features & SPLITNET_F_RX_GSO);
+    unsigned i;
 
-    if (core->vnet_hdr) {
-        qemu_set_offload(qemu_get_queue(core->nic)->peer, csum, gso, gso, gso,
-                         0, 0, 0);
+    if (!core->vnet_hdr) {
+        return;
+    }
+    for (i = 0; i < core->backend_queues; i++) {
+        qemu_set_offload(qemu_get_subqueue(core->nic, i)->peer, csum, gso,
+                         gso, gso, 0, 0, 0);
     }
 }
 
 /*
  * A peer that takes a virtio-net header (tap with vnet_hdr) gets one in
  * front of every frame, so it segments and checksums large frames itself,
- * and hands us one in front of every frame it delivers.
+ * and hands us one in front of every frame it delivers.  UDP segmentation
+ * is newer (Linux 6.2 taps): where the peer lacks it, the device cuts USO
+ * frames itself and sends the segments behind headers without GSO.
  */
 static void splitnet_peer_init(SplitnetCore *core)
 {
     NetClientState *peer = qemu_get_queue(core->nic)->peer;
     int len = sizeof(struct virtio_net_hdr);
+    unsigned i;
 
+    /* The queues of one backend (a multiqueue tap) are alike. */
     core->vnet_hdr = core->use_vnet_hdr && peer && qemu_has_vnet_hdr(peer) &&
                      qemu_has_vnet_hdr_len(peer, len);
-    if (core->vnet_hdr) {
-        qemu_set_vnet_hdr_len(peer, len);
+    for (i = 0; core->vnet_hdr && i < core->backend_queues; i++) {
+        qemu_set_vnet_hdr_len(qemu_get_subqueue(core->nic, i)->peer, len);
     }
+    core->vnet_uso = core->vnet_hdr && core->x_vnet_uso && qemu_has_uso(peer);
     trace_splitnet_vnet_hdr(core->vnet_hdr);
 }
 
@@ -686,7 +812,17 @@ void splitnet_core_realize(SplitnetCore *core, PCIDevice *pci, NICState *nic,
 
     core->pci = pci;
     core->nic = nic;
+    core->guard = &DEVICE(pci)->mem_reentrancy_guard;
     core->sent_cb = sent_cb;
+    core->num_queues = 2 * core->queue_pairs;
+    core->num_vectors = 1 + core->num_queues;
+    core->backend_queues = MAX(nic->conf->peers.queues, 1);
+    core->txq = g_new0(SplitnetTxQueue, core->queue_pairs);
+    core->rxq = g_new0(SplitnetRxQueue, core->queue_pairs);
+    core->txq_more = core->txq + 1;
+    core->rxq_more = core->rxq + 1;
+    core->more_pairs = core->queue_pairs - 1;
+    core->sendq = g_new0(SplitnetSendQueue, core->backend_queues);
     core->dev_features = splitnet_features_offered(core);
     splitnet_peer_init(core);
     /*
@@ -697,12 +833,15 @@ void splitnet_core_realize(SplitnetCore *core, PCIDevice *pci, NICState *nic,
      */
     core->tx_deferred = core->tx_defer == ON_OFF_AUTO_ON ||
                         (core->tx_defer == ON_OFF_AUTO_AUTO && kvm_enabled());
-    for (i = 0; i < SPLITNET_NUM_QUEUES; i++) {
+    for (i = 0; i < core->num_queues; i++) {
         splitnet_queue_init(core, splitnet_queue(core, i), i);
     }
-    for (i = 0; i < SPLITNET_QUEUE_PAIRS; i++) {
-        splitnet_tx_init(&core->txq[i], DEVICE(pci));
+    /* A backend with fewer queues takes the frames of several TX queues. */
+    for (i = 0; i < core->queue_pairs; i++) {
+        splitnet_tx_init(&core->txq[i], DEVICE(pci),
+                         qemu_get_subqueue(nic, i % core->backend_queues));
     }
+    splitnet_rss_init(core);
     splitnet_xlate_init(core);
     core->vmstate = qemu_add_vm_change_state_handler(splitnet_vm_state_change,
                                                      core);
@@ -715,14 +854,18 @@ void splitnet_core_unrealize(SplitnetCore *core)
 
     qemu_del_vm_change_state_handler(core->vmstate);
     splitnet_xlate_cleanup(core);
-    for (i = 0; i < SPLITNET_QUEUE_PAIRS; i++) {
+    for (i = 0; i < core->queue_pairs; i++) {
         /* Purge what the net layer holds while our bottom half exists. */
         splitnet_tx_reset(&core->txq[i]);
         splitnet_tx_cleanup(&core->txq[i]);
     }
-    for (i = 0; i < SPLITNET_NUM_QUEUES; i++) {
+    for (i = 0; i < core->num_queues; i++) {
         splitnet_queue_cleanup(splitnet_queue(core, i));
     }
+    splitnet_rss_cleanup(core);
+    g_free(core->txq);
+    g_free(core->rxq);
+    g_free(core->sendq);
 }
 
 /*
@@ -736,7 +879,8 @@ int splitnet_core_post_load(SplitnetCore *core)
     unsigned i;
 
     if (core->error > SPLITNET_ERR_TX_CHAIN ||
-        core->error_queue >= SPLITNET_NUM_QUEUES ||
+        core->error_queue >= core->num_queues ||
+        !splitnet_rss_state_ok(core) ||
         core->mtu < SPLITNET_MIN_MTU || core->mtu > core->max_mtu ||
         (core->drv_features & ~core->dev_features) ||
         (core->rx_filter & ~R_RX_FILTER_ALL_MASK)) {
@@ -746,7 +890,7 @@ int splitnet_core_post_load(SplitnetCore *core)
                      core->mtu, core->drv_features, core->rx_filter);
         return -EINVAL;
     }
-    for (i = 0; i < SPLITNET_NUM_QUEUES; i++) {
+    for (i = 0; i < core->num_queues; i++) {
         q = splitnet_queue(core, i);
         if (q->enabled > 1 || q->intr_delay_us > SPLITNET_INTR_DELAY_MAX ||
             (q->enabled && (!splitnet_queue_config_ok(q) ||
@@ -772,16 +916,15 @@ int splitnet_core_post_load(SplitnetCore *core)
  */
 static bool splitnet_guard_enter(SplitnetCore *core)
 {
-    MemReentrancyGuard *guard = &DEVICE(core->pci)->mem_reentrancy_guard;
-    bool was = guard->engaged_in_io;
+    bool was = core->guard->engaged_in_io;
 
-    guard->engaged_in_io = true;
+    core->guard->engaged_in_io = true;
     return was;
 }
 
 static void splitnet_guard_exit(SplitnetCore *core, bool was)
 {
-    DEVICE(core->pci)->mem_reentrancy_guard.engaged_in_io = was;
+    core->guard->engaged_in_io = was;
 }
 
 void splitnet_core_config_written(SplitnetCore *core)
@@ -798,29 +941,56 @@ void splitnet_core_set_link_status(SplitnetCore *core)
     splitnet_guard_exit(core, guard);
 }
 
-void splitnet_core_tx_sent(SplitnetCore *core, ssize_t ret)
+/* Backend queue @nc let go of the oldest frame it held for us. */
+void splitnet_core_tx_sent(SplitnetCore *core, unsigned nc, ssize_t ret)
 {
-    bool guard = splitnet_guard_enter(core);
+    SplitnetSendQueue *sq = &core->sendq[nc];
+    bool guard;
+    unsigned pair;
 
-    splitnet_tx_sent(&core->txq[0], ret);
+    if (!sq->count) {
+        return;
+    }
+    pair = sq->owner[sq->head];
+    sq->head = (sq->head + 1) % SPLITNET_SENDQ_MAX;
+    sq->count--;
+    guard = splitnet_guard_enter(core);
+    splitnet_tx_sent(&core->txq[pair], ret);
     splitnet_guard_exit(core, guard);
 }
 
-bool splitnet_core_can_receive(SplitnetCore *core)
+/*
+ * While RSS spreads frames the next frame's queue is not known before it
+ * is parsed: take it, and hold it (receive returns 0) if its queue has no
+ * buffers.  Otherwise every frame from @nc goes to one queue: ask it.
+ */
+bool splitnet_core_can_receive(SplitnetCore *core, unsigned nc)
 {
     bool guard = splitnet_guard_enter(core);
-    bool ret = splitnet_rx_can_receive(&core->rxq[0]);
+    bool ret;
 
+    if (splitnet_rx_spreads(core)) {
+        ret = (core->ctrl & SPLITNET_CTRL_DRIVER_OK) &&
+              splitnet_queue_ready(&core->rxq[0].q);
+    } else {
+        ret = splitnet_rx_can_receive(
+            &core->rxq[splitnet_rx_default_pair(core, nc)]);
+    }
     splitnet_guard_exit(core, guard);
     return ret;
 }
 
-ssize_t splitnet_core_receive(SplitnetCore *core, const struct iovec *iov,
-                              int iovcnt)
+ssize_t splitnet_core_receive(SplitnetCore *core, unsigned nc,
+                              const struct iovec *iov, int iovcnt)
 {
     bool guard = splitnet_guard_enter(core);
-    ssize_t ret = splitnet_rx_receive(&core->rxq[0], iov, iovcnt);
+    size_t skip = core->vnet_hdr ? sizeof(struct virtio_net_hdr) : 0;
+    SplitnetRxHash hash;
+    unsigned pair;
+    ssize_t ret;
 
+    pair = splitnet_rx_steer(core, nc, iov, iovcnt, skip, &hash);
+    ret = splitnet_rx_receive(&core->rxq[pair], iov, iovcnt, &hash);
     splitnet_guard_exit(core, guard);
     return ret;
 }

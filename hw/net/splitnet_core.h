@@ -20,15 +20,19 @@
 #include "standard-headers/linux/splitnet.h"
 #include "splitnet_offload.h"
 
-/* Queue pairs this model implements (MAX_QUEUE_PAIRS). */
-#define SPLITNET_QUEUE_PAIRS    1
-#define SPLITNET_NUM_QUEUES     (2 * SPLITNET_QUEUE_PAIRS)
-#define SPLITNET_NUM_VECTORS    (1 + SPLITNET_NUM_QUEUES)
+/*
+ * Frames one backend queue may hold for the TX queues that send on it:
+ * one frame each, a TSO frame as up to TSO_MAX_SEGS segments.
+ */
+#define SPLITNET_SENDQ_MAX      (SPLITNET_MAX_QUEUE_PAIRS * \
+                                 SPLITNET_TSO_MAX_SEGS)
 
 #define SPLITNET_MAX_RING_LIMIT SPLITNET_RING_SIZE_MAX
 #define SPLITNET_COPYBREAK_MAX  SPLITNET_TX_SLOT_MAX
 #define SPLITNET_INTR_DELAY_MAX 1000000
 #define SPLITNET_MIN_MTU        68
+/* An 802.1Q tag: TPID and TCI. */
+#define SPLITNET_VLAN_HLEN      sizeof(struct vlan_header)
 /* Ethernet header plus one VLAN tag on top of the MTU. */
 #define SPLITNET_FRAME_OVERHEAD 18
 #define SPLITNET_MAX_MTU_LIMIT  (UINT16_MAX - SPLITNET_FRAME_OVERHEAD)
@@ -67,6 +71,19 @@ typedef struct SplitnetRamRun {
     uint8_t *host;
 } SplitnetRamRun;
 
+/*
+ * The RAM section RX last wrote into: [base, end) of the DMA address
+ * space at host, through mrc, whose reference keeps it and which marks
+ * what was written dirty.  end == 0: nothing known (mrc may still hold
+ * the last one, released when it is replaced).
+ */
+typedef struct SplitnetRxRun {
+    MemoryRegionCache mrc;
+    dma_addr_t base;
+    dma_addr_t end;
+    uint8_t *host;
+} SplitnetRxRun;
+
 typedef struct SplitnetQueue {
     SplitnetCore *core;
     uint32_t index;
@@ -91,6 +108,13 @@ typedef struct SplitnetQueue {
     SplitnetCache pool_cache;
     SplitnetCache status_cache;
     bool xlate_valid;
+    /*
+     * status_cache's host pointer, for the accesses of every doorbell:
+     * set only while the translations are valid and all of the queue's
+     * areas are plain RAM (direct), NULL otherwise (behind a vIOMMU
+     * always).
+     */
+    uint8_t *status;
 
     QEMUTimer *intr_timer;
     int64_t last_intr_ns;
@@ -107,7 +131,8 @@ typedef struct SplitnetTxCounts {
     uint64_t head;
     uint64_t ref;
     uint64_t copied;
-    uint32_t tso_segs;      /* 0: not a TSO frame */
+    uint32_t tso_segs;      /* 0: not a TSO or USO frame */
+    bool uso;               /* a USO frame, segmented */
     bool csum;
     bool csum_pass;         /* TXD_CSUM passed to the peer */
     bool gso_pass;          /* TSO frame passed to the peer whole */
@@ -115,6 +140,8 @@ typedef struct SplitnetTxCounts {
 
 typedef struct SplitnetTxQueue {
     SplitnetQueue q;
+    /* The backend queue it sends on (several TX queues may share one). */
+    NetClientState *nc;
     QEMUBH *bh;
     bool bh_pending;
     /* The net layer holds our last frame until its peer drains. */
@@ -130,7 +157,7 @@ typedef struct SplitnetTxQueue {
      * Per-frame scratch kept here, not on the stack: QEMU builds with
      * -ftrivial-auto-var-init=zero and would clear it for every frame.
      */
-    uint8_t head[SPLITNET_TX_SLOT_MAX];
+    uint8_t head[SPLITNET_TX_SLOT_MAX + SPLITNET_VLAN_HLEN];
     /*
      * The frame's scatter list is iov = iov_buf + 1: [head copy,
      * payload...], so that a virtio-net header (vnet) can go in front of
@@ -139,13 +166,19 @@ typedef struct SplitnetTxQueue {
     struct iovec iov_buf[1 + SPLITNET_TX_MAX_IOV];
     struct iovec *iov;
     unsigned niov;
+    bool rcu_held;                  /* for the payload pointers in iov */
+    struct splitnet_tx_desc first;  /* the frame's offload request */
     struct virtio_net_hdr vnet;
     uint8_t copy_buf[SPLITNET_TX_MAX_FRAGS * SPLITNET_COPYBREAK_MAX];
     size_t copy_used;
-    /* TSO: the frame being cut, one segment's headers and scatter list. */
+    /*
+     * TSO: the frame being cut, one segment's headers and scatter list,
+     * seg_iov = seg_iov_buf + 1 (room for vnet in front, as for iov).
+     */
     SplitnetTso tso;
-    uint8_t seg_head[SPLITNET_TX_SLOT_MAX] QEMU_ALIGNED(8);
-    struct iovec seg_iov[SPLITNET_TSO_SEG_IOV(SPLITNET_TX_MAX_IOV)];
+    uint8_t seg_head[SPLITNET_TX_SLOT_MAX + SPLITNET_VLAN_HLEN] QEMU_ALIGNED(8);
+    struct iovec seg_iov_buf[1 + SPLITNET_TSO_SEG_IOV(SPLITNET_TX_MAX_IOV)];
+    struct iovec *seg_iov;
 } SplitnetTxQueue;
 
 typedef struct SplitnetRxQueue {
@@ -153,12 +186,32 @@ typedef struct SplitnetRxQueue {
     bool waiting;       /* a frame waits for buffers */
 } SplitnetRxQueue;
 
+/*
+ * The TX queues whose frames a backend queue holds, oldest first: the net
+ * layer calls back once per held frame, in order, with only the backend
+ * queue to tell whose it was.
+ */
+typedef struct SplitnetSendQueue {
+    uint32_t head;
+    uint32_t count;
+    uint8_t owner[SPLITNET_SENDQ_MAX];
+} SplitnetSendQueue;
+
+/* What RSS found for a received frame (flags: RXD_HASH and its type). */
+typedef struct SplitnetRxHash {
+    uint32_t hash;
+    uint16_t flags;
+} SplitnetRxHash;
+
 struct SplitnetCore {
     PCIDevice *pci;
     NICState *nic;
+    /* The device's, without a QOM cast for every frame. */
+    MemReentrancyGuard *guard;
     NetPacketSent *sent_cb;
 
     /* Properties. */
+    uint32_t queue_pairs;
     uint32_t max_ring_size;
     uint32_t slot_size;
     uint32_t tx_copybreak;
@@ -170,10 +223,15 @@ struct SplitnetCore {
     bool tso;
     bool rx_csum;
     bool rx_gso;
+    bool uso;
+    bool vlan;
     bool use_vnet_hdr;
     MACAddr perm_mac;
     /* tx-defer resolved: the doorbell write only schedules the bottom half */
     bool tx_deferred;
+    uint32_t num_queues;        /* 2 * queue_pairs */
+    uint32_t num_vectors;       /* NUM_VECTORS */
+    uint32_t backend_queues;    /* the NIC's subqueues, 1..queue_pairs */
 
     /* What the properties let the device offer (DEV_FEATURES). */
     uint64_t dev_features;
@@ -182,14 +240,18 @@ struct SplitnetCore {
      * vnet_hdr): TX offloads pass through to it, RX frames come with one.
      */
     bool vnet_hdr;
+    /* That peer also segments UDP (VIRTIO_NET_HDR_GSO_UDP_L4). */
+    bool vnet_uso;
     /* Fault injection for driver tests (x- properties, not migrated). */
     uint32_t x_max_ring_size;   /* MAX_RING_SIZE beyond the spec; 0: off */
     bool x_reset_hang;          /* CTRL.RESET is not carried out */
+    bool x_vnet_uso;            /* off: as if the peer lacked USO */
 
     /* Registers. */
     uint64_t drv_features;
     uint64_t status_base;
     uint64_t mc_hash;
+    uint32_t vlan_table[SPLITNET_VLAN_TABLE_REGS];
     uint32_t ctrl;
     uint32_t error;
     uint32_t error_queue;
@@ -212,16 +274,30 @@ struct SplitnetCore {
     uint32_t read_latch_addr;   /* offset of the high half kept; 0: none */
     uint32_t read_latch_hi;
 
+    /* RSS registers (F_MQ). */
+    uint32_t rss_hash_types;
+    uint32_t rss_queues;
+    uint8_t rss_key[SPLITNET_RSS_KEY_SIZE];
+    uint8_t rss_indir[SPLITNET_RSS_INDIR_SIZE];
+    struct NetRxPkt *rx_pkt;    /* a received frame's headers, parsed */
+
     MemoryListener listener;
     bool map_changed;
     /* IOMMU sections in our DMA address space (then no ram_run). */
     unsigned iommu_sections;
     /* Where TX payload came from last; dropped when the map changes. */
     SplitnetRamRun ram_run;
+    /* Where RX frames went last; dropped when the map changes. */
+    SplitnetRxRun rx_run;
     VMChangeStateEntry *vmstate;
 
-    SplitnetTxQueue txq[SPLITNET_QUEUE_PAIRS];
-    SplitnetRxQueue rxq[SPLITNET_QUEUE_PAIRS];
+    /* queue_pairs of each; pairs 1.. migrate in their own subsection. */
+    SplitnetTxQueue *txq;
+    SplitnetRxQueue *rxq;
+    SplitnetTxQueue *txq_more;
+    SplitnetRxQueue *rxq_more;
+    uint32_t more_pairs;
+    SplitnetSendQueue *sendq;   /* one per backend queue */
 };
 
 /* Entry points for the glue. */
@@ -231,16 +307,16 @@ void splitnet_core_unrealize(SplitnetCore *core);
 void splitnet_core_reset(SplitnetCore *core);
 void splitnet_core_set_reset_hang(SplitnetCore *core, bool hang);
 bool splitnet_core_latches_pending(SplitnetCore *core);
-uint64_t splitnet_core_read(SplitnetCore *core, hwaddr addr, unsigned size);
-void splitnet_core_write(SplitnetCore *core, hwaddr addr, uint64_t val,
-                         unsigned size);
+/* The register BAR; its opaque is the SplitnetCore. */
+extern const MemoryRegionOps splitnet_core_mmio_ops;
 void splitnet_core_set_link_status(SplitnetCore *core);
 void splitnet_core_config_written(SplitnetCore *core);
 int splitnet_core_post_load(SplitnetCore *core);
-void splitnet_core_tx_sent(SplitnetCore *core, ssize_t ret);
-bool splitnet_core_can_receive(SplitnetCore *core);
-ssize_t splitnet_core_receive(SplitnetCore *core, const struct iovec *iov,
-                              int iovcnt);
+void splitnet_core_tx_sent(SplitnetCore *core, unsigned nc, ssize_t ret);
+bool splitnet_core_can_receive(SplitnetCore *core, unsigned nc);
+ssize_t splitnet_core_receive(SplitnetCore *core, unsigned nc,
+                              const struct iovec *iov, int iovcnt);
+void splitnet_rx_flush(SplitnetCore *core);
 
 static inline SplitnetQueue *splitnet_queue(SplitnetCore *core, unsigned q)
 {
@@ -253,7 +329,8 @@ static inline bool splitnet_event_idx(SplitnetCore *core)
 }
 
 /* splitnet_tx.c */
-void splitnet_tx_init(SplitnetTxQueue *txq, DeviceState *dev);
+void splitnet_tx_init(SplitnetTxQueue *txq, DeviceState *dev,
+                      NetClientState *nc);
 void splitnet_tx_cleanup(SplitnetTxQueue *txq);
 void splitnet_tx_reset(SplitnetTxQueue *txq);
 void splitnet_tx_doorbell(SplitnetTxQueue *txq);
@@ -264,7 +341,21 @@ void splitnet_tx_sent(SplitnetTxQueue *txq, ssize_t ret);
 void splitnet_rx_doorbell(SplitnetRxQueue *rxq);
 bool splitnet_rx_can_receive(SplitnetRxQueue *rxq);
 ssize_t splitnet_rx_receive(SplitnetRxQueue *rxq, const struct iovec *iov,
-                            int iovcnt);
+                            int iovcnt, const SplitnetRxHash *hash);
+
+/* splitnet_rss.c */
+void splitnet_rss_init(SplitnetCore *core);
+void splitnet_rss_cleanup(SplitnetCore *core);
+void splitnet_rss_reset(SplitnetCore *core);
+bool splitnet_rss_is_reg(SplitnetCore *core, hwaddr addr);
+uint32_t splitnet_rss_read(SplitnetCore *core, hwaddr addr);
+void splitnet_rss_write(SplitnetCore *core, hwaddr addr, uint32_t val);
+bool splitnet_rss_state_ok(SplitnetCore *core);
+bool splitnet_rx_spreads(SplitnetCore *core);
+unsigned splitnet_rx_default_pair(SplitnetCore *core, unsigned nc);
+unsigned splitnet_rx_steer(SplitnetCore *core, unsigned nc,
+                           const struct iovec *iov, int iovcnt, size_t skip,
+                           SplitnetRxHash *hash);
 
 /*
  * Undefined guest behaviour: a trace point and a LOG_GUEST_ERROR line, as

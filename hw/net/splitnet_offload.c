@@ -3,10 +3,11 @@
  *
  * The checksum of a TXD_CSUM frame is computed over the private head copy
  * and the payload scatter list, and stored only in the head copy.  A TSO
- * frame becomes segments that are each a freshly rewritten copy of the
- * headers (IP id and length, TCP sequence number and flags, checksums) in
- * device memory followed by slices of the payload pieces the frame already
- * references: no payload byte is copied, and guest memory is not touched.
+ * or USO frame becomes segments that are each a freshly rewritten copy of
+ * the headers (IP id and length, TCP sequence number and flags or UDP
+ * length, checksums) in device memory followed by slices of the payload
+ * pieces the frame already references: no payload byte is copied, and
+ * guest memory is not touched.
  *
  * A peer that takes a virtio-net header (tap with vnet_hdr) is given the
  * frame whole instead, with a header that asks it to do the same work.
@@ -44,6 +45,9 @@
 #define IP6_OFF_PLEN    4
 #define IP6_OFF_NEXT    6
 #define IP6_OFF_ADDRS   8
+#define UDP_HLEN        8
+#define UDP_OFF_LEN     4
+#define UDP_OFF_CHECK   6
 #define TCP_HLEN        20
 #define TCP_OFF_SEQ     4
 #define TCP_OFF_DOFF    12
@@ -70,10 +74,16 @@ bool splitnet_offload_desc_ok(uint32_t q, uint64_t features,
         case SPLITNET_GSO_TCPV6:
             need |= SPLITNET_F_TSO6;
             break;
+        case SPLITNET_GSO_UDP_L4:
+            need |= SPLITNET_F_USO;
+            break;
         default:
             SPLITNET_OFFLOAD_ERR(q, "unknown gso_type", d->gso_type, 0);
             return false;
         }
+    }
+    if (d->flags & SPLITNET_TXD_VLAN) {
+        need |= SPLITNET_F_VLAN;
     }
     if ((features & need) != need) {
         SPLITNET_OFFLOAD_ERR(q, "offload not negotiated", d->flags,
@@ -147,9 +157,9 @@ static bool splitnet_tso_ip4(SplitnetTso *t, uint32_t q)
         SPLITNET_OFFLOAD_ERR(q, "bad IPv4 header", ip[0], t->hdr_len);
         return false;
     }
-    if (ip[IP4_OFF_PROTO] != IP_PROTO_TCP ||
+    if (ip[IP4_OFF_PROTO] != t->l4proto ||
         (lduw_be_p(ip + IP4_OFF_FRAG) & IP4_FRAG_MASK)) {
-        SPLITNET_OFFLOAD_ERR(q, "IPv4 not TCP or a fragment",
+        SPLITNET_OFFLOAD_ERR(q, "IPv4 not TCP/UDP as asked, or a fragment",
                              ip[IP4_OFF_PROTO], lduw_be_p(ip + IP4_OFF_FRAG));
         return false;
     }
@@ -168,8 +178,8 @@ static bool splitnet_tso_ip6(SplitnetTso *t, uint32_t q)
         return false;
     }
     /* Extension headers are not segmented: the driver falls back. */
-    if (ip[IP6_OFF_NEXT] != IP_PROTO_TCP) {
-        SPLITNET_OFFLOAD_ERR(q, "IPv6 next header not TCP",
+    if (ip[IP6_OFF_NEXT] != t->l4proto) {
+        SPLITNET_OFFLOAD_ERR(q, "IPv6 next header not TCP/UDP as asked",
                              ip[IP6_OFF_NEXT], 0);
         return false;
     }
@@ -178,14 +188,31 @@ static bool splitnet_tso_ip6(SplitnetTso *t, uint32_t q)
     return true;
 }
 
-/* L2 to L4 of a TSO frame, all inside the head, ending exactly at it. */
+/* USO: the UDP header, 8 bytes, is the last of the head. */
+static bool splitnet_uso_udp(SplitnetTso *t, uint32_t q)
+{
+    if (t->l4 + UDP_HLEN != t->hdr_len) {
+        SPLITNET_OFFLOAD_ERR(q, "UDP header does not end at hdr_len",
+                             t->l4 + UDP_HLEN, t->hdr_len);
+        return false;
+    }
+    return true;
+}
+
+/*
+ * L2 to L4 of a TSO or USO frame, all inside the head, ending exactly at
+ * it.  GSO_UDP_L4 is IPv4 or IPv6, as the EtherType says.
+ */
 static bool splitnet_tso_parse(SplitnetTso *t, uint32_t q, uint8_t gso_type)
 {
-    bool v4 = gso_type == SPLITNET_GSO_TCPV4;
     uint16_t proto = 0;
     unsigned doff;
+    bool v4;
 
+    t->udp = gso_type == SPLITNET_GSO_UDP_L4;
+    t->l4proto = t->udp ? IP_PROTO_UDP : IP_PROTO_TCP;
     t->l3 = splitnet_tso_l3(t->head, t->hdr_len, &proto);
+    v4 = t->udp ? proto == ETH_P_IP : gso_type == SPLITNET_GSO_TCPV4;
     if (!t->l3 || proto != (v4 ? ETH_P_IP : ETH_P_IPV6)) {
         SPLITNET_OFFLOAD_ERR(q, "L3 protocol does not match gso_type",
                              proto, gso_type);
@@ -193,6 +220,9 @@ static bool splitnet_tso_parse(SplitnetTso *t, uint32_t q, uint8_t gso_type)
     }
     if (!(v4 ? splitnet_tso_ip4(t, q) : splitnet_tso_ip6(t, q))) {
         return false;
+    }
+    if (t->udp) {
+        return splitnet_uso_udp(t, q);
     }
     if (t->l4 + TCP_HLEN > t->hdr_len) {
         SPLITNET_OFFLOAD_ERR(q, "TCP header outside the head", t->l4,
@@ -283,11 +313,14 @@ static unsigned splitnet_tso_slice(SplitnetTso *t, struct iovec *iov,
     return n;
 }
 
-/* IP length, id and checksum; TCP sequence number and flags. */
+/*
+ * IP length, id and checksum; TCP sequence number and flags, or UDP
+ * length; the L4 checksum field cleared for the sum.
+ */
 static void splitnet_tso_rewrite(SplitnetTso *t, uint8_t *h, size_t len)
 {
     uint8_t *tcp = h + t->l4;
-    uint8_t flags = tcp[TCP_OFF_FLAGS];
+    uint8_t flags;
 
     if (t->ipv4) {
         stw_be_p(h + t->l3 + IP4_OFF_LEN, t->hdr_len - t->l3 + len);
@@ -296,7 +329,13 @@ static void splitnet_tso_rewrite(SplitnetTso *t, uint8_t *h, size_t len)
     } else {
         stw_be_p(h + t->l3 + IP6_OFF_PLEN, t->hdr_len - t->l4 + len);
     }
+    if (t->udp) {
+        stw_be_p(tcp + UDP_OFF_LEN, UDP_HLEN + len);
+        stw_be_p(tcp + UDP_OFF_CHECK, 0);
+        return;
+    }
     stl_be_p(tcp + TCP_OFF_SEQ, t->seq + t->seg * t->mss);
+    flags = tcp[TCP_OFF_FLAGS];
     if (t->seg + 1 < t->nsegs) {
         flags &= ~(TCP_FIN | TCP_PSH);
     }
@@ -307,13 +346,16 @@ static void splitnet_tso_rewrite(SplitnetTso *t, uint8_t *h, size_t len)
     stw_be_p(tcp + TCP_OFF_CHECK, 0);
 }
 
-/* The TCP checksum of a segment: pseudo-header, TCP header, payload. */
-static void splitnet_tso_tcp_csum(SplitnetTso *t, uint8_t *h,
-                                  const struct iovec *iov, unsigned n,
-                                  size_t len)
+/*
+ * The L4 checksum of a segment: pseudo-header, L4 header, payload.  A UDP
+ * sum of 0 is sent as 0xffff: 0 would mean "no checksum".
+ */
+static void splitnet_tso_l4_csum(SplitnetTso *t, uint8_t *h,
+                                 const struct iovec *iov, unsigned n,
+                                 size_t len)
 {
     uint16_t l4len = t->hdr_len - t->l4 + len;
-    uint32_t sum = IP_PROTO_TCP + l4len;
+    uint32_t sum = t->l4proto + l4len;
 
     if (t->ipv4) {
         sum += net_checksum_add(8, h + t->l3 + IP4_OFF_ADDRS);
@@ -322,6 +364,10 @@ static void splitnet_tso_tcp_csum(SplitnetTso *t, uint8_t *h,
     }
     sum += net_checksum_add(t->hdr_len - t->l4, h + t->l4);
     sum += net_checksum_add_iov(iov, n, 0, len, t->hdr_len - t->l4);
+    if (t->udp) {
+        stw_be_p(h + t->l4 + UDP_OFF_CHECK, net_checksum_finish_nozero(sum));
+        return;
+    }
     stw_be_p(h + t->l4 + TCP_OFF_CHECK, net_checksum_finish(sum));
 }
 
@@ -344,7 +390,7 @@ size_t splitnet_tso_next(SplitnetTso *t, uint8_t *seg_head,
     iov[0] = (struct iovec) { .iov_base = seg_head, .iov_len = t->hdr_len };
     n = splitnet_tso_slice(t, iov + 1, len);
     splitnet_tso_rewrite(t, seg_head, len);
-    splitnet_tso_tcp_csum(t, seg_head, iov + 1, n, len);
+    splitnet_tso_l4_csum(t, seg_head, iov + 1, n, len);
     *niov = 1 + n;
     t->off += len;
     t->seg++;
@@ -374,19 +420,21 @@ bool splitnet_csum_vnet_hdr(uint32_t q, uint16_t hdr_len,
 }
 
 /*
- * A TSO frame checked by splitnet_tso_begin(), for a peer that segments
- * it.  The head copy gets what the device would otherwise derive per
- * segment from it: the IP length of the whole frame, the IPv4 header
- * checksum, and in the TCP checksum field the pseudo-header sum that
- * NEEDS_CSUM expects there (the driver's value is ignored, as for
- * segmentation).  The header is in host byte order, as tap reads it.
+ * A TSO or USO frame checked by splitnet_tso_begin(), for a peer that
+ * segments it.  The head copy gets what the device would otherwise derive
+ * per segment from it: the IP length of the whole frame, the IPv4 header
+ * checksum, the UDP length, and in the L4 checksum field the
+ * pseudo-header sum that NEEDS_CSUM expects there (the driver's value is
+ * ignored, as for segmentation).  The header is in host byte order, as
+ * tap reads it.
  */
 void splitnet_tso_vnet_hdr(const SplitnetTso *t, uint32_t q, uint8_t *head,
                            struct virtio_net_hdr *vh)
 {
     uint32_t l4len = t->hdr_len - t->l4 + t->payload_len;
-    uint32_t sum = IP_PROTO_TCP + l4len;
+    uint32_t sum = t->l4proto + l4len;
     uint8_t *tcp = head + t->l4;
+    uint16_t check = t->udp ? UDP_OFF_CHECK : TCP_OFF_CHECK;
 
     if (t->ipv4) {
         stw_be_p(head + t->l3 + IP4_OFF_LEN, t->l4 - t->l3 + l4len);
@@ -396,16 +444,24 @@ void splitnet_tso_vnet_hdr(const SplitnetTso *t, uint32_t q, uint8_t *head,
         stw_be_p(head + t->l3 + IP6_OFF_PLEN, l4len);
         sum += net_checksum_add(32, head + t->l3 + IP6_OFF_ADDRS);
     }
-    stw_be_p(tcp + TCP_OFF_CHECK, (uint16_t)~net_checksum_finish(sum));
+    if (t->udp) {
+        stw_be_p(tcp + UDP_OFF_LEN, l4len);
+    }
+    stw_be_p(tcp + check, (uint16_t)~net_checksum_finish(sum));
     vh->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
-    vh->gso_type = t->ipv4 ? VIRTIO_NET_HDR_GSO_TCPV4 : VIRTIO_NET_HDR_GSO_TCPV6;
-    if (tcp[TCP_OFF_FLAGS] & TCP_CWR) {
-        vh->gso_type |= VIRTIO_NET_HDR_GSO_ECN;
+    if (t->udp) {
+        vh->gso_type = VIRTIO_NET_HDR_GSO_UDP_L4;
+    } else {
+        vh->gso_type = t->ipv4 ? VIRTIO_NET_HDR_GSO_TCPV4 :
+                                 VIRTIO_NET_HDR_GSO_TCPV6;
+        if (tcp[TCP_OFF_FLAGS] & TCP_CWR) {
+            vh->gso_type |= VIRTIO_NET_HDR_GSO_ECN;
+        }
     }
     vh->hdr_len = t->hdr_len;
     vh->gso_size = t->mss;
     vh->csum_start = t->l4;
-    vh->csum_offset = TCP_OFF_CHECK;
+    vh->csum_offset = check;
     trace_splitnet_tx_vnet_hdr(q, vh->flags, vh->gso_type, vh->hdr_len,
                                vh->gso_size, vh->csum_start, vh->csum_offset);
 }

@@ -23,8 +23,9 @@
 #define SPLITNET_TSO_SEG_IOV(payload_iov)   (1 + (payload_iov))
 
 /*
- * One TSO frame being cut into segments.  Kept in the queue's state, not
- * on the stack: the header scratch and the scatter list are per frame.
+ * One TSO or USO frame being cut into segments.  Kept in the queue's
+ * state, not on the stack: the header scratch and the scatter list are per
+ * frame.
  */
 typedef struct SplitnetTso {
     /* Parsed once from the head copy. */
@@ -34,6 +35,8 @@ typedef struct SplitnetTso {
     uint16_t l4;
     uint16_t mss;
     bool ipv4;
+    bool udp;               /* USO: GSO_UDP_L4 */
+    uint8_t l4proto;
     uint16_t ip_id;
     uint32_t seq;
 

@@ -32,7 +32,7 @@ void splitnet_update_intx(SplitnetCore *core)
 static void splitnet_raise(SplitnetCore *core, uint32_t vector, uint32_t cause)
 {
     if (msix_enabled(core->pci)) {
-        if (vector < SPLITNET_NUM_VECTORS) {
+        if (vector < core->num_vectors) {
             msix_notify(core->pci, vector);
         }
         return;
@@ -53,7 +53,9 @@ static void splitnet_queue_fire(SplitnetQueue *q)
     q->last_intr_ns = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
     q->stats[SPLITNET_STAT_INTERRUPTS]++;
     trace_splitnet_queue_interrupt(q->index, q->vector, q->cons);
-    splitnet_raise(q->core, q->vector, SPLITNET_ISR_QUEUE(q->index));
+    splitnet_raise(q->core, q->vector,
+                   SPLITNET_ISR_QUEUE(MIN(q->index,
+                                          SPLITNET_ISR_LAST_QUEUE)));
 }
 
 static void splitnet_intr_timer(void *opaque)
@@ -66,7 +68,7 @@ static void splitnet_intr_timer(void *opaque)
 }
 
 /* Interrupt moderation: no two interrupts closer than intr_delay_us. */
-static void splitnet_queue_notify(SplitnetQueue *q)
+void splitnet_queue_notify(SplitnetQueue *q)
 {
     int64_t due = q->last_intr_ns + (int64_t)q->intr_delay_us * SCALE_US;
 
@@ -151,7 +153,7 @@ bool splitnet_queue_write_slow(SplitnetQueue *q, SplitnetCache *c,
     return true;
 }
 
-static bool splitnet_status_ld(SplitnetQueue *q, hwaddr off, uint32_t *val)
+bool splitnet_status_ld_slow(SplitnetQueue *q, hwaddr off, uint32_t *val)
 {
     uint32_t le;
 
@@ -162,51 +164,21 @@ static bool splitnet_status_ld(SplitnetQueue *q, hwaddr off, uint32_t *val)
     return true;
 }
 
-static bool splitnet_status_st(SplitnetQueue *q, hwaddr off, uint32_t val)
+bool splitnet_status_st_slow(SplitnetQueue *q, hwaddr off, const void *le,
+                             hwaddr len)
 {
-    uint32_t le = cpu_to_le32(val);
-
-    return splitnet_queue_write(q, &q->status_cache, off, &le, sizeof(le));
+    return splitnet_queue_write(q, &q->status_cache, off, le, len);
 }
 
 /* Indices and notification */
 
-/* The event-index rule of docs/specs/splitnet.rst, "Notification". */
-static bool splitnet_need_event(uint32_t event, uint32_t new, uint32_t old)
-{
-    return (uint32_t)(new - event - 1) < (uint32_t)(new - old);
-}
-
-/*
- * Read the driver's producer index.  Returns false when it cannot be read
- * or is impossible (the device is then in its error state), or when the
- * queue stopped.
- */
-static void G_GNUC_NO_INLINE splitnet_bad_prod(SplitnetQueue *q, uint32_t prod)
+/* Out of line: the error path's calls would cost every doorbell. */
+void splitnet_bad_prod(SplitnetQueue *q, uint32_t prod)
 {
     SPLITNET_GUEST_ERR(splitnet_err_prod_index,
                        "queue %u prod %u cons %u ring %u",
                        q->index, prod, q->cons, q->ring_size);
     splitnet_set_error(q->core, SPLITNET_ERR_PROD_INDEX, q->index);
-}
-
-bool splitnet_refresh_prod(SplitnetQueue *q)
-{
-    uint32_t prod;
-
-    if (!splitnet_status_ld(q, offsetof(struct splitnet_queue_status, prod),
-                            &prod)) {
-        return false;
-    }
-    if (unlikely(prod - q->cons > q->ring_size)) {
-        /* Out of line: the error path's calls would cost every frame. */
-        splitnet_bad_prod(q, prod);
-        return false;
-    }
-    /* Descriptors are read after prod, as the driver wrote them before. */
-    smp_rmb();
-    q->prod = prod;
-    return true;
 }
 
 /* Ask for a doorbell once the driver moves prod past what we have seen. */
@@ -215,30 +187,10 @@ void splitnet_arm_doorbell(SplitnetQueue *q)
     if (!splitnet_event_idx(q->core)) {
         return;
     }
-    if (splitnet_status_st(q, offsetof(struct splitnet_queue_status,
-                                       doorbell_event), q->prod)) {
+    if (splitnet_status_st(q, SPLITNET_STATUS_OFF(doorbell_event), q->prod)) {
         /* The event is visible before we look at prod again. */
         smp_mb();
     }
-}
-
-/* cons moved from old_cons and is visible: interrupt if the driver asked. */
-static void splitnet_queue_signal(SplitnetQueue *q, uint32_t old_cons)
-{
-    uint32_t event;
-
-    /* cons (and doorbell_event) visible before we read the driver's. */
-    smp_mb();
-    if (q->cons == old_cons) {
-        return;
-    }
-    if (splitnet_event_idx(q->core) &&
-        (!splitnet_status_ld(q, offsetof(struct splitnet_queue_status,
-                                         intr_event), &event) ||
-         !splitnet_need_event(event, q->cons, old_cons))) {
-        return;
-    }
-    splitnet_queue_notify(q);
 }
 
 /* Publish cons and interrupt the driver if it asked for it. */
@@ -249,39 +201,10 @@ void splitnet_queue_publish(SplitnetQueue *q, uint32_t old_cons)
     }
     /* Data and write-back fields become visible before cons does. */
     smp_wmb();
-    if (!splitnet_status_st(q, offsetof(struct splitnet_queue_status, cons),
-                            q->cons)) {
+    if (!splitnet_status_st(q, SPLITNET_STATUS_OFF(cons), q->cons)) {
         return;
     }
     splitnet_queue_signal(q, old_cons);
-}
-
-/*
- * The queue ran out of work (cons == prod).  Publish cons and ask for the
- * next doorbell (doorbell_event = prod), with EVENT_IDX in one store, as
- * both fields are the device's and adjacent; interrupt the driver if it
- * asked; then read prod once more for frames the driver posted before it
- * could see the request.  Returns true when there are some.
- */
-bool splitnet_queue_idle(SplitnetQueue *q, uint32_t old_cons)
-{
-    uint64_t le = cpu_to_le64(q->cons | (uint64_t)q->prod << 32);
-
-    QEMU_BUILD_BUG_ON(offsetof(struct splitnet_queue_status, doorbell_event)
-                      != offsetof(struct splitnet_queue_status, cons) + 4);
-    if (!splitnet_event_idx(q->core)) {
-        splitnet_queue_publish(q, old_cons);
-    } else {
-        /* Data and write-back fields become visible before cons does. */
-        smp_wmb();
-        if (!splitnet_queue_write(q, &q->status_cache,
-                                  offsetof(struct splitnet_queue_status, cons),
-                                  &le, sizeof(le))) {
-            return false;
-        }
-        splitnet_queue_signal(q, old_cons);
-    }
-    return splitnet_refresh_prod(q) && q->prod != q->cons;
 }
 
 /* Lifecycle */
@@ -296,10 +219,8 @@ bool splitnet_queue_start(SplitnetQueue *q)
         q->enabled = 0;
         return false;
     }
-    if (splitnet_status_st(q, offsetof(struct splitnet_queue_status, cons),
-                           0)) {
-        splitnet_status_st(q, offsetof(struct splitnet_queue_status,
-                                       doorbell_event), 0);
+    if (splitnet_status_st(q, SPLITNET_STATUS_OFF(cons), 0)) {
+        splitnet_status_st(q, SPLITNET_STATUS_OFF(doorbell_event), 0);
     }
     return true;
 }

@@ -64,10 +64,132 @@ static inline bool splitnet_queue_write(SplitnetQueue *q, SplitnetCache *c,
     return splitnet_queue_write_slow(q, c, off, buf, len);
 }
 
-bool splitnet_refresh_prod(SplitnetQueue *q);
+/*
+ * The status entry, read and written at every doorbell: through its
+ * direct pointer without a call when the queue may use it, otherwise
+ * the long way (which rebuilds translations or reports what failed).
+ */
+#define SPLITNET_STATUS_OFF(field) offsetof(struct splitnet_queue_status, field)
+
+bool splitnet_status_ld_slow(SplitnetQueue *q, hwaddr off, uint32_t *val);
+bool splitnet_status_st_slow(SplitnetQueue *q, hwaddr off, const void *le,
+                             hwaddr len);
+
+static inline bool splitnet_status_direct(SplitnetQueue *q)
+{
+    return likely(q->status && q->enabled && !q->core->error);
+}
+
+static inline bool splitnet_status_ld(SplitnetQueue *q, hwaddr off,
+                                      uint32_t *val)
+{
+    if (splitnet_status_direct(q)) {
+        *val = ldl_le_p(q->status + off);
+        return true;
+    }
+    return splitnet_status_ld_slow(q, off, val);
+}
+
+/* @le: device fields in the entry's byte order. */
+static inline QEMU_ALWAYS_INLINE bool
+splitnet_status_write(SplitnetQueue *q, hwaddr off, const void *le, hwaddr len)
+{
+    if (splitnet_status_direct(q)) {
+        memcpy(q->status + off, le, len);
+        splitnet_cache_dirty(&q->status_cache, off, len);
+        return true;
+    }
+    return splitnet_status_st_slow(q, off, le, len);
+}
+
+static inline bool splitnet_status_st(SplitnetQueue *q, hwaddr off,
+                                      uint32_t val)
+{
+    uint32_t le = cpu_to_le32(val);
+
+    return splitnet_status_write(q, off, &le, sizeof(le));
+}
+
+void splitnet_bad_prod(SplitnetQueue *q, uint32_t prod);
+
+/*
+ * Read the driver's producer index.  Returns false when it cannot be read
+ * or is impossible (the device is then in its error state), or when the
+ * queue stopped.
+ */
+static inline bool splitnet_refresh_prod(SplitnetQueue *q)
+{
+    uint32_t prod;
+
+    if (!splitnet_status_ld(q, SPLITNET_STATUS_OFF(prod), &prod)) {
+        return false;
+    }
+    if (unlikely(prod - q->cons > q->ring_size)) {
+        splitnet_bad_prod(q, prod);
+        return false;
+    }
+    /* Descriptors are read after prod, as the driver wrote them before. */
+    smp_rmb();
+    q->prod = prod;
+    return true;
+}
+
 void splitnet_arm_doorbell(SplitnetQueue *q);
+void splitnet_queue_notify(SplitnetQueue *q);
+
+/* The event-index rule of docs/specs/splitnet.rst, "Notification". */
+static inline bool splitnet_need_event(uint32_t event, uint32_t new,
+                                       uint32_t old)
+{
+    return (uint32_t)(new - event - 1) < (uint32_t)(new - old);
+}
+
+/* cons moved from old_cons and is visible: interrupt if the driver asked. */
+static inline void splitnet_queue_signal(SplitnetQueue *q, uint32_t old_cons)
+{
+    uint32_t event;
+
+    /* cons (and doorbell_event) visible before we read the driver's. */
+    smp_mb();
+    if (q->cons == old_cons) {
+        return;
+    }
+    if (splitnet_event_idx(q->core) &&
+        (!splitnet_status_ld(q, SPLITNET_STATUS_OFF(intr_event), &event) ||
+         !splitnet_need_event(event, q->cons, old_cons))) {
+        return;
+    }
+    splitnet_queue_notify(q);
+}
+
 void splitnet_queue_publish(SplitnetQueue *q, uint32_t old_cons);
-bool splitnet_queue_idle(SplitnetQueue *q, uint32_t old_cons);
+
+/*
+ * The queue ran out of work (cons == prod).  Publish cons and ask for the
+ * next doorbell (doorbell_event = prod), with EVENT_IDX in one store, as
+ * both fields are the device's and adjacent; interrupt the driver if it
+ * asked; then read prod once more for frames the driver posted before it
+ * could see the request.  Returns true when there are some.
+ */
+static inline bool splitnet_queue_idle(SplitnetQueue *q, uint32_t old_cons)
+{
+    uint64_t le = cpu_to_le64(q->cons | (uint64_t)q->prod << 32);
+
+    QEMU_BUILD_BUG_ON(SPLITNET_STATUS_OFF(doorbell_event)
+                      != SPLITNET_STATUS_OFF(cons) + 4);
+    if (!splitnet_event_idx(q->core)) {
+        splitnet_queue_publish(q, old_cons);
+    } else {
+        /* Data and write-back fields become visible before cons does. */
+        smp_wmb();
+        if (!splitnet_status_write(q, SPLITNET_STATUS_OFF(cons), &le,
+                                   sizeof(le))) {
+            return false;
+        }
+        splitnet_queue_signal(q, old_cons);
+    }
+    return splitnet_refresh_prod(q) && q->prod != q->cons;
+}
 
 void splitnet_set_error(SplitnetCore *core, uint32_t err, uint32_t queue);
 void splitnet_config_interrupt(SplitnetCore *core);

@@ -6,7 +6,11 @@
  * driver posts more and rings the RX doorbell.  A backend that puts a
  * virtio-net header in front of each frame (tap) also says what is known
  * of its checksum and whether it is a large TCP segment; the first
- * descriptor passes that on, as far as the driver accepted it.
+ * descriptor passes that on, as far as the driver accepted it.  With
+ * F_VLAN an 802.1Q tag is taken out of the frame as it is written (the
+ * bytes after it are copied 4 bytes earlier) and reported in the first
+ * descriptor; the VLAN table, when the driver turns it on, drops frames
+ * of the VLANs it does not list.
  *
  * Copyright (c) 2026 The splitnet authors
  *
@@ -33,13 +37,19 @@ typedef struct SplitnetRxWriteback {
     uint16_t gso_size;
 } SplitnetRxWriteback;
 
-/* The offload fields of a frame's first descriptor. */
+/* The offload and RSS fields of a frame's first descriptor. */
 typedef struct SplitnetRxOffload {
     uint16_t flags;
+    uint16_t vlan_tci;
+    uint32_t hash;
     uint16_t csum_start;
     uint16_t csum_offset;
     uint16_t gso_size;
+    uint16_t strip;         /* bytes taken out after the MAC addresses */
 } SplitnetRxOffload;
+
+/* Where an 802.1Q tag starts: after the destination and source MACs. */
+#define SPLITNET_RX_TAG_OFF     (2 * ETH_ALEN)
 
 #define SPLITNET_RXD_WB_OFFSET  offsetof(struct splitnet_rx_desc, len)
 QEMU_BUILD_BUG_ON(SPLITNET_RXD_WB_OFFSET + sizeof(SplitnetRxWriteback) !=
@@ -90,7 +100,9 @@ static bool splitnet_rx_writeback(SplitnetQueue *q, uint32_t idx,
     SplitnetRxWriteback wb = {
         .len = cpu_to_le16(len),
         .flags = cpu_to_le16(flags | (ol ? ol->flags : 0)),
+        .vlan_tci = cpu_to_le16(ol ? ol->vlan_tci : 0),
         .csum_start = cpu_to_le16(ol ? ol->csum_start : 0),
+        .hash = cpu_to_le32(ol ? ol->hash : 0),
         .csum_offset = cpu_to_le16(ol ? ol->csum_offset : 0),
         .gso_size = cpu_to_le16(ol ? ol->gso_size : 0),
     };
@@ -120,8 +132,35 @@ static uint32_t splitnet_rx_buffers_needed(SplitnetQueue *q, size_t size)
     return room >= size ? i : 0;
 }
 
+/*
+ * Bytes [off, off + len) of the frame as the guest gets it: those past
+ * the MAC addresses come from @strip bytes further on in the frame.
+ */
+static void splitnet_rx_gather(const struct iovec *iov, int iovcnt,
+                               size_t skip, const SplitnetRxOffload *ol,
+                               size_t off, uint8_t *p, size_t len)
+{
+    size_t n;
+
+    if (off < SPLITNET_RX_TAG_OFF) {
+        n = MIN(len, SPLITNET_RX_TAG_OFF - off);
+        iov_to_buf(iov, iovcnt, skip + off, p, n);
+        off += n;
+        p += n;
+        len -= n;
+    }
+    if (len) {
+        iov_to_buf(iov, iovcnt, skip + ol->strip + off, p, len);
+    }
+}
+
+/*
+ * Copy into guest RAM: through rx_run when it is plain RAM, mapped
+ * otherwise (behind a vIOMMU).
+ */
 static bool splitnet_rx_copy_in(SplitnetQueue *q, uint64_t addr,
                                 const struct iovec *iov, int iovcnt,
+                                size_t skip, const SplitnetRxOffload *ol,
                                 size_t off, size_t len)
 {
     dma_addr_t l;
@@ -129,12 +168,19 @@ static bool splitnet_rx_copy_in(SplitnetQueue *q, uint64_t addr,
 
     while (len) {
         l = len;
-        p = splitnet_map_guest(q->core, addr, &l, DMA_DIRECTION_FROM_DEVICE);
-        if (!p) {
-            return false;
+        p = splitnet_rx_ptr(q->core, addr, &l);
+        if (p) {
+            splitnet_rx_gather(iov, iovcnt, skip, ol, off, p, l);
+            splitnet_rx_wrote(q->core, addr, l);
+        } else {
+            p = splitnet_map_guest(q->core, addr, &l,
+                                   DMA_DIRECTION_FROM_DEVICE);
+            if (!p) {
+                return false;
+            }
+            splitnet_rx_gather(iov, iovcnt, skip, ol, off, p, l);
+            splitnet_unmap_guest(q->core, p, l, DMA_DIRECTION_FROM_DEVICE, l);
         }
-        iov_to_buf(iov, iovcnt, off, p, l);
-        splitnet_unmap_guest(q->core, p, l, DMA_DIRECTION_FROM_DEVICE, l);
         addr += l;
         off += l;
         len -= l;
@@ -164,8 +210,8 @@ static bool splitnet_rx_deliver(SplitnetQueue *q, uint32_t n,
         }
         chunk = MIN(len, size - off);
         if (!bad && (!len || (i == n - 1 && off + chunk < size) ||
-                     !splitnet_rx_copy_in(q, addr, iov, iovcnt, skip + off,
-                                          chunk))) {
+                     !splitnet_rx_copy_in(q, addr, iov, iovcnt, skip, ol,
+                                          off, chunk))) {
             SPLITNET_GUEST_ERR(splitnet_err_rx_buf, "queue %u addr 0x%"
                                PRIx64 " len %u", q->index, addr, len);
             q->stats[SPLITNET_STAT_ERRORS]++;
@@ -185,6 +231,7 @@ static bool splitnet_rx_deliver(SplitnetQueue *q, uint32_t n,
                                                (SPLITNET_RXD_CSUM_OK |
                                                 SPLITNET_RXD_NEEDS_CSUM));
         q->stats[SPLITNET_STAT_RX_GSO] += !!ol->gso_size;
+        q->stats[SPLITNET_STAT_RX_VLAN] += !!ol->strip;
     }
     return true;
 }
@@ -245,6 +292,48 @@ static bool splitnet_rx_offload(SplitnetQueue *q, const struct iovec *iov,
     return true;
 }
 
+/*
+ * A tagged frame: dropped when the VLAN table is on and does not list its
+ * VLAN (false), else its tag is taken out with F_VLAN.  A partial checksum
+ * must start after the tag, which it then follows.  Without F_VLAN
+ * frames stay as they are.
+ */
+static bool splitnet_rx_vlan(SplitnetQueue *q, const struct iovec *iov,
+                             int iovcnt, size_t skip, size_t *size,
+                             SplitnetRxOffload *ol)
+{
+    SplitnetCore *core = q->core;
+    uint8_t tag[SPLITNET_VLAN_HLEN];
+    uint16_t tci, vid;
+
+    if (!(core->drv_features & SPLITNET_F_VLAN) ||
+        *size < ETH_HLEN + SPLITNET_VLAN_HLEN ||
+        iov_to_buf(iov, iovcnt, skip + SPLITNET_RX_TAG_OFF, tag,
+                   sizeof(tag)) < sizeof(tag) ||
+        lduw_be_p(tag) != ETH_P_VLAN) {
+        return true;
+    }
+    tci = lduw_be_p(tag + 2);
+    vid = tci & VLAN_VID_MASK;
+    if ((core->rx_filter & SPLITNET_RX_FILTER_VLAN) &&
+        !(core->rx_filter & SPLITNET_RX_FILTER_PROMISC) &&
+        !(core->vlan_table[vid / 32] & (1u << (vid % 32)))) {
+        return false;
+    }
+    if ((ol->flags & SPLITNET_RXD_NEEDS_CSUM) &&
+        ol->csum_start < ETH_HLEN + SPLITNET_VLAN_HLEN) {
+        return true;
+    }
+    ol->flags |= SPLITNET_RXD_VLAN;
+    ol->vlan_tci = tci;
+    ol->strip = SPLITNET_VLAN_HLEN;
+    if (ol->flags & SPLITNET_RXD_NEEDS_CSUM) {
+        ol->csum_start -= SPLITNET_VLAN_HLEN;
+    }
+    *size -= SPLITNET_VLAN_HLEN;
+    return true;
+}
+
 /* Count each wait for buffers once, however often the net layer asks. */
 static void splitnet_rx_start_wait(SplitnetRxQueue *rxq)
 {
@@ -297,7 +386,7 @@ static ssize_t splitnet_rx_wait(SplitnetRxQueue *rxq, size_t size)
  * (skip bytes); the frame is what follows it.
  */
 ssize_t splitnet_rx_receive(SplitnetRxQueue *rxq, const struct iovec *iov,
-                            int iovcnt)
+                            int iovcnt, const SplitnetRxHash *hash)
 {
     SplitnetQueue *q = &rxq->q;
     size_t total = iov_size(iov, iovcnt), size;
@@ -322,6 +411,12 @@ ssize_t splitnet_rx_receive(SplitnetRxQueue *rxq, const struct iovec *iov,
         q->stats[SPLITNET_STAT_RX_OFFLOAD_DROP]++;
         return total;
     }
+    if (!splitnet_rx_vlan(q, iov, iovcnt, skip, &size, &ol)) {
+        q->stats[SPLITNET_STAT_RX_VLAN_FILTERED]++;
+        return total;
+    }
+    ol.flags |= hash->flags;
+    ol.hash = hash->hash;
     while (!(n = splitnet_rx_buffers_needed(q, size))) {
         if (armed || q->prod - q->cons == q->ring_size) {
             return splitnet_rx_wait(rxq, total);
@@ -343,7 +438,20 @@ ssize_t splitnet_rx_receive(SplitnetRxQueue *rxq, const struct iovec *iov,
     return total;
 }
 
+/*
+ * Frames held for any RX queue wait on the backend queue they came from,
+ * which is not tied to one RX queue: let every backend queue go on.
+ */
+void splitnet_rx_flush(SplitnetCore *core)
+{
+    unsigned i;
+
+    for (i = 0; i < core->backend_queues; i++) {
+        qemu_flush_queued_packets(qemu_get_subqueue(core->nic, i));
+    }
+}
+
 void splitnet_rx_doorbell(SplitnetRxQueue *rxq)
 {
-    qemu_flush_queued_packets(qemu_get_queue(rxq->q.core->nic));
+    splitnet_rx_flush(rxq->q.core);
 }

@@ -32,23 +32,41 @@
 /* Frames one bottom-half run sends before it yields to the main loop. */
 #define SPLITNET_TX_BH_BUDGET   256
 
+/*
+ * Kept small: it is cleared for every frame.  The offload request of the
+ * first descriptor is in txq->first, valid when csum, tso or vlan is set.
+ */
 typedef struct SplitnetTxFrame {
     uint32_t ndesc;
     bool bad;
     bool tso;
-    struct splitnet_tx_desc first;  /* its offload request */
-    uint64_t head;
-    uint64_t ref;
-    uint64_t copied;
-    SplitnetTxCounts counts;        /* filled in once it is sent */
+    bool csum;
+    bool vlan;
+    uint8_t tag;                    /* bytes of an inserted VLAN tag */
+    SplitnetTxCounts counts;        /* head, ref, copied as it is gathered */
 } SplitnetTxFrame;
 
-static bool splitnet_tx_read_desc(SplitnetQueue *q, uint32_t idx,
-                                  struct splitnet_tx_desc *d)
+/* The head copy's bytes: the pool's, and an inserted tag's. */
+static inline size_t splitnet_tx_head_len(const SplitnetTxFrame *f)
+{
+    return f->counts.head + f->tag;
+}
+
+/*
+ * @direct: the queue's areas are direct (splitnet_status_direct()), as
+ * checked when the frame's gathering began; nothing since can have
+ * changed that.  The offsets need no check then: RING_SIZE cannot change
+ * while the queue is enabled, and the areas were translated for it.
+ */
+static inline bool splitnet_tx_read_desc(SplitnetQueue *q, uint32_t idx,
+                                         struct splitnet_tx_desc *d,
+                                         bool direct)
 {
     hwaddr off = (hwaddr)(idx & (q->ring_size - 1)) * SPLITNET_TX_DESC_SIZE;
 
-    if (!splitnet_queue_read(q, &q->ring_cache, off, d, sizeof(*d))) {
+    if (direct) {
+        memcpy(d, q->ring_cache.mrc.ptr + off, sizeof(*d));
+    } else if (!splitnet_queue_read(q, &q->ring_cache, off, d, sizeof(*d))) {
         return false;
     }
     d->addr = le64_to_cpu(d->addr);
@@ -58,12 +76,14 @@ static bool splitnet_tx_read_desc(SplitnetQueue *q, uint32_t idx,
     d->csum_start = le16_to_cpu(d->csum_start);
     d->csum_offset = le16_to_cpu(d->csum_offset);
     d->gso_size = le16_to_cpu(d->gso_size);
+    d->vlan_tci = le16_to_cpu(d->vlan_tci);
     return true;
 }
 
 /* The head copy: the only read of the pool slot for this frame. */
-static bool splitnet_tx_copy_head(SplitnetTxQueue *txq, uint32_t idx,
-                                  uint16_t hdr_len, SplitnetTxFrame *f)
+static inline bool splitnet_tx_copy_head(SplitnetTxQueue *txq, uint32_t idx,
+                                         uint16_t hdr_len, SplitnetTxFrame *f,
+                                         bool direct)
 {
     SplitnetQueue *q = &txq->q;
     hwaddr off = (hwaddr)(idx & (q->ring_size - 1)) * q->core->slot_size;
@@ -76,12 +96,15 @@ static bool splitnet_tx_copy_head(SplitnetTxQueue *txq, uint32_t idx,
         f->bad = true;
         return true;
     }
-    if (!splitnet_queue_read(q, &q->pool_cache, off, txq->head, hdr_len)) {
+    if (direct) {
+        memcpy(txq->head, q->pool_cache.mrc.ptr + off, hdr_len);
+    } else if (!splitnet_queue_read(q, &q->pool_cache, off, txq->head,
+                                    hdr_len)) {
         return false;
     }
     txq->iov[0] = (struct iovec) { .iov_base = txq->head, .iov_len = hdr_len };
     txq->niov = 1;
-    f->head = hdr_len;
+    f->counts.head = hdr_len;
     return true;
 }
 
@@ -104,7 +127,9 @@ static bool splitnet_tx_append(SplitnetTxQueue *txq, void *p, size_t len)
 /*
  * Add a fragment of guest RAM to the frame: by reference, or copied into
  * the queue's buffer when it is shorter than tx-copybreak.  Each piece is
- * bounded by the RAM it lies in.  Called in an RCU read-side section.
+ * bounded by the RAM it lies in.  The pointers are good until the frame
+ * is sent, in the RCU read-side section taken here for the first one
+ * (a frame all in its header slot needs none).
  */
 static bool splitnet_tx_frag(SplitnetTxQueue *txq, uint64_t addr,
                              uint32_t len, bool copy)
@@ -112,6 +137,10 @@ static bool splitnet_tx_frag(SplitnetTxQueue *txq, uint64_t addr,
     dma_addr_t l;
     uint8_t *p;
 
+    if (!txq->rcu_held) {
+        rcu_read_lock();
+        txq->rcu_held = true;
+    }
     while (len) {
         l = len;
         p = splitnet_ram_ptr(txq->q.core, addr, &l, false);
@@ -144,7 +173,7 @@ static void splitnet_tx_add_frag(SplitnetTxQueue *txq,
         return;
     }
     if (splitnet_tx_frag(txq, d->addr, d->len, copy)) {
-        *(copy ? &f->copied : &f->ref) += d->len;
+        *(copy ? &f->counts.copied : &f->counts.ref) += d->len;
         return;
     }
     SPLITNET_GUEST_ERR(splitnet_err_tx_frag, "queue %u addr 0x%" PRIx64
@@ -158,7 +187,8 @@ static bool splitnet_tx_check_desc(SplitnetQueue *q, uint32_t i,
                                    SplitnetTxFrame *f)
 {
     uint16_t flags = SPLITNET_TXD_EOP |
-                     (i ? 0 : SPLITNET_TXD_CSUM | SPLITNET_TXD_TSO);
+                     (i ? 0 : SPLITNET_TXD_CSUM | SPLITNET_TXD_TSO |
+                              SPLITNET_TXD_VLAN);
 
     if ((i && d->hdr_len) || (d->flags & ~flags) ||
         i >= SPLITNET_TX_MAX_FRAGS) {
@@ -170,8 +200,10 @@ static bool splitnet_tx_check_desc(SplitnetQueue *q, uint32_t i,
         return false;
     }
     if (!i && (d->flags & ~SPLITNET_TXD_EOP)) {
-        f->first = *d;
+        container_of(q, SplitnetTxQueue, q)->first = *d;
         f->tso = d->flags & SPLITNET_TXD_TSO;
+        f->csum = d->flags & SPLITNET_TXD_CSUM;
+        f->vlan = d->flags & SPLITNET_TXD_VLAN;
         return f->bad || splitnet_offload_desc_ok(q->index,
                                                   q->core->drv_features, d);
     }
@@ -186,14 +218,16 @@ static bool splitnet_tx_gather(SplitnetTxQueue *txq, SplitnetTxFrame *f)
 {
     SplitnetQueue *q = &txq->q;
     uint32_t avail = q->prod - q->cons;
+    bool direct = splitnet_status_direct(q);
     struct splitnet_tx_desc d;
     uint32_t i;
 
     txq->niov = 0;
     txq->copy_used = 0;
     for (i = 0; i < avail; i++) {
-        if (!splitnet_tx_read_desc(q, q->cons + i, &d) ||
-            (!i && !splitnet_tx_copy_head(txq, q->cons, d.hdr_len, f))) {
+        if (!splitnet_tx_read_desc(q, q->cons + i, &d, direct) ||
+            (!i && !splitnet_tx_copy_head(txq, q->cons, d.hdr_len, f,
+                                          direct))) {
             return false;
         }
         f->bad |= !splitnet_tx_check_desc(q, i, &d, f);
@@ -220,6 +254,26 @@ static bool splitnet_tx_frame_len_ok(SplitnetQueue *q, size_t len)
 }
 
 /*
+ * TXD_VLAN: the tag goes after the MAC addresses of the head copy, which
+ * grows by 4 bytes (the buffer has room for them); the checksum offsets
+ * the driver gave, counted from the frame start, move with the rest.
+ */
+static void splitnet_tx_vlan(SplitnetTxQueue *txq, SplitnetTxFrame *f)
+{
+    uint8_t *h = txq->head;
+
+    memmove(h + ETH_HLEN + SPLITNET_VLAN_HLEN - 2, h + ETH_HLEN - 2,
+            f->counts.head - (ETH_HLEN - 2));
+    stw_be_p(h + ETH_HLEN - 2, ETH_P_VLAN);
+    stw_be_p(h + ETH_HLEN, txq->first.vlan_tci);
+    f->tag = SPLITNET_VLAN_HLEN;
+    txq->iov[0].iov_len = splitnet_tx_head_len(f);
+    /* Saturated: a csum_start beyond the head stays beyond it. */
+    txq->first.csum_start = MIN(txq->first.csum_start + SPLITNET_VLAN_HLEN,
+                                UINT16_MAX);
+}
+
+/*
  * TXD_CSUM: fill in the checksum, in the head copy only; or, for a peer
  * that takes a virtio-net header, ask it to.
  */
@@ -228,48 +282,52 @@ static bool splitnet_tx_csum(SplitnetTxQueue *txq, SplitnetTxFrame *f,
 {
     SplitnetQueue *q = &txq->q;
 
-    if (!(f->first.flags & SPLITNET_TXD_CSUM)) {
+    if (!f->csum) {
         return true;
     }
     if (q->core->vnet_hdr) {
-        if (!splitnet_csum_vnet_hdr(q->index, f->head, &f->first,
-                                    &txq->vnet)) {
+        if (!splitnet_csum_vnet_hdr(q->index, splitnet_tx_head_len(f),
+                                    &txq->first, &txq->vnet)) {
             return false;
         }
         f->counts.csum_pass = true;
         return true;
     }
     /* iov[0] is the head copy: a good frame always has one. */
-    if (!splitnet_offload_csum(q->index, txq->head, f->head, txq->iov + 1,
-                               txq->niov - 1, len - f->head, &f->first)) {
+    if (!splitnet_offload_csum(q->index, txq->head, splitnet_tx_head_len(f),
+                               txq->iov + 1, txq->niov - 1,
+                               len - splitnet_tx_head_len(f), &txq->first)) {
         return false;
     }
     f->counts.csum = true;
     return true;
 }
 
-static void splitnet_tx_count(SplitnetTxFrame *f)
-{
-    f->counts.head = f->head;
-    f->counts.ref = f->ref;
-    f->counts.copied = f->copied;
-}
-
 /*
  * A frame completed: count it.  Not before: a frame the net layer held
  * and then purged is sent again, and must be counted once.
  */
+static void G_GNUC_NO_INLINE splitnet_tx_complete_offload(SplitnetQueue *q,
+                                                  const SplitnetTxCounts *c)
+{
+    q->stats[SPLITNET_STAT_TX_CSUM] += c->csum;
+    q->stats[SPLITNET_STAT_TX_CSUM_PASS] += c->csum_pass;
+    q->stats[SPLITNET_STAT_TX_GSO_PASS] += c->gso_pass;
+    if (c->uso) {
+        q->stats[SPLITNET_STAT_TX_USO]++;
+    } else if (c->tso_segs) {
+        q->stats[SPLITNET_STAT_TX_TSO]++;
+        q->stats[SPLITNET_STAT_TX_TSO_SEGS] += c->tso_segs;
+    }
+}
+
 static void splitnet_tx_complete(SplitnetQueue *q, const SplitnetTxCounts *c)
 {
     q->stats[SPLITNET_STAT_TX_HEAD_BYTES] += c->head;
     q->stats[SPLITNET_STAT_TX_PAYLOAD_REF] += c->ref;
     q->stats[SPLITNET_STAT_TX_PAYLOAD_COPY] += c->copied;
-    q->stats[SPLITNET_STAT_TX_CSUM] += c->csum;
-    q->stats[SPLITNET_STAT_TX_CSUM_PASS] += c->csum_pass;
-    q->stats[SPLITNET_STAT_TX_GSO_PASS] += c->gso_pass;
-    if (c->tso_segs) {
-        q->stats[SPLITNET_STAT_TX_TSO]++;
-        q->stats[SPLITNET_STAT_TX_TSO_SEGS] += c->tso_segs;
+    if (unlikely(c->csum || c->csum_pass || c->gso_pass || c->tso_segs)) {
+        splitnet_tx_complete_offload(q, c);
     }
 }
 
@@ -280,22 +338,57 @@ static void splitnet_tx_count_sent(SplitnetQueue *q, size_t len)
     q->stats[SPLITNET_STAT_BYTES] += len;
 }
 
-/* Hand one frame (or segment) to the net layer; false if it holds it. */
-static bool splitnet_tx_send(SplitnetTxQueue *txq, const struct iovec *iov,
-                             unsigned niov, size_t len, SplitnetTxFrame *f)
+/*
+ * The net layer holds a frame of ours: note whose, for its callback, which
+ * names only the backend queue.
+ */
+static void splitnet_tx_hold(SplitnetTxQueue *txq)
+{
+    SplitnetSendQueue *sq = &txq->q.core->sendq[txq->nc->queue_index];
+
+    /* Each TX queue holds at most one frame: at most TSO_MAX_SEGS pieces. */
+    assert(sq->count < SPLITNET_SENDQ_MAX);
+    sq->owner[(sq->head + sq->count++) % SPLITNET_SENDQ_MAX] = txq->q.index / 2;
+}
+
+static void G_GNUC_NO_INLINE splitnet_tx_trace(SplitnetTxQueue *txq,
+                                               size_t len, SplitnetTxFrame *f,
+                                               ssize_t ret)
+{
+    SplitnetQueue *q = &txq->q;
+
+    trace_splitnet_tx_frame(q->index, q->cons, f->ndesc, len, f->counts.head,
+                            f->counts.ref, f->counts.copied, ret);
+}
+
+static void G_GNUC_NO_INLINE splitnet_tx_stall(SplitnetTxQueue *txq,
+                                               SplitnetTxFrame *f)
+{
+    splitnet_tx_hold(txq);
+    txq->q.stats[SPLITNET_STAT_TX_STALLS]++;
+    txq->stalled = true;
+    txq->stalled_descs = f->ndesc;
+    txq->stall_pending++;
+}
+
+/*
+ * Hand one frame (or segment) to the net layer; false if it holds it.
+ * The trace point is out of line: inline, its log backend's body costs
+ * every frame registers to save.
+ */
+static inline bool splitnet_tx_send(SplitnetTxQueue *txq,
+                                    const struct iovec *iov, unsigned niov,
+                                    size_t len, SplitnetTxFrame *f)
 {
     SplitnetQueue *q = &txq->q;
     ssize_t ret;
 
-    ret = qemu_sendv_packet_async(qemu_get_queue(q->core->nic), iov, niov,
-                                  q->core->sent_cb);
-    trace_splitnet_tx_frame(q->index, q->cons, f->ndesc, len, f->head, f->ref,
-                            f->copied, ret);
-    if (ret == 0) {
-        q->stats[SPLITNET_STAT_TX_STALLS]++;
-        txq->stalled = true;
-        txq->stalled_descs = f->ndesc;
-        txq->stall_pending++;
+    ret = qemu_sendv_packet_async(txq->nc, iov, niov, q->core->sent_cb);
+    if (trace_event_get_state_backends(TRACE_SPLITNET_TX_FRAME)) {
+        splitnet_tx_trace(txq, len, f, ret);
+    }
+    if (unlikely(ret == 0)) {
+        splitnet_tx_stall(txq, f);
         return false;
     }
     splitnet_tx_count_sent(q, len);
@@ -303,8 +396,8 @@ static bool splitnet_tx_send(SplitnetTxQueue *txq, const struct iovec *iov,
 }
 
 /* The frame in txq->iov, behind txq->vnet when the peer takes one. */
-static bool splitnet_tx_send_frame(SplitnetTxQueue *txq, size_t len,
-                                   SplitnetTxFrame *f)
+static inline bool splitnet_tx_send_frame(SplitnetTxQueue *txq, size_t len,
+                                          SplitnetTxFrame *f)
 {
     if (!txq->q.core->vnet_hdr) {
         return splitnet_tx_send(txq, txq->iov, txq->niov, len, f);
@@ -316,8 +409,9 @@ static bool splitnet_tx_send_frame(SplitnetTxQueue *txq, size_t len,
 }
 
 /*
- * A TSO frame for a peer that segments: checked as for segmentation, then
- * sent whole behind a virtio-net header that describes it.
+ * A TSO or USO frame for a peer that segments: checked as for
+ * segmentation, then sent whole behind a virtio-net header that describes
+ * it.
  */
 static uint32_t splitnet_tx_gso_pass(SplitnetTxQueue *txq, SplitnetTxFrame *f,
                                      size_t len)
@@ -325,44 +419,101 @@ static uint32_t splitnet_tx_gso_pass(SplitnetTxQueue *txq, SplitnetTxFrame *f,
     SplitnetQueue *q = &txq->q;
     SplitnetTso *t = &txq->tso;
 
-    if (!splitnet_tso_begin(t, q->index, txq->head, f->head, txq->iov + 1,
-                            txq->niov - 1, len - f->head, &f->first,
+    if (!splitnet_tso_begin(t, q->index, txq->head, splitnet_tx_head_len(f),
+                            txq->iov + 1, txq->niov - 1,
+                            len - splitnet_tx_head_len(f), &txq->first,
                             q->core->mtu + SPLITNET_FRAME_OVERHEAD)) {
         q->stats[SPLITNET_STAT_ERRORS]++;
         return f->ndesc;
     }
     splitnet_tso_vnet_hdr(t, q->index, txq->head, &txq->vnet);
-    splitnet_tx_count(f);
     f->counts.gso_pass = true;
     return splitnet_tx_send_frame(txq, len, f) ? f->ndesc : 0;
 }
 
 /*
- * Send a TSO frame as segments.  Once the net layer holds one segment it
- * queues the rest behind it (its peer is marked busy), so order is kept;
- * the frame completes when the net layer has let go of every segment.
+ * Send a TSO or USO frame as segments, each behind a virtio-net header of
+ * zeroes for a peer that takes one.  Once the net layer holds one segment
+ * it queues the rest behind it (its peer is marked busy), so order is
+ * kept; the frame completes when the net layer has let go of every
+ * segment.
  */
 static uint32_t splitnet_tx_tso(SplitnetTxQueue *txq, SplitnetTxFrame *f,
                                 size_t len, unsigned *cost)
 {
     SplitnetQueue *q = &txq->q;
     SplitnetTso *t = &txq->tso;
+    /* seg_iov, or seg_iov_buf: the same behind a header of zeroes */
+    unsigned vnet = q->core->vnet_hdr;
     unsigned niov;
     size_t seg;
 
-    if (!splitnet_tso_begin(t, q->index, txq->head, f->head, txq->iov + 1,
-                            txq->niov - 1, len - f->head, &f->first,
+    if (!splitnet_tso_begin(t, q->index, txq->head, splitnet_tx_head_len(f),
+                            txq->iov + 1, txq->niov - 1,
+                            len - splitnet_tx_head_len(f), &txq->first,
                             q->core->mtu + SPLITNET_FRAME_OVERHEAD)) {
         q->stats[SPLITNET_STAT_ERRORS]++;
         return f->ndesc;
     }
-    splitnet_tx_count(f);
+    f->counts.uso = t->udp;
     *cost = t->nsegs;
+    txq->seg_iov_buf[0] = (struct iovec) {
+        .iov_base = &txq->vnet, .iov_len = sizeof(txq->vnet),
+    };
     while ((seg = splitnet_tso_next(t, txq->seg_head, txq->seg_iov, &niov))) {
         f->counts.tso_segs++;
-        splitnet_tx_send(txq, txq->seg_iov, niov, f->head + seg, f);
+        splitnet_tx_send(txq, txq->seg_iov - vnet, niov + vnet,
+                         splitnet_tx_head_len(f) + seg, f);
     }
     return txq->stalled ? 0 : f->ndesc;
+}
+
+/* The peer segments this frame itself (tap, with USO only if it can). */
+static bool splitnet_tx_peer_segments(SplitnetCore *core,
+                                      const struct splitnet_tx_desc *d)
+{
+    return core->vnet_hdr &&
+           (d->gso_type != SPLITNET_GSO_UDP_L4 || core->vnet_uso);
+}
+
+/* splitnet_tx_one() once the payload may be referenced. */
+static inline uint32_t splitnet_tx_gather_send(SplitnetTxQueue *txq,
+                                               SplitnetTxFrame *f,
+                                               unsigned *cost)
+{
+    SplitnetQueue *q = &txq->q;
+    size_t len;
+    uint32_t n;
+
+    if (!splitnet_tx_gather(txq, f)) {
+        return 0;
+    }
+    /* What txq->iov holds, without walking it. */
+    len = f->counts.head + f->counts.ref + f->counts.copied;
+    if (q->core->vnet_hdr) {
+        txq->vnet = (struct virtio_net_hdr) { 0 };
+    }
+    if (!f->bad && f->vlan) {
+        splitnet_tx_vlan(txq, f);
+        len += SPLITNET_VLAN_HLEN;
+    }
+    if (!f->bad && f->tso) {
+        n = splitnet_tx_peer_segments(q->core, &txq->first) ?
+            splitnet_tx_gso_pass(txq, f, len) :
+            splitnet_tx_tso(txq, f, len, cost);
+    } else if (f->bad || !splitnet_tx_frame_len_ok(q, len) ||
+               !splitnet_tx_csum(txq, f, len)) {
+        q->stats[SPLITNET_STAT_ERRORS]++;
+        return f->ndesc;
+    } else {
+        n = splitnet_tx_send_frame(txq, len, f) ? f->ndesc : 0;
+    }
+    if (txq->stalled) {
+        txq->held = f->counts;
+    } else {
+        splitnet_tx_complete(q, &f->counts);
+    }
+    return n;
 }
 
 /*
@@ -370,36 +521,16 @@ static uint32_t splitnet_tx_tso(SplitnetTxQueue *txq, SplitnetTxFrame *f,
  * is nothing to send, the net layer holds the frame, or the ring failed.
  * *cost: the frames it sent to the network (a TSO frame's segments).
  */
-static uint32_t splitnet_tx_one(SplitnetTxQueue *txq, unsigned *cost)
+static inline uint32_t splitnet_tx_one(SplitnetTxQueue *txq, unsigned *cost)
 {
-    SplitnetQueue *q = &txq->q;
     SplitnetTxFrame f = { 0 };
-    size_t len;
     uint32_t n;
 
-    /* The payload pointers are valid until the frame is sent. */
-    RCU_READ_LOCK_GUARD();
-    if (!splitnet_tx_gather(txq, &f)) {
-        return 0;
-    }
-    /* What txq->iov holds, without walking it. */
-    len = f.head + f.ref + f.copied;
-    txq->vnet = (struct virtio_net_hdr) { 0 };
-    if (!f.bad && f.tso) {
-        n = q->core->vnet_hdr ? splitnet_tx_gso_pass(txq, &f, len) :
-                                splitnet_tx_tso(txq, &f, len, cost);
-    } else if (f.bad || !splitnet_tx_frame_len_ok(q, len) ||
-               !splitnet_tx_csum(txq, &f, len)) {
-        q->stats[SPLITNET_STAT_ERRORS]++;
-        return f.ndesc;
-    } else {
-        splitnet_tx_count(&f);
-        n = splitnet_tx_send_frame(txq, len, &f) ? f.ndesc : 0;
-    }
-    if (txq->stalled) {
-        txq->held = f.counts;
-    } else {
-        splitnet_tx_complete(q, &f.counts);
+    n = splitnet_tx_gather_send(txq, &f, cost);
+    /* The payload pointers are dropped once the frame is sent. */
+    if (txq->rcu_held) {
+        txq->rcu_held = false;
+        rcu_read_unlock();
     }
     return n;
 }
@@ -533,21 +664,26 @@ void splitnet_tx_sent(SplitnetTxQueue *txq, ssize_t ret)
 
 void splitnet_tx_reset(SplitnetTxQueue *txq)
 {
-    SplitnetCore *core = txq->q.core;
-
-    /* Forget the held frame first: purging calls our sent callback. */
+    /*
+     * Forget the held frame first: purging calls our sent callback.  The
+     * purge drops the frames other TX queues sharing the backend queue
+     * had there too; they stay ahead of their cons and are sent again.
+     */
     txq->stalled = false;
     txq->stalled_descs = 0;
     txq->stall_pending = 0;
     txq->stall_purged = false;
     qemu_bh_cancel(txq->bh);
     txq->bh_pending = false;
-    qemu_purge_queued_packets(qemu_get_queue(core->nic));
+    qemu_purge_queued_packets(txq->nc);
 }
 
-void splitnet_tx_init(SplitnetTxQueue *txq, DeviceState *dev)
+void splitnet_tx_init(SplitnetTxQueue *txq, DeviceState *dev,
+                      NetClientState *nc)
 {
+    txq->nc = nc;
     txq->iov = txq->iov_buf + 1;
+    txq->seg_iov = txq->seg_iov_buf + 1;
     txq->bh = qemu_bh_new_guarded(splitnet_tx_bh, txq,
                                   &dev->mem_reentrancy_guard);
 }

@@ -67,17 +67,16 @@ static void splitnet_ram_run_note(SplitnetCore *core, dma_addr_t addr,
  * contiguous there; NULL when addr is not RAM (or faults in a vIOMMU).
  *
  * TX payload reads mostly hit ram_run, the RAM section last seen, and
- * skip the flatview lookup.  It is dropped whenever a RAM or IOMMU
- * section of our address space is added or removed
- * (splitnet_map_changed), and never kept while the space holds an IOMMU,
- * whose mappings change without that.  Under the RCU read lock, RAM that
- * was in the map when the critical section began stays allocated until
- * it ends.
+ * skip the flatview lookup (splitnet_ram_ptr() looks there first).  It
+ * is dropped whenever a RAM or IOMMU section of our address space is
+ * added or removed (splitnet_map_changed), and never kept while the
+ * space holds an IOMMU, whose mappings change without that.  Under the
+ * RCU read lock, RAM that was in the map when the critical section began
+ * stays allocated until it ends.
  */
-void *splitnet_ram_ptr(SplitnetCore *core, dma_addr_t addr, dma_addr_t *len,
-                       bool is_write)
+void *splitnet_ram_ptr_slow(SplitnetCore *core, dma_addr_t addr,
+                            dma_addr_t *len, bool is_write)
 {
-    SplitnetRamRun *r = &core->ram_run;
     bool note = !is_write && !core->iommu_sections && !xen_enabled();
     MemoryRegion *mr;
     hwaddr xlat, l;
@@ -85,10 +84,6 @@ void *splitnet_ram_ptr(SplitnetCore *core, dma_addr_t addr, dma_addr_t *len,
 
     if (!*len || addr + *len - 1 < addr) {
         return NULL;
-    }
-    if (!is_write && addr >= r->base && addr < r->end) {
-        *len = MIN(*len, r->end - addr);
-        return r->host + (addr - r->base);
     }
     /* For RAM, translation cuts l at the end of the section. */
     l = note ? UINT64_MAX - addr : *len;
@@ -163,6 +158,7 @@ void splitnet_xlate_drop(SplitnetQueue *q)
     splitnet_cache_destroy(&q->pool_cache);
     splitnet_cache_destroy(&q->status_cache);
     q->xlate_valid = false;
+    q->status = NULL;
 }
 
 /* Translate the queue's areas; false when one of them is not guest RAM. */
@@ -186,6 +182,8 @@ bool splitnet_xlate_build(SplitnetQueue *q)
         return false;
     }
     q->xlate_valid = true;
+    q->status = q->ring_cache.direct && q->status_cache.direct &&
+                (rx || q->pool_cache.direct) ? q->status_cache.mrc.ptr : NULL;
     q->stats[SPLITNET_STAT_XLATE_REBUILDS]++;
     trace_splitnet_xlate(q->index, q->stats[SPLITNET_STAT_XLATE_REBUILDS]);
     return true;
@@ -232,6 +230,35 @@ MemTxResult splitnet_xlate_write(SplitnetQueue *q, SplitnetCache *c,
 }
 
 /*
+ * Make rx_run the RAM section from addr to its end, if addr is plain RAM
+ * and the address space has no IOMMU (whose mappings change without a
+ * map change) and this is not Xen (whose RAM pointers are mappings of
+ * their own).  The old section's cache is released only here, never in
+ * the listener: an access may be in flight when the map changes.
+ */
+bool splitnet_rx_run_fill(SplitnetCore *core, dma_addr_t addr)
+{
+    SplitnetRxRun *r = &core->rx_run;
+    int64_t got;
+
+    address_space_cache_destroy(&r->mrc);
+    r->end = 0;
+    if (core->iommu_sections || xen_enabled() || addr == UINT64_MAX) {
+        return false;
+    }
+    got = address_space_cache_init(&r->mrc, splitnet_dma_as(core), addr,
+                                   UINT64_MAX - addr, true);
+    if (got <= 0 || !r->mrc.ptr || !splitnet_is_ram(r->mrc.mrs.mr, true)) {
+        address_space_cache_destroy(&r->mrc);
+        return false;
+    }
+    r->base = addr;
+    r->end = addr + got;
+    r->host = r->mrc.ptr;
+    return true;
+}
+
+/*
  * Map guest RAM for an RX buffer; dma_memory_unmap marks it dirty.  *len
  * may come back shorter when the range crosses a RAM block; NULL when
  * nothing maps.
@@ -272,6 +299,7 @@ static void splitnet_map_changed(MemoryListener *listener,
         memory_region_is_iommu(section->mr)) {
         core->map_changed = true;
         core->ram_run = (SplitnetRamRun) { 0 };
+        core->rx_run.end = 0;
     }
 }
 
@@ -302,8 +330,9 @@ static void splitnet_map_commit(MemoryListener *listener)
         return;
     }
     core->map_changed = false;
-    for (i = 0; i < SPLITNET_NUM_QUEUES; i++) {
+    for (i = 0; i < core->num_queues; i++) {
         splitnet_queue(core, i)->xlate_valid = false;
+        splitnet_queue(core, i)->status = NULL;
     }
 }
 
@@ -323,7 +352,9 @@ void splitnet_xlate_cleanup(SplitnetCore *core)
     unsigned i;
 
     memory_listener_unregister(&core->listener);
-    for (i = 0; i < SPLITNET_NUM_QUEUES; i++) {
+    address_space_cache_destroy(&core->rx_run.mrc);
+    core->rx_run.end = 0;
+    for (i = 0; i < core->num_queues; i++) {
         splitnet_xlate_drop(splitnet_queue(core, i));
     }
 }

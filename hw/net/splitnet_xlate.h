@@ -13,6 +13,7 @@
 #ifndef HW_NET_SPLITNET_XLATE_H
 #define HW_NET_SPLITNET_XLATE_H
 
+#include "system/xen.h"
 #include "splitnet_core.h"
 
 void splitnet_xlate_init(SplitnetCore *core);
@@ -50,6 +51,28 @@ static inline bool splitnet_xlate_read_direct(SplitnetQueue *q,
     return true;
 }
 
+/*
+ * The device wrote [off, off + len) of a direct area: dirty it for
+ * migration and drop TCG code translated from it, which is what
+ * address_space_cache_invalidate() does.  When no dirty log covers the
+ * region (no migration or dirty-rate measurement under way, no TCG, no
+ * Xen) that call has nothing to do, and it would cost about a third of a
+ * frame's whole path, so it is skipped.
+ */
+static inline void splitnet_cache_dirty_mrc(MemoryRegionCache *mrc,
+                                            hwaddr off, hwaddr len)
+{
+    if (memory_region_get_dirty_log_mask(mrc->mrs.mr) || xen_enabled()) {
+        address_space_cache_invalidate(mrc, off, len);
+    }
+}
+
+static inline void splitnet_cache_dirty(SplitnetCache *c, hwaddr off,
+                                        hwaddr len)
+{
+    splitnet_cache_dirty_mrc(&c->mrc, off, len);
+}
+
 static inline bool splitnet_xlate_write_direct(SplitnetQueue *q,
                                                SplitnetCache *c, hwaddr off,
                                                const void *buf, hwaddr len)
@@ -58,13 +81,56 @@ static inline bool splitnet_xlate_write_direct(SplitnetQueue *q,
         return false;
     }
     memcpy(c->mrc.ptr + off, buf, len);
-    /* Dirty for migration, and drop TCG code translated from it. */
-    address_space_cache_invalidate(&c->mrc, off, len);
+    splitnet_cache_dirty(c, off, len);
     return true;
 }
 
-void *splitnet_ram_ptr(SplitnetCore *core, dma_addr_t addr, dma_addr_t *len,
-                       bool is_write);
+void *splitnet_ram_ptr_slow(SplitnetCore *core, dma_addr_t addr,
+                            dma_addr_t *len, bool is_write);
+
+/* splitnet_ram_ptr_slow() says what this is; reads in ram_run need no call. */
+static inline void *splitnet_ram_ptr(SplitnetCore *core, dma_addr_t addr,
+                                     dma_addr_t *len, bool is_write)
+{
+    SplitnetRamRun *r = &core->ram_run;
+
+    if (!is_write && *len && addr >= r->base && addr < r->end) {
+        *len = MIN(*len, r->end - addr);
+        return r->host + (addr - r->base);
+    }
+    return splitnet_ram_ptr_slow(core, addr, len, is_write);
+}
+bool splitnet_rx_run_fill(SplitnetCore *core, dma_addr_t addr);
+
+/*
+ * A host pointer for writing [addr, addr + *len) of guest RAM, *len cut
+ * to what is contiguous there; splitnet_rx_wrote() once written.  Found
+ * in rx_run without a lookup, or rx_run is made for it.  NULL when addr
+ * is not plain RAM, and always behind a vIOMMU or under Xen: then the
+ * caller maps it (splitnet_map_guest()).
+ */
+static inline void *splitnet_rx_ptr(SplitnetCore *core, dma_addr_t addr,
+                                    dma_addr_t *len)
+{
+    SplitnetRxRun *r = &core->rx_run;
+
+    if (!(addr >= r->base && addr < r->end) &&
+        !splitnet_rx_run_fill(core, addr)) {
+        return NULL;
+    }
+    *len = MIN(*len, r->end - addr);
+    return r->host + (addr - r->base);
+}
+
+/* After writing what splitnet_rx_ptr() returned: dirty for migration. */
+static inline void splitnet_rx_wrote(SplitnetCore *core, dma_addr_t addr,
+                                     dma_addr_t len)
+{
+    SplitnetRxRun *r = &core->rx_run;
+
+    splitnet_cache_dirty_mrc(&r->mrc, addr - r->base, len);
+}
+
 void *splitnet_map_guest(SplitnetCore *core, dma_addr_t addr, dma_addr_t *len,
                          DMADirection dir);
 void splitnet_unmap_guest(SplitnetCore *core, void *ptr, dma_addr_t len,

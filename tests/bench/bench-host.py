@@ -109,6 +109,7 @@ def _splitnet_doorbell(name, addr):
 # the device that the driver produced buffers (TX or RX).
 NIC_MMIO = {
     "splitnet": (("splitnet-mmio",), _splitnet_doorbell),
+    "splitnet-defer": (("splitnet-mmio",), _splitnet_doorbell),
     "virtio-net-pci": (
         tuple(f"virtio-pci-{r}-virtio-net"
               for r in ("common", "isr", "device", "notify", "notify-pio"))

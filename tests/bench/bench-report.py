@@ -226,8 +226,10 @@ def fmt(v, unit=""):
 
 
 def best_peer(m, med, nics):
+    """The best of the other NIC models (splitnet-defer is splitnet)."""
     peers = [(med[n][mkey(m)], n) for n in nics
-             if n != "splitnet" and med[n].get(mkey(m)) is not None]
+             if not n.startswith("splitnet")
+             and med[n].get(mkey(m)) is not None]
     if not peers:
         return None, None
     v, n = (max if m[4] else min)(peers)

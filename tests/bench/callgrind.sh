@@ -4,8 +4,9 @@
 # `make bench-callgrind`: host instructions per transmitted frame, counted
 # with valgrind's callgrind on a qtest-driven run, for splitnet,
 # virtio-net-pci and e1000e, against the floor (the net layer's own cost
-# of delivering splitnet's iovec to the same backend).  Deterministic: the
-# same tree gives the same numbers, so it can judge every TX path change.
+# of delivering splitnet's iovec to the same backend); and per received
+# frame for splitnet.  Deterministic: the same tree gives the same
+# numbers, so it can judge every TX and RX path change.
 #
 # What is counted: everything the NIC's doorbell handler (its MMIO/PIO
 # write callback) and its TX bottom half execute, inclusive, until the
@@ -17,9 +18,13 @@
 # (HI - LO) is the cost per frame with set-up and first-frame work
 # cancelled out.  The floor is qemu_sendv_packet_async() inclusive, taken
 # the same way from splitnet's runs.
+# RX: everything splitnet's receive callbacks (can_receive, receive_iov)
+# execute for frames a socket netdev reads from the test, each into a
+# buffer the test posted: filter, buffers, the copy into guest RAM, the
+# write-back and publishing cons.
 #
 # Usage: tests/bench/callgrind.sh [--frames LO,HI] [--nics A,B,...]
-#                                 [--sizes S,...]
+#                                 [--sizes S,...] [--no-rx]
 # Output: the table on stdout; build/bench/callgrind-<timestamp>/ keeps
 # results.txt, every callgrind.out file and callgrind_annotate's
 # inclusive listing of each HI run (for profiling the TX path).
@@ -35,11 +40,13 @@ LO=20
 HI=220
 NICS=splitnet,e1000e,virtio-net
 SIZES=64,1514
+RX=yes
 while [ $# -gt 0 ]; do
     case $1 in
     --frames) IFS=, read -r LO HI <<<"${2:?--frames needs LO,HI}"; shift ;;
     --nics) NICS=${2:?--nics needs a list}; shift ;;
     --sizes) SIZES=${2:?--sizes needs a list}; shift ;;
+    --no-rx) RX=no ;;
     -h|--help) sed -n '3,/^$/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) die "bench-callgrind: unknown option $1 (see --help)" ;;
     esac
@@ -79,28 +86,30 @@ exec valgrind -q --tool=callgrind --collect-atstart=no \$CG_TOGGLE \\
 EOF
 chmod +x "$OUT/bin/qemu-system-x86_64"
 
-# The NIC's doorbell handlers and TX bottom halves.
+# TX: the NIC's doorbell handlers and TX bottom halves.  RX: its receive
+# callbacks.
 toggles() {
     local f args=""
-    case $1 in
-    splitnet) set -- splitnet_mmio_write splitnet_tx_bh ;;
-    e1000e) set -- e1000e_mmio_write ;;
-    virtio-net) set -- virtio_pci_notify_write virtio_pci_config_write \
-                       virtio_net_tx_bh virtio_net_tx_timer ;;
-    *) die "bench-callgrind: no doorbell handler known for $1" ;;
+    case $2-$1 in
+    tx-splitnet) set -- splitnet_mmio_write splitnet_tx_bh ;;
+    tx-e1000e) set -- e1000e_mmio_write ;;
+    tx-virtio-net) set -- virtio_pci_notify_write virtio_pci_config_write \
+                          virtio_net_tx_bh virtio_net_tx_timer ;;
+    rx-splitnet) set -- splitnet_nc_receive_iov splitnet_nc_can_receive ;;
+    *) die "bench-callgrind: no $2 handler known for $1" ;;
     esac
     for f in "$@"; do args+=" --toggle-collect=$f"; done
     echo "$args"
 }
 
-# The qos path of the case: the PC machine's.
+# The qos path of the case (NIC SIZE tx|rx): the PC machine's.
 case_path() {
     local p
     p=$(NIC_TX_COST_FRAMES=1 QTEST_QEMU_BINARY=$QEMU "$QOS" -l |
         sed -n 's|^\(# \)\{0,1\}\(/x86_64/pc/.*\)$|\2|p' |
-        awk -v want="/$1/.*/tx-cost/$2\$" '!p && $0 ~ want { p = $0 }
+        awk -v want="/$1/.*/$3-cost/$2\$" '!p && $0 ~ want { p = $0 }
                                            END { print p }')
-    [ -n "$p" ] || die "bench-callgrind: qos-test has no tx-cost/$2 case for $1"
+    [ -n "$p" ] || die "bench-callgrind: qos-test has no $3-cost/$2 case for $1"
     echo "$p"
 }
 
@@ -117,32 +126,58 @@ count() {
             END { print n + 0 }'
 }
 
+# run_case NIC SIZE N PATH tx|rx: callgrind.out.[rx-]NIC-SIZE-N
 run_case() {
-    local nic=$1 size=$2 n=$3 path=$4 out=$OUT/callgrind.out.$1-$2-$3
+    local nic=$1 size=$2 n=$3 path=$4 dir=$5 tag=$1-$2-$3 out
+    [ "$dir" = tx ] || tag=$dir-$tag
+    out=$OUT/callgrind.out.$tag
     (cd "$QBUILD" &&
-     NIC_TX_COST_FRAMES=$n CG_OUT=$out CG_TOGGLE=$(toggles "$nic") \
+     NIC_TX_COST_FRAMES=$n CG_OUT=$out CG_TOGGLE=$(toggles "$nic" "$dir") \
      QTEST_QEMU_BINARY=$OUT/bin/qemu-system-x86_64 \
-     "$QOS" -p "$path" > "$OUT/$nic-$size-$n.log" 2>&1) ||
-        die "bench-callgrind: $nic $size B x $n failed: ${OUT#"$SPLITNET_TOP"/}/$nic-$size-$n.log"
-    [ -s "$out" ] || die "bench-callgrind: no callgrind output for $nic $size B"
+     "$QOS" -p "$path" > "$OUT/$tag.log" 2>&1) ||
+        die "bench-callgrind: $dir $nic $size B x $n failed: ${OUT#"$SPLITNET_TOP"/}/$tag.log"
+    [ -s "$out" ] || die "bench-callgrind: no callgrind output for $dir $nic $size B"
 }
 
-declare -A COST NET
+# measure NIC SIZE tx|rx: the case with LO and HI frames under callgrind;
+# LOF and HIF name the two callgrind.out files.
+measure() {
+    local nic=$1 size=$2 dir=$3 path tag=$1-$2
+    [ "$dir" = tx ] || tag=$dir-$tag
+    path=$(case_path "$nic" "$size" "$dir")
+    say "bench-callgrind: ${dir^^} $nic, $size B frames: $LO and $HI frames under callgrind"
+    run_case "$nic" "$size" "$LO" "$path" "$dir"
+    run_case "$nic" "$size" "$HI" "$path" "$dir"
+    LOF=$OUT/callgrind.out.$tag-$LO
+    HIF=$OUT/callgrind.out.$tag-$HI
+    callgrind_annotate --auto=no --inclusive=yes "$HIF" > "$OUT/annotate-$tag.txt"
+}
+
+# per_frame FUNC|-: its instructions per frame between the two runs.
+per_frame() {
+    echo $(( ($(count "$HIF" "$1") - $(count "$LOF" "$1")) / (HI - LO) ))
+}
+
+declare -A COST NET RXCOST
 IFS=, read -r -a nics <<<"$NICS"
 IFS=, read -r -a sizes <<<"$SIZES"
+# RX: splitnet only (the test drives no other NIC's RX ring).
+rx_nics=()
+if [ "$RX" = yes ] && [[ ",$NICS," == *,splitnet,* ]]; then
+    rx_nics=(splitnet)
+fi
 start=$SECONDS
 for nic in "${nics[@]}"; do
     for size in "${sizes[@]}"; do
-        path=$(case_path "$nic" "$size")
-        say "bench-callgrind: $nic, $size B frames: $LO and $HI frames under callgrind"
-        run_case "$nic" "$size" "$LO" "$path"
-        run_case "$nic" "$size" "$HI" "$path"
-        lo=$OUT/callgrind.out.$nic-$size-$LO
-        hi=$OUT/callgrind.out.$nic-$size-$HI
-        callgrind_annotate --auto=no --inclusive=yes "$hi" > "$OUT/annotate-$nic-$size.txt"
-        COST[$nic,$size]=$(( ($(count "$hi" -) - $(count "$lo" -)) / (HI - LO) ))
-        NET[$nic,$size]=$(( ($(count "$hi" qemu_sendv_packet_async) -
-                             $(count "$lo" qemu_sendv_packet_async)) / (HI - LO) ))
+        measure "$nic" "$size" tx
+        COST[$nic,$size]=$(per_frame -)
+        NET[$nic,$size]=$(per_frame qemu_sendv_packet_async)
+    done
+done
+for nic in "${rx_nics[@]}"; do
+    for size in "${sizes[@]}"; do
+        measure "$nic" "$size" rx
+        RXCOST[$nic,$size]=$(per_frame -)
     done
 done
 
@@ -169,6 +204,17 @@ ratio() {
                 "$(ratio "${COST[$nic,$size]}" "${COST[e1000e,$size]:-0}")"
         done
     done
+    if [ ${#rx_nics[@]} -gt 0 ]; then
+        echo
+        echo "Host instructions per received frame (socket netdev; receive callbacks)"
+        echo
+        printf '%-12s %6s %12s\n' NIC size instr/frame
+        for size in "${sizes[@]}"; do
+            for nic in "${rx_nics[@]}"; do
+                printf '%-12s %6s %12s\n' "$nic" "$size" "${RXCOST[$nic,$size]}"
+            done
+        done
+    fi
     echo
     echo "floor: qemu_sendv_packet_async() inclusive for splitnet's iovec;"
     echo "net layer: the same for each NIC's own frames.  Targets (issue 16):"

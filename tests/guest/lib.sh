@@ -595,6 +595,24 @@ guest_slirp_traffic() {
     diag "head copy: $ratio % of the bytes sent (limit 10 %)"
 }
 
+# guest_pair_start NAME ROLE PORT SCRIPT DEV: start guest NAME-ROLE (a or
+# b) of a pair running SCRIPT on a DEV NIC: a listens on the stream netdev
+# at 127.0.0.1:PORT, b connects, or PAIR_NETDEV_A/B, PAIR_NETNS and
+# PAIR_DEV_A/B as guest_pair says.  guest_env and guest_file before it.
+guest_pair_start() {
+    local name=$1 role=$2 port=$3 script=$4 dev=$5 netdev mac opts
+    if [ "$role" = a ]; then
+        netdev=${PAIR_NETDEV_A:-stream,id=n0,server=on,addr.type=inet,addr.host=127.0.0.1,addr.port=$port}
+        mac=52:54:00:77:00:01 opts=${PAIR_DEV_A:-}
+    else
+        netdev=${PAIR_NETDEV_B:-stream,id=n0,server=off,reconnect-ms=200,addr.type=inet,addr.host=127.0.0.1,addr.port=$port}
+        mac=52:54:00:77:00:02 opts=${PAIR_DEV_B:-}
+    fi
+    [ -z "${PAIR_NETNS:-}" ] || guest_netns "$PAIR_NETNS"
+    guest_start "$name-$role" "$script" -netdev "$netdev" \
+        -device "$dev,netdev=n0,romfile=,mac=$mac$opts"
+}
+
 # guest_pair NAME NIC_A NIC_B MIB MTUS [PING_SIZE]: two guests, NAME-a with
 # NIC_A and NAME-b with NIC_B (splitnet or virtio), wired together by a
 # stream netdev on 127.0.0.1 and running in-guest/pair.sh: for each MTU in
@@ -605,7 +623,7 @@ guest_slirp_traffic() {
 # PAIR_DEV_A and PAIR_DEV_B are appended to the -device options.
 guest_pair() {
     local name=$1 nic_a=$2 nic_b=$3 mib=$4 mtus=$5 ping=${6:-56}
-    local port role nic dev a=$1-a b=$1-b rc=0 k mtu made got netdev mac opts
+    local port role nic dev a=$1-a b=$1-b rc=0 k mtu made got
     port=$(guest_free_port)
     for role in a b; do
         nic=$nic_a
@@ -617,16 +635,7 @@ guest_pair() {
         esac
         guest_net_helpers
         guest_env "ROLE=$role" "NIC=$nic" "MIB=$mib" "MTUS=$mtus" "PING_SIZE=$ping"
-        if [ "$role" = a ]; then
-            netdev=${PAIR_NETDEV_A:-stream,id=n0,server=on,addr.type=inet,addr.host=127.0.0.1,addr.port=$port}
-            mac=52:54:00:77:00:01 opts=${PAIR_DEV_A:-}
-        else
-            netdev=${PAIR_NETDEV_B:-stream,id=n0,server=off,reconnect-ms=200,addr.type=inet,addr.host=127.0.0.1,addr.port=$port}
-            mac=52:54:00:77:00:02 opts=${PAIR_DEV_B:-}
-        fi
-        [ -z "${PAIR_NETNS:-}" ] || guest_netns "$PAIR_NETNS"
-        guest_start "$name-$role" pair.sh -netdev "$netdev" \
-            -device "$dev,netdev=n0,romfile=,mac=$mac$opts"
+        guest_pair_start "$name" "$role" "$port" pair.sh "$dev"
     done
     guest_finish "$b" 600 || rc=1
     guest_finish "$a" 120 || rc=1
@@ -648,6 +657,39 @@ guest_pair() {
         fi
         k=$((k + 1))
     done
+}
+
+# guest_uso_vlan_pair NAME MIB: two splitnet guests running
+# in-guest/uso-vlan.sh (UDP_SEGMENT sends b -> a on the link and on VLAN
+# 10, then TCP both ways on VLAN 10, MIB MiB each), wired by a 127.0.0.1
+# stream netdev or, as guest_pair, by PAIR_NETNS, PAIR_NETDEV_A/B and
+# PAIR_DEV_A/B.  Fails unless each received sha256 is what the other side
+# made; the counters the test asserts on are in the logs (ethtool -S).
+guest_uso_vlan_pair() {
+    local name=$1 mib=$2 ugs=$SPLITNET_BUILD/project/udp-gso port role
+    local rc=0 to what from made got
+    [ -x "$ugs" ] || die "no $ugs (make builds it)"
+    port=$(guest_free_port)
+    for role in a b; do
+        guest_driver
+        guest_net_helpers
+        guest_file "$ugs" udp-gso
+        guest_env "ROLE=$role" "MIB=$mib"
+        guest_pair_start "$name" "$role" "$port" uso-vlan.sh splitnet
+    done
+    guest_finish "$name-b" 600 || rc=1
+    guest_finish "$name-a" 120 || rc=1
+    [ "$rc" = 0 ] || return 1
+    for to in a:udp_link a:udp_vlan a:tcp-vlan b:tcp-vlan; do
+        what=${to#*:} to=${to%:*} from=a
+        [ "$to" = a ] && from=b
+        made=$(guest_made_sha256 "$name-$from" /tmp/tx.bin)
+        got=$(guest_value "$name-$to" "sha256 $what")
+        [ -n "$made" ] && [ "$got" = "$made" ] ||
+            { say "$what: $to received sha256 $got, $from sent $made"; return 1; }
+        diag "$what $from -> $to, $mib MiB: sha256 $got (match)"
+    done
+    diag "ethtool -k: $(guest_value "$name-b" "ethtool -k:")"
 }
 
 # guest_migrate_pair NAME MIB MIGRATIONS: two splitnet guests on a 127.0.0.1
@@ -797,6 +839,15 @@ netns_tap() {
         die "ip tuntap add $2 in $1 failed"
     [ -z "${3:-}" ] || ip -n "$1" link set "$2" master "$3"
     ip -n "$1" link set "$2" up
+}
+
+# netns_tap_pair NS: namespace NS with bridge snbr0 and taps sntap1 and
+# sntap2 on it (netns_cleanup removes it: trap it first).
+netns_tap_pair() {
+    netns_new "$1"
+    netns_bridge "$1" snbr0
+    netns_tap "$1" sntap1 snbr0
+    netns_tap "$1" sntap2 snbr0
 }
 
 # netns_bridge NS BR: a bridge inside NS, up.

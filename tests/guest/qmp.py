@@ -51,7 +51,8 @@ class QMP:
         line, self.buf = self.buf.split(b"\n", 1)
         return json.loads(line)
 
-    def cmd(self, name, **args):
+    # name is positional-only: some commands take an argument "name".
+    def cmd(self, name, /, **args):
         msg = {"execute": name}
         if args:
             msg["arguments"] = args

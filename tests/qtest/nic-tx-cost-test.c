@@ -15,10 +15,16 @@
  * and the rest as one payload fragment; e1000e one extended data
  * descriptor; virtio-net one descriptor with the virtio-net header.
  *
+ * The rx-cost cases (splitnet) go the other way: the test posts a
+ * 2 KiB buffer per frame, then writes the frames into a socket netdev,
+ * which hands each to the NIC as it reads them; bench-callgrind counts
+ * the NIC's receive callbacks.
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #include "qemu/osdep.h"
+#include <sys/socket.h>
 #include "libqtest-single.h"
 #include "qemu/bswap.h"
 #include "qobject/qdict.h"
@@ -153,6 +159,65 @@ static void tx_cost_virtio_net(void *obj, void *data, QGuestAllocator *alloc)
     guest_free(alloc, buf);
 }
 
+/* An rx-cost case: the frame size and the socketpair of its netdev. */
+typedef struct RxCost {
+    size_t len;
+    int sv[2];
+} RxCost;
+
+static void rx_cost_splitnet(void *obj, void *data, QGuestAllocator *alloc)
+{
+    static const uint8_t mac[6] = SPLITNET_TEST_MAC;
+    QSplitnet *d = &((QSplitnetPCI *)obj)->sn;
+    RxCost *rc = data;
+    g_autofree uint8_t *b = tx_cost_frame(rc->len);
+    g_autofree uint8_t *got = g_malloc(rc->len);
+    uint32_t be = htonl(rc->len);
+    unsigned i, n = tx_cost_frames();
+    uint64_t bufs;
+
+    memcpy(b, mac, sizeof(mac));
+    qsplitnet_bringup(d, 256, SPLITNET_F_EVENT_IDX);
+    bufs = guest_alloc(alloc, n * 2048);
+    for (i = 0; i < n; i++) {
+        qsplitnet_rx_post(d, bufs + i * 2048, 2048);
+    }
+    qsplitnet_kick(d, &d->rxq);
+    for (i = 0; i < n; i++) {
+        b[rc->len - 1] = i;
+        g_assert_cmpint(send(rc->sv[0], &be, 4, 0), ==, 4);
+        g_assert_cmpint(send(rc->sv[0], b, rc->len, 0), ==, rc->len);
+    }
+    g_assert(qsplitnet_wait_cons(d, SPLITNET_RXQ(0), n));
+    g_assert_cmpuint(qsplitnet_stat(d, SPLITNET_RXQ(0), SPLITNET_STAT_FRAMES),
+                     ==, n);
+    qtest_memread(global_qtest, bufs + (n - 1) * 2048, got, rc->len);
+    g_assert(memcmp(got, b, rc->len) == 0);
+    guest_free(alloc, bufs);
+}
+
+static void rx_cost_clear(void *data)
+{
+    RxCost *rc = data;
+
+    close(rc->sv[0]);
+    qos_invalidate_command_line();
+    close(rc->sv[1]);
+    g_free(rc);
+}
+
+static void *rx_cost_setup(GString *cmd_line, void *arg)
+{
+    RxCost *rc = g_new0(RxCost, 1);
+
+    rc->len = GPOINTER_TO_SIZE(arg);
+    g_assert_cmpint(socketpair(PF_UNIX, SOCK_STREAM, 0, rc->sv), ==, 0);
+    g_string_append_printf(cmd_line, " -netdev socket,fd=%d,id=hs0 ",
+                           rc->sv[1]);
+    g_test_queue_destroy(rx_cost_clear, rc);
+    return rc;
+}
+
 static void tx_cost_clear(void *unused)
 {
     /* A fresh QEMU per case: one callgrind profile per process. */
@@ -166,16 +231,19 @@ static void *tx_cost_setup(GString *cmd_line, void *arg)
     return arg;
 }
 
-static void tx_cost_add(const char *node, QOSTestFunc fn)
+/* @dir: "tx" or "rx", the case's name and its netdev. */
+static void tx_cost_add(const char *node, const char *dir, QOSTestFunc fn)
 {
     static const size_t sizes[] = { 64, 1514 };
-    QOSGraphTestOptions opts = { .before = tx_cost_setup };
+    QOSGraphTestOptions opts = {
+        .before = !strcmp(dir, "rx") ? rx_cost_setup : tx_cost_setup,
+    };
     g_autofree char *name = NULL;
     int i;
 
     for (i = 0; i < ARRAY_SIZE(sizes); i++) {
         g_free(name);
-        name = g_strdup_printf("tx-cost/%zu", sizes[i]);
+        name = g_strdup_printf("%s-cost/%zu", dir, sizes[i]);
         opts.arg = GSIZE_TO_POINTER(sizes[i]);
         qos_add_test(name, node, fn, &opts);
     }
@@ -186,9 +254,10 @@ static void register_nic_tx_cost_test(void)
     if (!g_getenv("NIC_TX_COST_FRAMES")) {
         return;
     }
-    tx_cost_add("splitnet", tx_cost_splitnet);
-    tx_cost_add("e1000e", tx_cost_e1000e);
-    tx_cost_add("virtio-net", tx_cost_virtio_net);
+    tx_cost_add("splitnet", "tx", tx_cost_splitnet);
+    tx_cost_add("e1000e", "tx", tx_cost_e1000e);
+    tx_cost_add("virtio-net", "tx", tx_cost_virtio_net);
+    tx_cost_add("splitnet", "rx", rx_cost_splitnet);
 }
 
 libqos_init(register_nic_tx_cost_test);

@@ -1,6 +1,7 @@
 /*
- * QTest testcases for splitnet's TX offloads: checksum (TXD_CSUM) and
- * TCP segmentation (TXD_TSO, GSO_TCPV4 / GSO_TCPV6)
+ * QTest testcases for splitnet's offloads: checksum (TXD_CSUM), TCP and
+ * UDP segmentation (TXD_TSO, GSO_TCPV4 / GSO_TCPV6 / GSO_UDP_L4), VLAN
+ * tag insertion, stripping and filtering (TXD_VLAN, RXD_VLAN)
  *
  * Each case boots a machine with the device on a socket netdev (the test
  * end of a socketpair; every frame arrives as a 4-byte big-endian length
@@ -47,6 +48,8 @@
 #define WIRE_MAX        (16 * KiB)
 #define ALL_OFFLOADS    (SPLITNET_F_TX_CSUM | SPLITNET_F_TSO4 | \
                          SPLITNET_F_TSO6)
+#define UDP_PROTO       17
+#define TCP_PROTO       6
 
 #define TCP_FIN         0x01
 #define TCP_PSH         0x08
@@ -197,10 +200,12 @@ static void put32(uint8_t *p, uint32_t v)
     put16(p + 2, v);
 }
 
-/* A TCP frame: Ethernet [+ 802.1Q], IPv4 or IPv6, TCP, payload. */
+/* A TCP or UDP frame: Ethernet [+ 802.1Q], IPv4 or IPv6, L4, payload. */
 typedef struct Pkt {
     bool v6;
     bool vlan;
+    uint16_t tci;           /* with vlan; 0: 0x0123 */
+    bool udp;
     unsigned ip_opts;       /* IPv4 option bytes, a multiple of 4 */
     unsigned tcp_opts;      /* TCP option bytes, a multiple of 4 */
     uint8_t tcp_flags;
@@ -219,7 +224,7 @@ static unsigned pkt_l3(Pkt *p, uint8_t *b)
     memcpy(b + 6, src_mac, 6);
     if (p->vlan) {
         put16(b + 12, 0x8100);
-        put16(b + 14, 0x0123);
+        put16(b + 14, p->tci ? p->tci : 0x0123);
         put16(b + 16, p->v6 ? 0x86dd : 0x0800);
         return 18;
     }
@@ -235,7 +240,7 @@ static void pkt_ip(Pkt *p, uint8_t *ip)
         ip[0] = 0x60;
         ip[1] = 0x0a;
         put16(ip + 4, p->len - p->l4);
-        ip[6] = 6;
+        ip[6] = p->udp ? UDP_PROTO : TCP_PROTO;
         ip[7] = 64;
         for (i = 0; i < 32; i++) {
             ip[8 + i] = 0xfd - i * 3;
@@ -248,7 +253,7 @@ static void pkt_ip(Pkt *p, uint8_t *ip)
     put16(ip + 4, 0xfffe);  /* id: wraps inside a TSO frame */
     put16(ip + 6, 0x4000);  /* DF */
     ip[8] = 64;
-    ip[9] = 6;
+    ip[9] = p->udp ? UDP_PROTO : TCP_PROTO;
     put32(ip + 12, 0x0a000202);
     put32(ip + 16, 0x0a00020f);
     for (i = 0; i < p->ip_opts; i++) {
@@ -257,12 +262,22 @@ static void pkt_ip(Pkt *p, uint8_t *ip)
     put16(ip + 10, ~fold(sum16(0, ip, 20 + p->ip_opts)));
 }
 
-static uint32_t pseudo_sum(bool v6, const uint8_t *ip, unsigned l4len)
+static uint32_t pseudo_sum(const Pkt *p, const uint8_t *ip, unsigned l4len)
 {
-    if (v6) {
-        return sum16(0, ip + 8, 32) + 6 + l4len;
+    unsigned proto = p->udp ? UDP_PROTO : TCP_PROTO;
+
+    if (p->v6) {
+        return sum16(0, ip + 8, 32) + proto + l4len;
     }
-    return sum16(0, ip + 12, 8) + 6 + l4len;
+    return sum16(0, ip + 12, 8) + proto + l4len;
+}
+
+/* UDP: ports, the length of the whole datagram, no checksum yet. */
+static void pkt_udp(Pkt *p, uint8_t *udp)
+{
+    put16(udp, 40000);
+    put16(udp + 2, 4433);
+    put16(udp + 4, p->len - p->l4);
 }
 
 static Pkt *pkt_build(Pkt *p)
@@ -274,25 +289,31 @@ static Pkt *pkt_build(Pkt *p)
     b = p->bytes = g_malloc0(256 + p->payload);
     p->l3 = pkt_l3(p, b);
     p->l4 = p->l3 + (p->v6 ? 40 : 20 + p->ip_opts);
-    p->hdr_len = p->l4 + 20 + p->tcp_opts;
+    p->hdr_len = p->l4 + (p->udp ? 8 : 20 + p->tcp_opts);
     p->len = p->hdr_len + p->payload;
     pkt_ip(p, b + p->l3);
     tcp = b + p->l4;
+    if (p->udp) {
+        pkt_udp(p, tcp);
+    }
     put16(tcp, 40000);
     put16(tcp + 2, 5001);
-    put32(tcp + 4, 0xfffff000 + p->seed);   /* seq wraps too */
-    put32(tcp + 8, 0x12345678);
-    tcp[12] = ((20 + p->tcp_opts) / 4) << 4;
-    tcp[13] = p->tcp_flags;
-    put16(tcp + 14, 501);
-    for (i = 0; i < p->tcp_opts; i++) {
-        tcp[20 + i] = i < 2 ? 1 : i;    /* NOP NOP, then bytes */
+    if (!p->udp) {
+        put32(tcp + 4, 0xfffff000 + p->seed);   /* seq wraps too */
+        put32(tcp + 8, 0x12345678);
+        tcp[12] = ((20 + p->tcp_opts) / 4) << 4;
+        tcp[13] = p->tcp_flags;
+        put16(tcp + 14, 501);
+        for (i = 0; i < p->tcp_opts; i++) {
+            tcp[20 + i] = i < 2 ? 1 : i;    /* NOP NOP, then bytes */
+        }
     }
     for (i = 0; i < p->payload; i++) {
         b[p->hdr_len + i] = p->seed * 31 + i * 7 + (i >> 9);
     }
     /* As Linux leaves it for the device: the pseudo-header sum. */
-    put16(tcp + 16, fold(pseudo_sum(p->v6, b + p->l3, p->len - p->l4)));
+    put16(tcp + (p->udp ? 6 : 16),
+          fold(pseudo_sum(p, b + p->l3, p->len - p->l4)));
     return p;
 }
 
@@ -381,12 +402,28 @@ static void verify_csums(const Pkt *p, const uint8_t *f, size_t len)
     if (!p->v6) {
         g_assert_cmphex(fold(sum16(0, ip, p->l4 - p->l3)), ==, 0xffff);
     }
-    g_assert_cmphex(fold(pseudo_sum(p->v6, ip, len - p->l4) +
+    g_assert_cmphex(fold(pseudo_sum(p, ip, len - p->l4) +
                          sum16(0, f + p->l4, len - p->l4)), ==, 0xffff);
+    if (p->udp) {
+        g_assert_cmpuint(get16(f + p->l4 + 4), ==, len - p->l4);
+    }
+}
+
+/* UDP length and checksum of a segment; a sum of 0 goes as 0xffff. */
+static void segment_udp(const Pkt *p, uint8_t *s, size_t len)
+{
+    uint8_t *udp = s + p->l4;
+    uint16_t v;
+
+    put16(udp + 4, len - p->l4);
+    put16(udp + 6, 0);
+    v = ~fold(pseudo_sum(p, s + p->l3, len - p->l4) +
+              sum16(0, udp, len - p->l4));
+    put16(udp + 6, v ? v : 0xffff);
 }
 
 /*
- * Segment @p as a TSO4/TSO6 device must, into @out (one frame of the
+ * Segment @p as a TSO4/TSO6/USO device must, into @out (one frame of the
  * wire after another); returns the number of segments.
  */
 static unsigned segment(const Pkt *p, unsigned mss, uint8_t **out,
@@ -411,6 +448,10 @@ static unsigned segment(const Pkt *p, unsigned mss, uint8_t **out,
             put16(ip + 10, 0);
             put16(ip + 10, ~fold(sum16(0, ip, p->l4 - p->l3)));
         }
+        if (p->udp) {
+            segment_udp(p, s, lens[i]);
+            continue;
+        }
         put32(tcp + 4, get32(p->bytes + p->l4 + 4) + i * mss);
         if (i) {
             flags &= ~TCP_CWR;
@@ -420,7 +461,7 @@ static unsigned segment(const Pkt *p, unsigned mss, uint8_t **out,
         }
         tcp[13] = flags;
         put16(tcp + 16, 0);
-        put16(tcp + 16, ~fold(pseudo_sum(p->v6, ip, lens[i] - p->l4) +
+        put16(tcp + 16, ~fold(pseudo_sum(p, ip, lens[i] - p->l4) +
                               sum16(0, tcp, lens[i] - p->l4)));
     }
     return nsegs;
@@ -447,7 +488,8 @@ static struct splitnet_tx_desc tso_desc(const Pkt *p, unsigned mss)
     return (struct splitnet_tx_desc) {
         .flags = SPLITNET_TXD_TSO,
         .gso_size = mss,
-        .gso_type = p->v6 ? SPLITNET_GSO_TCPV6 : SPLITNET_GSO_TCPV4,
+        .gso_type = p->udp ? SPLITNET_GSO_UDP_L4 :
+                    p->v6 ? SPLITNET_GSO_TCPV6 : SPLITNET_GSO_TCPV4,
     };
 }
 
@@ -1140,17 +1182,30 @@ static void test_qom_stats(void)
     stop(c);
 }
 
-/*
- * Migration keeps the negotiated offloads and the offload counters (a
- * subsection), and the destination segments as the source did.
- */
-static void test_migration(void)
+/* Migrate @src to a new machine, which goes on with @src's driver state. */
+static Ctx *migrate_ctx(Ctx *src)
 {
     g_autofree char *sockpath = g_strdup_printf("%s/splitnet-offl-%d.sock",
                                                 g_get_tmp_dir(), getpid());
     g_autofree char *uri = g_strdup_printf("unix:%s", sockpath);
     g_autofree char *incoming = g_strdup_printf(
         "-incoming %s -global migration.announce-rounds=0", uri);
+    Ctx *dst = boot(0, incoming);
+
+    migrate(src->qs, dst->qs, uri);
+    unlink(sockpath);
+    dst->d = src->d;
+    dst->d.pdev = dst->pdev;
+    dst->d.alloc = &dst->qs->alloc;
+    return dst;
+}
+
+/*
+ * Migration keeps the negotiated offloads and the offload counters (a
+ * subsection), and the destination segments as the source did.
+ */
+static void test_migration(void)
+{
     Ctx *src = start(0, 64, ALL_OFFLOADS), *dst;
     Pkt p = { .payload = 3000, .tcp_flags = TCP_ACK, .seed = 60 };
     Pkt q = { .payload = 1000, .tcp_flags = TCP_ACK, .seed = 61 };
@@ -1160,12 +1215,7 @@ static void test_migration(void)
     csum_check(src, &q, q.hdr_len, q.l4, 16, NULL);
     g_free(q.bytes);
 
-    dst = boot(0, incoming);
-    migrate(src->qs, dst->qs, uri);
-    unlink(sockpath);
-    dst->d = src->d;
-    dst->d.pdev = dst->pdev;
-    dst->d.alloc = &dst->qs->alloc;
+    dst = migrate_ctx(src);
     g_assert_cmphex(qsplitnet_readq(&dst->d, SPLITNET_REG_DRV_FEATURES), ==,
                     ALL_OFFLOADS);
     g_assert_cmpuint(txstat(dst, SPLITNET_STAT_TX_TSO), ==, 1);
@@ -1183,20 +1233,21 @@ static void test_migration(void)
 
 /*
  * What the guest accepted must be offered on the destination: one started
- * with tso=off (as a device without TSO) refuses the stream.
+ * with @prop=off (as a device without @feature) refuses the stream.
  */
-static void test_migration_refused(void)
+static void migration_refused(const char *prop, uint64_t feature)
 {
     g_autofree char *sockpath = g_strdup_printf("%s/splitnet-offr-%d.sock",
                                                 g_get_tmp_dir(), getpid());
     g_autofree char *uri = g_strdup_printf("unix:%s", sockpath);
     g_autofree char *incoming = g_strdup_printf(
-        "-global splitnet.tso=off -incoming %s", uri);
-    Ctx *src = start(0, 64, ALL_OFFLOADS), *dst = boot(0, incoming);
+        "-global splitnet.%s=off -incoming %s", prop, uri);
+    uint64_t all = ALL_OFFLOADS | SPLITNET_F_USO | SPLITNET_F_VLAN;
+    Ctx *src = start(0, 64, all), *dst = boot(0, incoming);
     QDict *rsp;
 
     g_assert_cmphex(qsplitnet_readq(&dst->d, SPLITNET_REG_DEV_FEATURES) &
-                    ALL_OFFLOADS, ==, SPLITNET_F_TX_CSUM);
+                    all, ==, all & ~feature);
     qtest_set_expected_status(dst->qts, EXIT_FAILURE);
     rsp = qtest_qmp(src->qts, "{ 'execute': 'migrate',"
                     " 'arguments': { 'uri': %s }}", uri);
@@ -1207,6 +1258,382 @@ static void test_migration_refused(void)
         g_usleep(10 * 1000);
     }
     unlink(sockpath);
+    stop(src);
+    stop(dst);
+}
+
+/* tso=off, uso=off, vlan=off */
+static void test_migration_refused(void)
+{
+    migration_refused("tso", SPLITNET_F_TSO4 | SPLITNET_F_TSO6);
+    migration_refused("uso", SPLITNET_F_USO);
+    migration_refused("vlan", SPLITNET_F_VLAN);
+}
+
+/* UDP segmentation cases (1.3) */
+
+#define USO_OFFLOADS    (SPLITNET_F_TX_CSUM | SPLITNET_F_USO)
+
+/* IPv4 and IPv6, short last segment, odd fragment cuts; nothing copied. */
+static void test_uso(void)
+{
+    static const uint32_t cuts[] = { 5, 1000, 1, 3000, 0 };
+    Ctx *c = start(0, 64, USO_OFFLOADS);
+    Pkt p = { .udp = true, .payload = 5 * 1200 + 333, .seed = 80 };
+
+    g_assert_cmpuint(tso_check(c, &p, 1200, cuts), ==, 6);
+    g_assert_cmpuint(txstat(c, SPLITNET_STAT_TX_USO), ==, 1);
+    g_assert_cmpuint(txstat(c, SPLITNET_STAT_FRAMES), ==, 6);
+    g_assert_cmpuint(txstat(c, SPLITNET_STAT_TX_HEAD_BYTES), ==, 42);
+    p = (Pkt) { .udp = true, .v6 = true, .payload = 3 * 1400 + 1,
+                .seed = 81 };
+    g_assert_cmpuint(tso_check(c, &p, 1400, NULL), ==, 4);
+    p = (Pkt) { .udp = true, .ip_opts = 8, .vlan = true, .payload = 64 * 40,
+                .seed = 82 };
+    g_assert_cmpuint(tso_check(c, &p, 64, cuts), ==, 40);
+    g_assert_cmpuint(txstat(c, SPLITNET_STAT_TX_USO), ==, 3);
+    g_assert_cmpuint(txstat(c, SPLITNET_STAT_TX_TSO), ==, 0);
+    g_assert_cmpuint(txstat(c, SPLITNET_STAT_TX_TSO_SEGS), ==, 0);
+    g_assert_cmpuint(txstat(c, SPLITNET_STAT_FRAMES), ==, 6 + 4 + 40);
+    stop(c);
+}
+
+/* A malformed USO request: what to change in a good one. */
+typedef struct BadUso {
+    const char *what;
+    bool v6;
+    uint16_t gso_size;
+    int hdr_delta;          /* hdr_len = headers + hdr_delta */
+    bool no_payload;
+    uint8_t gso_type;       /* 0: GSO_UDP_L4 */
+    unsigned patch_off;     /* from L3, with patch_val; 0: none */
+    uint8_t patch_val;
+    unsigned payload;
+} BadUso;
+
+static const BadUso bad_uso[] = {
+    { "gso_size 0", .gso_size = 0 },
+    { "gso_size 1", .gso_size = 1 },
+    { "gso_size below minimum", .gso_size = 63 },
+    { "gso_size beyond MTU", .gso_size = 1477 },
+    { "too many segments", .gso_size = 64,
+      .payload = 64 * (SPLITNET_TSO_MAX_SEGS + 1) },
+    { "hdr_len beyond the UDP header", .gso_size = 1400, .hdr_delta = 4 },
+    { "hdr_len short of the UDP header", .gso_size = 1400, .hdr_delta = -2 },
+    { "hdr_len is the whole frame", .gso_size = 1400, .no_payload = true },
+    { "IPv4 protocol TCP", .gso_size = 1400, .patch_off = 9,
+      .patch_val = TCP_PROTO },
+    { "IPv6 next header TCP", .v6 = true, .gso_size = 1400, .patch_off = 6,
+      .patch_val = TCP_PROTO },
+    { "GSO_TCPV4 on UDP", .gso_size = 1400, .gso_type = SPLITNET_GSO_TCPV4 },
+};
+
+static void test_uso_bad(void)
+{
+    Ctx *c = start(0, 64, ALL_OFFLOADS | SPLITNET_F_USO);
+    uint64_t errors = 0;
+    Posted po;
+    int i;
+
+    for (i = 0; i < ARRAY_SIZE(bad_uso); i++) {
+        const BadUso *b = &bad_uso[i];
+        Pkt p = { .udp = true, .v6 = b->v6,
+                  .payload = b->no_payload ? 0 :
+                             b->payload ? b->payload : 3000,
+                  .seed = 83 };
+        struct splitnet_tx_desc d = tso_desc(&p, b->gso_size);
+
+        g_test_message("malformed USO: %s", b->what);
+        pkt_build(&p);
+        if (b->gso_type) {
+            d.gso_type = b->gso_type;
+        }
+        if (b->patch_off) {
+            p.bytes[p.l3 + b->patch_off] = b->patch_val;
+        }
+        post(c, &po, &p, p.hdr_len + b->hdr_delta, &d, NULL);
+        send_and_wait(c);
+        g_assert_cmpuint(txstat(c, SPLITNET_STAT_ERRORS), ==, ++errors);
+        expect_nothing(c);
+        check_untouched(c, &po);
+        g_free(p.bytes);
+    }
+    g_assert_cmpuint(txstat(c, SPLITNET_STAT_FRAMES), ==, 0);
+    g_assert_cmpuint(txstat(c, SPLITNET_STAT_TX_USO), ==, 0);
+    stop(c);
+}
+
+/* GSO_UDP_L4 without F_USO is a guest error, as for TSO. */
+static void test_uso_not_negotiated(void)
+{
+    Ctx *c = start(0, 64, ALL_OFFLOADS);
+    Pkt p = { .udp = true, .payload = 3000, .seed = 84 };
+    struct splitnet_tx_desc d = tso_desc(&p, 1400);
+    Posted po;
+
+    pkt_build(&p);
+    post(c, &po, &p, p.hdr_len, &d, NULL);
+    send_and_wait(c);
+    g_assert_cmpuint(txstat(c, SPLITNET_STAT_ERRORS), ==, 1);
+    expect_nothing(c);
+    check_untouched(c, &po);
+    g_free(p.bytes);
+    stop(c);
+}
+
+/* VLAN cases (1.3) */
+
+#define VLAN_OFFLOADS   (ALL_OFFLOADS | SPLITNET_F_USO | SPLITNET_F_VLAN)
+#define TEST_TCI        0xa00a      /* priority 5, VLAN 10 */
+
+/*
+ * Post @p (built here, untagged) with TXD_VLAN and the offload of @d,
+ * head of @hdr_len bytes (0: the headers); expect the frame or segments
+ * as they would be with the tag already in them, cut at @mss (0: no
+ * TSO/USO).  The pool slot and payload are left as they were.
+ */
+static void vlan_tx_check(Ctx *c, Pkt *p, struct splitnet_tx_desc d,
+                          unsigned mss, uint16_t hdr_len)
+{
+    uint8_t **want = g_new0(uint8_t *, SPLITNET_TSO_MAX_SEGS);
+    size_t *lens = g_new0(size_t, SPLITNET_TSO_MAX_SEGS);
+    uint8_t *buf = g_malloc(WIRE_MAX);
+    uint64_t head = txstat(c, SPLITNET_STAT_TX_HEAD_BYTES);
+    Pkt pv = *p;
+    unsigned n = 1, i;
+    Posted po;
+
+    pv.vlan = true;
+    pv.tci = TEST_TCI;
+    pkt_build(p);
+    pkt_build(&pv);
+    if (mss) {
+        n = segment(&pv, mss, want, lens);
+    } else {
+        want[0] = g_memdup2(pv.bytes, pv.len);
+        lens[0] = pv.len;
+        if (d.flags & SPLITNET_TXD_CSUM) {
+            csum_expect(want[0], pv.len, d.csum_start + 4, d.csum_offset);
+        }
+    }
+    d.flags |= SPLITNET_TXD_VLAN;
+    d.vlan_tci = TEST_TCI;
+    hdr_len = hdr_len ? hdr_len : p->hdr_len;
+    post(c, &po, p, hdr_len, &d, NULL);
+    send_and_wait(c);
+    for (i = 0; i < n; i++) {
+        expect_frame(c, want[i], lens[i], buf, i);
+        if (mss || (d.flags & SPLITNET_TXD_CSUM)) {
+            verify_csums(&pv, buf, lens[i]);
+        }
+        g_free(want[i]);
+    }
+    expect_nothing(c);
+    check_untouched(c, &po);
+    /* The pool bytes, not the tag, count as head bytes copied. */
+    g_assert_cmpuint(txstat(c, SPLITNET_STAT_TX_HEAD_BYTES), ==,
+                     head + hdr_len);
+    g_free(p->bytes);
+    g_free(pv.bytes);
+    g_free(want);
+    g_free(lens);
+    g_free(buf);
+}
+
+/*
+ * The tag is inserted byte-exact: a plain frame, one whole in the head,
+ * with TXD_CSUM, with TSO (every segment tagged) and with USO.
+ */
+static void test_vlan_tx(void)
+{
+    Ctx *c = start(0, 64, VLAN_OFFLOADS);
+    struct splitnet_tx_desc none = { 0 };
+    Pkt p = { .payload = 500, .tcp_flags = TCP_ACK, .seed = 90 };
+    struct splitnet_tx_desc csum = {
+        .flags = SPLITNET_TXD_CSUM, .csum_start = 34, .csum_offset = 16,
+    };
+
+    vlan_tx_check(c, &p, none, 0, 0);
+    p = (Pkt) { .payload = 40, .tcp_flags = TCP_ACK, .seed = 91 };
+    vlan_tx_check(c, &p, none, 0, 54 + 40);
+    p = (Pkt) { .payload = 1000, .tcp_flags = TCP_ACK, .seed = 92 };
+    vlan_tx_check(c, &p, csum, 0, 0);
+    p = (Pkt) { .payload = 1460, .tcp_flags = TCP_ACK, .seed = 93 };
+    vlan_tx_check(c, &p, none, 0, 0);   /* MTU + 18 with the tag */
+    p = (Pkt) { .v6 = true, .payload = 5 * 1400 + 9,
+                .tcp_flags = TCP_ACK | TCP_PSH | TCP_CWR, .seed = 94 };
+    vlan_tx_check(c, &p, tso_desc(&p, 1400), 1400, 0);
+    p = (Pkt) { .udp = true, .payload = 3 * 1300 + 2, .seed = 95 };
+    vlan_tx_check(c, &p, tso_desc(&p, 1300), 1300, 0);
+    g_assert_cmpuint(txstat(c, SPLITNET_STAT_TX_CSUM), ==, 1);
+    g_assert_cmpuint(txstat(c, SPLITNET_STAT_TX_TSO_SEGS), ==, 6);
+    g_assert_cmpuint(txstat(c, SPLITNET_STAT_TX_USO), ==, 1);
+    g_assert_cmpuint(txstat(c, SPLITNET_STAT_ERRORS), ==, 0);
+    stop(c);
+}
+
+/*
+ * Bad combinations: TXD_VLAN without F_VLAN or on a continuation
+ * descriptor, a second tag on a TSO frame, a tagged frame beyond MTU + 18.
+ */
+static void vlan_bad_post(Ctx *c, Pkt *p, struct splitnet_tx_desc d,
+                          bool second_desc)
+{
+    static const uint32_t cuts[] = { 100, 0 };
+    struct splitnet_tx_desc d1 = { 0 };
+    uint64_t errors = txstat(c, SPLITNET_STAT_ERRORS);
+    Posted po;
+
+    pkt_build(p);
+    d.flags |= second_desc ? 0 : SPLITNET_TXD_VLAN;
+    d.vlan_tci = TEST_TCI;
+    post(c, &po, p, p->hdr_len, &d, cuts);
+    if (second_desc) {
+        d1.addr = po.frags[1].addr;
+        d1.len = po.frags[1].len;
+        d1.flags = SPLITNET_TXD_VLAN | SPLITNET_TXD_EOP;
+        d1.vlan_tci = TEST_TCI;
+        qsplitnet_tx_write_desc(&c->d, po.slot_idx + 1, &d1);
+    }
+    send_and_wait(c);
+    g_assert_cmpuint(txstat(c, SPLITNET_STAT_ERRORS), ==, errors + 1);
+    expect_nothing(c);
+    check_untouched(c, &po);
+    g_free(p->bytes);
+}
+
+static void test_vlan_bad(void)
+{
+    struct splitnet_tx_desc none = { 0 };
+    Ctx *c = start(0, 64, ALL_OFFLOADS);
+    Pkt p = { .payload = 500, .tcp_flags = TCP_ACK, .seed = 96 };
+
+    vlan_bad_post(c, &p, none, false);
+    stop(c);
+    c = start(0, 64, VLAN_OFFLOADS);
+    vlan_bad_post(c, &p, none, true);
+    p = (Pkt) { .vlan = true, .payload = 3000, .tcp_flags = TCP_ACK,
+                .seed = 97 };
+    vlan_bad_post(c, &p, tso_desc(&p, 1400), false);
+    p = (Pkt) { .vlan = true, .payload = 1460, .tcp_flags = TCP_ACK,
+                .seed = 98 };
+    vlan_bad_post(c, &p, none, false);
+    g_assert_cmpuint(txstat(c, SPLITNET_STAT_FRAMES), ==, 0);
+    stop(c);
+}
+
+/* A frame from the socket netdev into one posted RX buffer. */
+static void rx_one(Ctx *c, const uint8_t *f, size_t len,
+                   struct splitnet_rx_desc *rd, uint8_t *got)
+{
+    uint32_t idx = c->d.rxq.prod;
+    uint64_t area = guest_alloc(&c->qs->alloc, 2048);
+
+    qsplitnet_rx_post(&c->d, area, 2048);
+    qsplitnet_kick(&c->d, &c->d.rxq);
+    qsplitnet_sock_send(c->sock, f, len);
+    g_assert(qsplitnet_wait_cons(&c->d, SPLITNET_RXQ(0), idx + 1));
+    qsplitnet_rx_read_desc(&c->d, idx, rd);
+    qtest_memread(c->qts, area, got, rd->len);
+    guest_free(&c->qs->alloc, area);
+}
+
+static uint64_t rxstat(Ctx *c, int n)
+{
+    return qsplitnet_stat(&c->d, SPLITNET_RXQ(0), n);
+}
+
+/* A tagged frame to the device (@tci, 0: untagged) and that frame untagged. */
+static void rx_vlan_frames(uint16_t tci, Pkt *tagged, Pkt *plain)
+{
+    *tagged = (Pkt) { .vlan = !!tci, .tci = tci, .payload = 300,
+                      .tcp_flags = TCP_ACK, .seed = tci };
+    *plain = (Pkt) { .payload = 300, .tcp_flags = TCP_ACK, .seed = tci };
+    pkt_build(tagged);
+    pkt_build(plain);
+    memcpy(tagged->bytes, src_mac, 6);
+    memcpy(plain->bytes, src_mac, 6);
+}
+
+/*
+ * RX: with F_VLAN the tag is taken out and reported in the descriptor;
+ * the VLAN table, once switched on, drops the VLANs it does not list
+ * (untagged frames pass); without F_VLAN the frame arrives as sent.
+ */
+static void test_vlan_rx(void)
+{
+    Ctx *c = start(0, 64, VLAN_OFFLOADS);
+    struct splitnet_rx_desc rd;
+    uint8_t got[2048];
+    Pkt t, u;
+
+    rx_vlan_frames(TEST_TCI, &t, &u);
+    rx_one(c, t.bytes, t.len, &rd, got);
+    g_assert_cmphex(rd.flags, ==, SPLITNET_RXD_EOP | SPLITNET_RXD_VLAN);
+    g_assert_cmphex(rd.vlan_tci, ==, TEST_TCI);
+    g_assert_cmpuint(rd.len, ==, u.len);
+    g_assert(!memcmp(got, u.bytes, u.len));
+    g_assert_cmpuint(rxstat(c, SPLITNET_STAT_RX_VLAN), ==, 1);
+
+    /* VLAN 10 listed; VLAN 11 dropped, counted; untagged passes. */
+    qsplitnet_writel(&c->d, SPLITNET_REG_VLAN_TABLE(0), 1u << 10);
+    g_assert_cmphex(qsplitnet_readl(&c->d, SPLITNET_REG_VLAN_TABLE(0)), ==,
+                    1u << 10);
+    qsplitnet_writel(&c->d, SPLITNET_REG_RX_FILTER,
+                     qsplitnet_readl(&c->d, SPLITNET_REG_RX_FILTER) |
+                     SPLITNET_RX_FILTER_VLAN);
+    g_free(t.bytes);
+    g_free(u.bytes);
+    rx_vlan_frames(0x000b, &t, &u);
+    qsplitnet_sock_send(c->sock, t.bytes, t.len);
+    g_free(t.bytes);
+    g_free(u.bytes);
+    rx_vlan_frames(TEST_TCI, &t, &u);
+    rx_one(c, t.bytes, t.len, &rd, got);
+    g_assert_cmphex(rd.vlan_tci, ==, TEST_TCI);
+    g_assert_cmpuint(rxstat(c, SPLITNET_STAT_RX_VLAN_FILTERED), ==, 1);
+    g_free(t.bytes);
+    g_free(u.bytes);
+    rx_vlan_frames(0, &t, &u);
+    rx_one(c, t.bytes, t.len, &rd, got);
+    g_assert_cmphex(rd.flags, ==, SPLITNET_RXD_EOP);
+    g_assert_cmpuint(rd.len, ==, u.len);
+    g_assert(!memcmp(got, u.bytes, u.len));
+    g_assert_cmpuint(rxstat(c, SPLITNET_STAT_RX_VLAN), ==, 2);
+    g_assert_cmpuint(rxstat(c, SPLITNET_STAT_FRAMES), ==, 3);
+    g_free(t.bytes);
+    g_free(u.bytes);
+    stop(c);
+
+    c = start(0, 64, ALL_OFFLOADS);
+    rx_vlan_frames(TEST_TCI, &t, &u);
+    rx_one(c, t.bytes, t.len, &rd, got);
+    g_assert_cmphex(rd.flags, ==, SPLITNET_RXD_EOP);
+    g_assert_cmphex(rd.vlan_tci, ==, 0);
+    g_assert_cmpuint(rd.len, ==, t.len);
+    g_assert(!memcmp(got, t.bytes, t.len));
+    g_free(t.bytes);
+    g_free(u.bytes);
+    stop(c);
+}
+
+/* The VLAN table migrates (a subsection), and so do the USO counters. */
+static void test_vlan_uso_migration(void)
+{
+    Ctx *src = start(0, 64, VLAN_OFFLOADS), *dst;
+    Pkt p = { .udp = true, .payload = 3000, .seed = 99 };
+
+    g_assert_cmpuint(tso_check(src, &p, 1400, NULL), ==, 3);
+    qsplitnet_writel(&src->d, SPLITNET_REG_VLAN_TABLE(127), 0x80000001);
+    dst = migrate_ctx(src);
+    g_assert_cmphex(qsplitnet_readl(&dst->d, SPLITNET_REG_VLAN_TABLE(127)),
+                    ==, 0x80000001);
+    g_assert_cmphex(qsplitnet_readq(&dst->d, SPLITNET_REG_DRV_FEATURES), ==,
+                    VLAN_OFFLOADS);
+    g_assert_cmpuint(txstat(dst, SPLITNET_STAT_TX_USO), ==, 1);
+    p = (Pkt) { .udp = true, .v6 = true, .payload = 2000, .seed = 100 };
+    g_assert_cmpuint(tso_check(dst, &p, 1000, NULL), ==, 2);
+    g_assert_cmpuint(txstat(dst, SPLITNET_STAT_TX_USO), ==, 2);
     stop(src);
     stop(dst);
 }
@@ -1611,6 +2038,149 @@ static void vnet_rx_gso(bool v6)
     tap_stop(c, &t);
 }
 
+#ifndef TUN_F_USO4
+#define TUN_F_USO4      0x20    /* Linux 6.2 */
+#define TUN_F_USO6      0x40
+#endif
+
+/* Does this host's tap segment UDP?  Asked as QEMU asks (qemu_has_uso). */
+static bool tap_has_uso(Tap *t)
+{
+    bool uso = ioctl(t->fd, TUNSETOFFLOAD,
+                     TUN_F_CSUM | TUN_F_USO4 | TUN_F_USO6) == 0;
+
+    g_assert_cmpint(ioctl(t->fd, TUNSETOFFLOAD, 0), ==, 0);
+    return uso;
+}
+
+/*
+ * A USO frame reaches a tap that segments UDP whole, with GSO_UDP_L4 and
+ * the head made whole (IP length and checksum, UDP length, pseudo-header
+ * sum); a tap that does not (@knob: x-vnet-uso=off, or a host before
+ * Linux 6.2) gets the device's datagrams, each behind a header of zeroes.
+ */
+static void vnet_uso(const char *knob)
+{
+    Pkt p = { .udp = true, .payload = 10 * 1400 + 7, .seed = 101 };
+    struct splitnet_tx_desc d = tso_desc(&p, 1400);
+    g_autofree char *dev = g_strdup_printf("on %s", knob);
+    uint8_t **segs = g_new0(uint8_t *, SPLITNET_TSO_MAX_SEGS);
+    size_t lens[SPLITNET_TSO_MAX_SEGS], n;
+    uint8_t *buf = g_malloc(64 * KiB);
+    struct virtio_net_hdr vh;
+    unsigned i, nsegs;
+    Posted po;
+    bool uso;
+    Ctx *c;
+    Tap t;
+
+    if (!tap_open(&t)) {
+        g_free(segs);
+        g_free(buf);
+        return;
+    }
+    uso = tap_has_uso(&t) && !*knob;
+    g_test_message("the device %s UDP segmentation to the tap",
+                   uso ? "leaves" : "does not leave");
+    c = tap_start_with(&t, dev, ALL_OFFLOADS | SPLITNET_F_USO);
+    pkt_build(&p);
+    nsegs = segment(&p, 1400, segs, lens);
+    /* The guest's head: no lengths, stale checksums. */
+    put16(p.bytes + p.l3 + 2, 0);
+    put16(p.bytes + p.l3 + 10, 0x1234);
+    put16(p.bytes + p.l4 + 4, 0);
+    put16(p.bytes + p.l4 + 6, 0xbeef);
+    post(c, &po, &p, p.hdr_len, &d, NULL);
+    g_free(p.bytes);
+    pkt_build(&p);
+    send_and_wait(c);
+    if (uso) {
+        n = tap_recv(&t, &vh, buf);
+        check_vnet_hdr(&vh, VIRTIO_NET_HDR_F_NEEDS_CSUM,
+                       VIRTIO_NET_HDR_GSO_UDP_L4, 1400, p.l4, 6);
+        check_bytes(buf, n, p.bytes, p.len);
+    } else {
+        for (i = 0; i < nsegs; i++) {
+            n = tap_recv(&t, &vh, buf);
+            check_vnet_hdr(&vh, 0, 0, 0, 0, 0);
+            check_bytes(buf, n, segs[i], lens[i]);
+        }
+    }
+    for (i = 0; i < nsegs; i++) {
+        g_free(segs[i]);
+    }
+    check_untouched(c, &po);
+    g_assert_cmpuint(txstat(c, SPLITNET_STAT_TX_GSO_PASS), ==, uso);
+    g_assert_cmpuint(txstat(c, SPLITNET_STAT_TX_USO), ==, !uso);
+    g_assert_cmpuint(txstat(c, SPLITNET_STAT_FRAMES), ==, uso ? 1 : nsegs);
+    g_assert_cmpuint(txstat(c, SPLITNET_STAT_ERRORS), ==, 0);
+    g_free(p.bytes);
+    g_free(segs);
+    g_free(buf);
+    tap_stop(c, &t);
+}
+
+static void test_vnet_uso(void)
+{
+    vnet_uso("");
+}
+
+static void test_vnet_uso_segmented(void)
+{
+    vnet_uso("-global splitnet.x-vnet-uso=off");
+}
+
+/*
+ * A tagged frame with a partial checksum from the tap: the tag is taken
+ * out and the checksum start moves with the bytes after it.
+ */
+static void test_vnet_rx_vlan(void)
+{
+    Pkt p = { .vlan = true, .tci = 0x2005, .payload = 700,
+              .tcp_flags = TCP_ACK, .seed = 102 };
+    Pkt u = { .payload = 700, .tcp_flags = TCP_ACK, .seed = 102 };
+    struct virtio_net_hdr vh = {
+        .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+        .csum_start = 38,
+        .csum_offset = 16,
+    };
+    uint8_t frame[VNET_HLEN + 1024], got[2048];
+    struct splitnet_rx_desc rd;
+    uint64_t area;
+    Ctx *c;
+    Tap t;
+
+    c = tap_boot(&t, "on", SPLITNET_F_RX_CSUM | SPLITNET_F_VLAN);
+    if (!c) {
+        return;
+    }
+    area = guest_alloc(&c->qs->alloc, 2048);
+    qsplitnet_rx_post(&c->d, area, 2048);
+    qsplitnet_kick(&c->d, &c->d.rxq);
+    pkt_build(&p);
+    pkt_build(&u);
+    memcpy(p.bytes, src_mac, 6);
+    memcpy(p.bytes + 6, dst_mac, 6);
+    memcpy(u.bytes, src_mac, 6);
+    memcpy(u.bytes + 6, dst_mac, 6);
+    memcpy(frame, &vh, VNET_HLEN);
+    memcpy(frame + VNET_HLEN, p.bytes, p.len);
+    g_assert_cmpint(send(t.pkt, frame, VNET_HLEN + p.len, 0), ==,
+                    VNET_HLEN + p.len);
+    g_assert(qsplitnet_wait_cons(&c->d, SPLITNET_RXQ(0), 1));
+    qsplitnet_rx_read_desc(&c->d, 0, &rd);
+    g_assert_cmphex(rd.flags, ==, SPLITNET_RXD_EOP | SPLITNET_RXD_VLAN |
+                    SPLITNET_RXD_NEEDS_CSUM);
+    g_assert_cmphex(rd.vlan_tci, ==, 0x2005);
+    g_assert_cmpuint(rd.csum_start, ==, 34);
+    g_assert_cmpuint(rd.csum_offset, ==, 16);
+    qtest_memread(c->qts, area, got, rd.len);
+    check_bytes(got, rd.len, u.bytes, u.len);
+    g_free(p.bytes);
+    g_free(u.bytes);
+    tap_stop(c, &t);
+}
+
 static void test_vnet_rx_gso(void)
 {
     vnet_rx_gso(false);
@@ -1646,6 +2216,13 @@ int main(int argc, char **argv)
         { "stats/qom", test_qom_stats },
         { "migration", test_migration },
         { "migration-refused", test_migration_refused },
+        { "uso/segments", test_uso },
+        { "uso/malformed", test_uso_bad },
+        { "uso/not-negotiated", test_uso_not_negotiated },
+        { "vlan/tx-insert", test_vlan_tx },
+        { "vlan/malformed", test_vlan_bad },
+        { "vlan/rx-strip-filter", test_vlan_rx },
+        { "vlan/uso-migration", test_vlan_uso_migration },
 #ifdef CONFIG_LINUX
         { "vnet/tso4", test_vnet_tso4 },
         { "vnet/tso6-ecn", test_vnet_tso6_ecn },
@@ -1653,6 +2230,9 @@ int main(int argc, char **argv)
         { "vnet/off", test_vnet_off },
         { "vnet/rx", test_vnet_rx },
         { "vnet/rx-gso", test_vnet_rx_gso },
+        { "vnet/uso", test_vnet_uso },
+        { "vnet/uso-segmented", test_vnet_uso_segmented },
+        { "vnet/rx-vlan", test_vnet_rx_vlan },
         { "vnet/rx-gso6", test_vnet_rx_gso6 },
 #endif
     };

@@ -569,11 +569,11 @@ static const char *migration_wait(QTestState *qts)
     }
 }
 
-/* Save a running TX queue to @path. */
-static void migration_save(const char *path)
+/* Save a running TX queue of a device with @devopts to @path. */
+static void migration_save_with(const char *path, const char *devopts)
 {
     g_autofree char *uri = g_strdup_printf("file:%s", path);
-    Ctx *c = machine_start(false);
+    Ctx *c = machine_start_with(false, devopts);
 
     device_init(c, STATUS);
     queue_enable(c, TXQ, TX_RING, POOL, VEC_TX);
@@ -582,6 +582,11 @@ static void migration_save(const char *path)
                              "{ 'uri': %s } }", uri);
     g_assert_cmpstr(migration_wait(c->qts), ==, "completed");
     machine_stop(c);
+}
+
+static void migration_save(const char *path)
+{
+    migration_save_with(path, "");
 }
 
 /* Load @path into a machine whose device has @devopts. */
@@ -631,6 +636,25 @@ static void test_migration_props_mismatch(void)
     g_assert_cmpstr(migration_load(path, ",hdr-slot-size=256"), ==, "failed");
     g_assert_cmpstr(migration_load(path, ",max-ring-size=512"), ==, "failed");
     g_assert_cmpstr(migration_load(path, ",max-mtu=1500"), ==, "failed");
+    unlink(path);
+}
+
+/*
+ * The number of queue pairs must match either way: one pair's stream is
+ * that of version 1.2, several pairs' has a subsection that starts with
+ * the count.
+ */
+static void test_migration_queues_mismatch(void)
+{
+    g_autofree char *path = g_strdup_printf("%s/splitnet-mig-%d",
+                                            g_get_tmp_dir(), getpid());
+
+    migration_save(path);
+    g_assert_cmpstr(migration_load(path, ",queues=4"), ==, "failed");
+    migration_save_with(path, ",queues=4");
+    g_assert_cmpstr(migration_load(path, ",queues=4"), ==, "completed");
+    g_assert_cmpstr(migration_load(path, ",queues=2"), ==, "failed");
+    g_assert_cmpstr(migration_load(path, ""), ==, "failed");
     unlink(path);
 }
 
@@ -698,6 +722,8 @@ int main(int argc, char **argv)
                    test_crash_msix_clears_master);
     qtest_add_func("/splitnet/security/migration/props-mismatch",
                    test_migration_props_mismatch);
+    qtest_add_func("/splitnet/security/migration/queues-mismatch",
+                   test_migration_queues_mismatch);
     qtest_add_func("/splitnet/security/migration/crafted",
                    test_migration_crafted);
     qtest_add_func("/splitnet/security/pool-alignment", test_pool_alignment);

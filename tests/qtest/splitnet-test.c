@@ -30,10 +30,11 @@
 #define FRAME_MAX       (16 * KiB)
 #define TXQ             SPLITNET_TXQ(0)
 #define RXQ             SPLITNET_RXQ(0)
-/* What the device offers with its default properties (ABI 1.2). */
+/* What the device offers with its default properties (ABI 1.3). */
 #define DEV_FEATURES    (SPLITNET_F_EVENT_IDX | SPLITNET_F_TX_CSUM | \
                          SPLITNET_F_TSO4 | SPLITNET_F_TSO6 | \
-                         SPLITNET_F_RX_CSUM | SPLITNET_F_RX_GSO)
+                         SPLITNET_F_RX_CSUM | SPLITNET_F_RX_GSO | \
+                         SPLITNET_F_VLAN | SPLITNET_F_USO)
 #define ETH_HLEN        14
 #define VEC_CONFIG      0
 #define VEC_TX          1
@@ -393,7 +394,7 @@ static void test_regs_identity(void)
     Ctx *c = start(NULL);
 
     g_assert_cmphex(rd(c, SPLITNET_REG_MAGIC), ==, 0x544e5053);
-    g_assert_cmphex(rd(c, SPLITNET_REG_VERSION), ==, 0x00010002);
+    g_assert_cmphex(rd(c, SPLITNET_REG_VERSION), ==, 0x00010003);
     g_assert_cmphex(qsplitnet_readq(&c->d, SPLITNET_REG_DEV_FEATURES), ==,
                     DEV_FEATURES);
     g_assert_cmpuint(rd(c, SPLITNET_REG_MAX_QUEUE_PAIRS), ==, 1);
@@ -581,7 +582,8 @@ static void test_regs_features(void)
     qsplitnet_writeq(&c->d, SPLITNET_REG_DRV_FEATURES, ~0ull);
     g_assert_cmphex(qsplitnet_readq(&c->d, SPLITNET_REG_DRV_FEATURES), ==,
                     DEV_FEATURES);
-    qsplitnet_writeq(&c->d, SPLITNET_REG_DRV_FEATURES, SPLITNET_F_VLAN);
+    /* A bit no version of the ABI defines. */
+    qsplitnet_writeq(&c->d, SPLITNET_REG_DRV_FEATURES, 1ull << 63);
     g_assert_cmphex(qsplitnet_readq(&c->d, SPLITNET_REG_DRV_FEATURES), ==,
                     0);
 

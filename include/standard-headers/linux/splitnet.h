@@ -32,7 +32,7 @@
 
 #define SPLITNET_MAGIC                  0x544e5053      /* "SPNT" */
 #define SPLITNET_VERSION_MAJOR          1
-#define SPLITNET_VERSION_MINOR          2
+#define SPLITNET_VERSION_MINOR          3
 #define SPLITNET_VERSION                ((SPLITNET_VERSION_MAJOR << 16) | \
 					 SPLITNET_VERSION_MINOR)
 
@@ -64,6 +64,30 @@
 #define SPLITNET_REG_MC_HASH            0x058   /* RW 64: multicast hash */
 #define SPLITNET_REG_ISR                0x060   /* RC SPLITNET_ISR_* (INTx) */
 #define SPLITNET_REG_INTR_MASK          0x064   /* RW 1 = ISR bit masked */
+/*
+ * (1.3) VLAN filter: 4096 bits, one per VLAN ID, in 128 registers of 32
+ * bits; ID v is bit (v % 32) of VLAN_TABLE(v / 32).  Used with
+ * RX_FILTER_VLAN.
+ */
+#define SPLITNET_REG_VLAN_TABLE_BASE    0x800   /* RW 128 x 32 bits */
+#define SPLITNET_VLAN_TABLE_REGS        128
+#define SPLITNET_REG_VLAN_TABLE(n)      (SPLITNET_REG_VLAN_TABLE_BASE + 4 * (n))
+
+/*
+ * RSS (F_MQ, 1.3): which frames are hashed (RSS_HASH_TYPES), with which
+ * Toeplitz key (RSS_KEY: byte i of the key in bits 8 * (i % 4) of the
+ * register at RSS_KEY + (i & ~3)), and to which queue pair a hash steers:
+ * entry (hash % RSS_INDIR_SIZE) of the indirection table, one register
+ * per entry, naming a pair below RSS_QUEUES.  They exist only on a device
+ * that offers F_MQ and take effect only once the driver accepted it.
+ */
+#define SPLITNET_REG_RSS_HASH_TYPES     0x100   /* RW SPLITNET_RSS_HASH_* */
+#define SPLITNET_REG_RSS_QUEUES         0x104   /* RW pairs in use, 1..MAX */
+#define SPLITNET_REG_RSS_KEY            0x140   /* RW 40 bytes, 10 regs */
+#define SPLITNET_REG_RSS_INDIR          0x200   /* RW RSS_INDIR_SIZE regs */
+#define SPLITNET_REG_RSS_INDIR_ENTRY(i) (SPLITNET_REG_RSS_INDIR + 4 * (i))
+#define SPLITNET_RSS_KEY_SIZE           40
+#define SPLITNET_RSS_INDIR_SIZE         128
 
 /* CTRL */
 #define SPLITNET_CTRL_RESET             (1u << 0)   /* self-clearing */
@@ -91,6 +115,7 @@
 #define SPLITNET_RX_FILTER_MULTICAST    (1u << 2)   /* those in MC_HASH */
 #define SPLITNET_RX_FILTER_ALLMULTI     (1u << 3)
 #define SPLITNET_RX_FILTER_PROMISC      (1u << 4)
+#define SPLITNET_RX_FILTER_VLAN         (1u << 5)   /* F_VLAN: VLAN_TABLE (1.3) */
 
 /*
  * MC_HASH bit for a multicast address: the top 6 bits of the big-endian
@@ -100,7 +125,12 @@
 
 /* ISR bits, used with INTx; with MSI-X each source has its own vector. */
 #define SPLITNET_ISR_CONFIG             (1u << 0)   /* link change, error */
+/*
+ * Queue 31 (pair 15's RX queue) has no bit of its own: it shares queue 30's
+ * (1.3), SPLITNET_ISR_QUEUE(SPLITNET_ISR_LAST_QUEUE).
+ */
 #define SPLITNET_ISR_QUEUE(q)           (1u << (1 + (q)))
+#define SPLITNET_ISR_LAST_QUEUE         30
 
 #define SPLITNET_NO_VECTOR              0xffff
 
@@ -115,16 +145,23 @@
 #define SPLITNET_F_TSO4                 (1ull << 2) /* TXD_TSO, GSO_TCPV4 (1.1) */
 #define SPLITNET_F_TSO6                 (1ull << 3) /* TXD_TSO, GSO_TCPV6 (1.1) */
 #define SPLITNET_F_RX_CSUM              (1ull << 4) /* RXD_CSUM_OK, NEEDS_CSUM (1.2) */
-#define SPLITNET_F_VLAN                 (1ull << 5) /* reserved */
-#define SPLITNET_F_MQ                   (1ull << 6) /* reserved: RSS */
+#define SPLITNET_F_VLAN                 (1ull << 5) /* TXD_VLAN, RXD_VLAN (1.3) */
+#define SPLITNET_F_MQ                   (1ull << 6) /* pairs, RSS (1.3) */
 #define SPLITNET_F_RX_GSO               (1ull << 7) /* RXD_GSO_*: large frames (1.2) */
+#define SPLITNET_F_USO                  (1ull << 8) /* TXD_TSO, GSO_UDP_L4 (1.3) */
 
 /*
  * Queues.  Queue q = 2 * pair is the TX queue of a pair, q = 2 * pair + 1
  * its RX queue.  Each queue has a register block in BAR0 and an entry in
  * the status block.
  */
-#define SPLITNET_MAX_QUEUE_PAIRS        8
+/*
+ * The most pairs a device may have (it reports its own number in
+ * MAX_QUEUE_PAIRS): one per vCPU of guests up to 16 vCPUs.  The 32 queue
+ * register blocks end at 0x3000, inside the 16 KiB BAR0; NUM_VECTORS is
+ * then 33.
+ */
+#define SPLITNET_MAX_QUEUE_PAIRS        16
 #define SPLITNET_TXQ(pair)              (2 * (pair))
 #define SPLITNET_RXQ(pair)              (2 * (pair) + 1)
 #define SPLITNET_QUEUE_IS_RX(q)         ((q) & 1)
@@ -161,17 +198,23 @@
 #define SPLITNET_STAT_TX_TSO_SEGS       12  /* segments they became (1.1) */
 #define SPLITNET_STAT_TX_GSO_PASS       13  /* TSO frames passed whole (1.2) */
 #define SPLITNET_STAT_TX_CSUM_PASS      14  /* TXD_CSUM passed on (1.2) */
+#define SPLITNET_STAT_TX_USO            15  /* USO frames segmented (1.3) */
 #define SPLITNET_STAT_RX_NO_BUFFER      6   /* waits for posted buffers */
 #define SPLITNET_STAT_RX_FILTERED       7   /* dropped by RX_FILTER */
 #define SPLITNET_STAT_RX_OVERSIZE       8   /* dropped: larger than ring */
 #define SPLITNET_STAT_RX_CSUM           9   /* with a checksum status (1.2) */
 #define SPLITNET_STAT_RX_GSO            10  /* large frames, whole (1.2) */
 #define SPLITNET_STAT_RX_OFFLOAD_DROP   11  /* offload not accepted (1.2) */
-#define SPLITNET_NUM_STATS              15
+#define SPLITNET_STAT_RX_VLAN           12  /* tags stripped (1.3) */
+#define SPLITNET_STAT_RX_VLAN_FILTERED  13  /* dropped by VLAN_TABLE (1.3) */
+/* STATS to the end of the queue's block: room for 16, no more. */
+#define SPLITNET_NUM_STATS              16
 
 /*
  * Status block: an array of (2 * MAX_QUEUE_PAIRS) entries at STATUS_BASE,
- * 64-byte aligned, indexed by queue number.  The driver owns the first half
+ * 64-byte aligned, indexed by queue number; the device reads and writes
+ * only the entries of enabled queues, so a driver that uses fewer pairs
+ * may allocate fewer entries (1.3).  The driver owns the first half
  * of each entry and the device the second, so neither writes the other's
  * cache line.
  *
@@ -213,7 +256,9 @@ struct splitnet_queue_status {
  * POOL_BASE + i * TX_SLOT_SIZE), then each descriptor's payload fragment
  * (addr, len).  The device copies the head out of the slot once and never
  * reads the slot again; it reads payload fragments without writing them.
- * hdr_len is 0 in every descriptor but the first of a frame.
+ * hdr_len is 0 in every descriptor but the first of a frame.  (1.3) With
+ * TXD_VLAN the device puts an 802.1Q tag (0x8100, vlan_tci) after the MAC
+ * addresses of its head copy: the frame grows by 4 bytes.
  */
 struct splitnet_tx_desc {
 	uint64_t addr;		/* payload fragment address */
@@ -222,8 +267,8 @@ struct splitnet_tx_desc {
 	uint16_t flags;		/* SPLITNET_TXD_* */
 	uint16_t csum_start;	/* F_TX_CSUM: from frame start */
 	uint16_t csum_offset;	/* F_TX_CSUM: from csum_start */
-	uint16_t gso_size;	/* F_TSO*: MSS */
-	uint8_t gso_type;		/* F_TSO*: SPLITNET_GSO_* */
+	uint16_t gso_size;	/* F_TSO*, F_USO: MSS */
+	uint8_t gso_type;		/* F_TSO*, F_USO: SPLITNET_GSO_* */
 	uint8_t reserved0;
 	uint16_t vlan_tci;	/* F_VLAN: tag to insert */
 	uint16_t reserved1;
@@ -233,16 +278,17 @@ struct splitnet_tx_desc {
 #define SPLITNET_TX_DESC_SIZE           32
 #define SPLITNET_TXD_EOP                (1u << 0)   /* last of the frame */
 #define SPLITNET_TXD_CSUM               (1u << 1)   /* F_TX_CSUM */
-#define SPLITNET_TXD_TSO                (1u << 2)   /* F_TSO4 / F_TSO6 */
+#define SPLITNET_TXD_TSO                (1u << 2)   /* F_TSO4/6, F_USO */
 #define SPLITNET_TXD_VLAN               (1u << 3)   /* F_VLAN */
 
 #define SPLITNET_GSO_NONE               0
 #define SPLITNET_GSO_TCPV4              1
 #define SPLITNET_GSO_TCPV6              2
+#define SPLITNET_GSO_UDP_L4             3   /* F_USO: IPv4 or IPv6 (1.3) */
 
 /*
- * TSO bounds: a TSO frame (head and payload) is at most TSO_MAX_SIZE bytes
- * and becomes at most TSO_MAX_SEGS segments of gso_size payload bytes each
+ * TSO bounds, for USO too: a TSO frame (head and payload) is at most
+ * TSO_MAX_SIZE bytes and becomes at most TSO_MAX_SEGS segments of gso_size payload bytes each
  * (the last may be shorter); gso_size is at least TSO_MIN_SEG_SIZE.
  */
 #define SPLITNET_TSO_MAX_SIZE           65536
@@ -272,7 +318,9 @@ struct splitnet_tx_desc {
  * csum_start to the end is still to be stored at csum_start +
  * csum_offset).  With F_RX_GSO a frame may be a large TCP segment, marked
  * RXD_GSO_TCPV4 or RXD_GSO_TCPV6 (and RXD_GSO_ECN), always with
- * RXD_NEEDS_CSUM, to be cut at gso_size.
+ * RXD_NEEDS_CSUM, to be cut at gso_size.  (1.3) With F_VLAN the device
+ * takes an 802.1Q tag out of the frame and reports it in vlan_tci, with
+ * RXD_VLAN.
  */
 struct splitnet_rx_desc {
 	uint64_t addr;		/* driver: buffer address */
@@ -284,7 +332,7 @@ struct splitnet_rx_desc {
 	uint16_t flags;		/* SPLITNET_RXD_* */
 	uint16_t vlan_tci;	/* F_VLAN: stripped tag */
 	uint16_t csum_start;	/* F_RX_CSUM: with RXD_NEEDS_CSUM */
-	uint32_t hash;		/* F_MQ: RSS hash */
+	uint32_t hash;		/* F_MQ: RSS hash, with RXD_HASH */
 	uint16_t csum_offset;	/* F_RX_CSUM: with RXD_NEEDS_CSUM */
 	uint16_t gso_size;	/* F_RX_GSO: with RXD_GSO_* */
 };
@@ -298,6 +346,26 @@ struct splitnet_rx_desc {
 #define SPLITNET_RXD_GSO_TCPV4          (1u << 5)   /* F_RX_GSO */
 #define SPLITNET_RXD_GSO_TCPV6          (1u << 6)   /* F_RX_GSO */
 #define SPLITNET_RXD_GSO_ECN            (1u << 7)   /* F_RX_GSO: CWR set */
+/* F_MQ: with RXD_HASH, what the hash was computed over (1.3). */
+#define SPLITNET_RXD_HASH_TYPE_SHIFT    12
+#define SPLITNET_RXD_HASH_TYPE_MASK     (0xfu << SPLITNET_RXD_HASH_TYPE_SHIFT)
+
+/*
+ * RSS hash types (1.3).  Type t is enabled by bit t - 1 of RSS_HASH_TYPES
+ * (SPLITNET_RSS_HASH(t)) and reported in an RX descriptor's flags as
+ * t << RXD_HASH_TYPE_SHIFT.  IP types hash the source and destination
+ * addresses; TCP and UDP types the addresses and then the source and
+ * destination ports, as Microsoft's RSS specification defines them.
+ */
+#define SPLITNET_HASH_TYPE_NONE         0
+#define SPLITNET_HASH_TYPE_IPV4         1
+#define SPLITNET_HASH_TYPE_TCPV4        2
+#define SPLITNET_HASH_TYPE_UDPV4        3
+#define SPLITNET_HASH_TYPE_IPV6         4
+#define SPLITNET_HASH_TYPE_TCPV6        5
+#define SPLITNET_HASH_TYPE_UDPV6        6
+#define SPLITNET_RSS_HASH(t)            (1u << ((t) - 1))
+#define SPLITNET_RSS_HASH_ALL           0x3fu
 
 /* RING_SIZE and MAX_RING_SIZE: a power of two in this range. */
 #define SPLITNET_RING_SIZE_MIN          8

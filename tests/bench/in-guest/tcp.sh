@@ -48,6 +48,11 @@ a)
         sed "s/^/guest: iperf3 $t: /" "/tmp/iperf3-$t.log" | tail -n 4
         [ "$rc" = 0 ] || fail "iperf3 server for $t exited with $rc"
     done
+    # For a look at where the time went: the device's counters per link.
+    for mac in ${BENCH_SLIRP_MAC:-} ${BENCH_TAP_MAC:-} ${BENCH_G2G_MAC:-}; do
+        ifc=$(bench_if "$mac") || continue
+        ethtool -S "$ifc" 2>/dev/null | sed "s/^ */guest: ethtool -S $ifc: /"
+    done
     ;;
 b)
     link_up "$BENCH_G2G_MAC" 10.0.4.2/24

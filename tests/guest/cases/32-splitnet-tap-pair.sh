@@ -12,10 +12,7 @@ reason=$(netns_missing) && skip "$reason"
 
 ns=splitnet-$TEST_NAME-$$
 trap netns_cleanup EXIT
-netns_new "$ns"
-netns_bridge "$ns" snbr0
-netns_tap "$ns" sntap1 snbr0
-netns_tap "$ns" sntap2 snbr0
+netns_tap_pair "$ns"
 
 PAIR_NETNS=$ns \
 PAIR_NETDEV_A=tap,id=n0,ifname=sntap1,script=no,downscript=no,vnet_hdr=on \

@@ -69,13 +69,13 @@ KOUT=$(ethtool -k "$NET_IF") || fail "ethtool -k $NET_IF failed"
 echo "$KOUT" | grep -v 'off \[fixed\]$' | sed 's/^/guest: ethtool -k: /'
 # what the driver offers (hw_features): on, and ethtool -K may turn it off
 for f in scatter-gather tx-checksum-ip-generic tcp-segmentation-offload \
-         tx-tcp-segmentation tx-tcp6-segmentation; do
+         tx-tcp-segmentation tx-tcp6-segmentation tx-udp-segmentation \
+         rx-vlan-offload tx-vlan-offload rx-vlan-filter; do
     expect_feature "$f" on
 done
 # what it always does, and hardware it does not have
 expect_feature highdma "on [fixed]"
-for f in rx-vlan-offload tx-vlan-offload ntuple-filters receive-hashing \
-         tx-checksum-ipv4 tx-checksum-sctp; do
+for f in ntuple-filters receive-hashing tx-checksum-ipv4 tx-checksum-sctp; do
     expect_feature "$f" "off [fixed]"
 done
 log "features: $(echo "$KOUT" | awk '$2 == "on" { sub(/:$/, "", $1); printf "%s ", $1 }')"
