@@ -15,8 +15,12 @@ stops reading for seconds at a time, and checks what it reads.
 PAUSES: --pause-every N --pauses K --pause S stops reading each way for S
 seconds after every N frames, K times; --pause-period P instead pauses for
 S seconds every P seconds for as long as frames come.  The receive buffer
-is small (--rcvbuf), so a pause fills it quickly and QEMU has to hold
-frames back.
+(--rcvbuf, 1 MiB) is not small: on 127.0.0.1, where the MSS is 64 KiB, a
+receive window that falls under half its largest size (a 32 KiB buffer
+filled with small frames did) is smaller than the MSS QEMU's side sends
+with, and Linux then sends only when its zero-window probe timer fires,
+which backs off up to two minutes: QEMU's socket stays full long after
+the peer reads again.
 
 The stream framing is QEMU's: a 4-byte big-endian length, then the frame.
 Frames with Linux pktgen's header (IPv4/UDP, magic 0xbe9be955 then a 32-bit
@@ -26,7 +30,12 @@ with the frame, the payload after pktgen's 16-byte header zero (pktgen
 zero-fills it).  The JSON has, per direction, frames, bytes, pktgen frames,
 first/last sequence number, gaps (numbers never seen), repeats (numbers
 seen again or out of order), bad (pktgen frames that fail a check), pauses
-done and seconds paused.  Exit status 1 on a protocol error.
+done and seconds paused, and the longest waits: read_wait_s, the longest
+the peer waited in recv() for this QEMU to send anything, and in relay
+mode write_wait_s, the longest it waited for the other QEMU to take a
+frame (each with the second of the run it began, *_at_s); long_waits
+lists the first 100 waits of either kind over a second.  Exit status 1 on
+a protocol error.
 """
 
 import argparse
@@ -80,6 +89,20 @@ class Checker:
         self.gaps = self.repeats = self.bad = 0
         self.undelivered = 0
         self.bad_examples = []
+        self.t0 = time.monotonic()
+        self.read_wait_s = self.read_wait_at_s = 0.0
+        self.write_wait_s = self.write_wait_at_s = 0.0
+        self.long_waits = []
+
+    def waited(self, kind, t, secs):
+        """A recv() or sendall() that began at monotonic time T took SECS:
+        keep the longest of each kind, and the first long ones."""
+        if secs >= 1 and len(self.long_waits) < 100:
+            self.long_waits.append([kind, round(t - self.t0, 1),
+                                    round(secs, 3)])
+        if secs > getattr(self, kind + "_wait_s"):
+            setattr(self, kind + "_wait_s", round(secs, 3))
+            setattr(self, kind + "_wait_at_s", round(t - self.t0, 1))
 
     def frame(self, f):
         self.frames += 1
@@ -122,7 +145,7 @@ class Checker:
         return None
 
     def result(self):
-        r = {k: v for k, v in vars(self).items() if k != "expect"}
+        r = {k: v for k, v in vars(self).items() if k not in ("expect", "t0")}
         return r
 
 
@@ -134,9 +157,14 @@ def read_frames(conn, out, checker, pauser):
     buf = bytearray()
     need = 4
     while True:
+        t = time.monotonic()
         data = conn.recv(1 << 16)
         if not data:
             break
+        # not the wait for the guest to boot, nor for the end: a guest may
+        # be quiet before it powers off
+        if checker.frames or buf:
+            checker.waited("read", t, time.monotonic() - t)
         buf += data
         off = 0
         while len(buf) - off >= need:
@@ -148,10 +176,12 @@ def read_frames(conn, out, checker, pauser):
                 break
             f = bytes(buf[off + 4:off + 4 + n])
             if out is not None:
+                t = time.monotonic()
                 try:
                     out.sendall(buf[off:off + 4 + n])
                 except (BrokenPipeError, ConnectionResetError):
                     out = None
+                checker.waited("write", t, time.monotonic() - t)
             checker.undelivered += relay and out is None
             off += 4 + n
             need = 4
@@ -233,7 +263,7 @@ def main():
     ap.add_argument("--pauses", type=int, default=0)
     ap.add_argument("--pause-period", type=float, default=0)
     ap.add_argument("--pause", type=float, default=3)
-    ap.add_argument("--rcvbuf", type=int, default=32768)
+    ap.add_argument("--rcvbuf", type=int, default=1 << 20)
     ap.add_argument("--timeout", type=float, default=300,
                     help="seconds to wait for each QEMU to connect")
     args = ap.parse_args()

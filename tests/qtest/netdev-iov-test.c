@@ -16,6 +16,13 @@
  * same part: the cases of a partly written frame whose sender is reset,
  * which purges the frames it left queued, use one.
  *
+ * The other way, a stream netdev reads frames from its socket and hands
+ * them to the NIC; frames the NIC cannot take yet (no RX buffers) wait in
+ * the net layer.  It must stop reading until the NIC has taken all of
+ * them, so that what the guest does not take yet stays in the socket and
+ * holds the far end back, and not in QEMU's memory; and a peer that
+ * closes meanwhile must not take QEMU down when the NIC takes the rest.
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
@@ -34,6 +41,8 @@
 
 #define SN_DEVFN        QPCI_DEVFN(4, 0)
 #define TXQ             SPLITNET_TXQ(0)
+#define RXQ             SPLITNET_RXQ(0)
+#define RX_BUF          2048
 #define HDR_LEN         42
 #define NFRAGS          3
 #define FRAME_MAX       (10 * KiB)
@@ -46,6 +55,13 @@
 #define TIMEOUT_US      (10 * G_TIME_SPAN_SECOND)
 /* start()'s connection type for a server-mode stream netdev */
 #define SOCK_SERVER     (-1)
+/*
+ * What a stream netdev may hold of frames the NIC did not take: one read
+ * of its socket (NET_BUFSIZE, 68 KiB) and a frame, with room to spare.
+ */
+#define RX_HELD_MAX     (128 * KiB)
+/* The test end's send buffer; the kernel doubles it and counts overhead. */
+#define RX_SOCK_BUF     (64 * KiB)
 
 typedef struct Ctx {
     QOSState *qs;
@@ -367,7 +383,214 @@ static void run_reset(const char *netdev, bool stream)
     stop(c);
 }
 
+/* RX: the test is the far end of the stream and writes frames to it. */
+
+typedef struct RxCtx {
+    Ctx *c;
+    uint64_t bufs;          /* RING buffers of RX_BUF, slot i for index i */
+    unsigned next;          /* next frame to write */
+    unsigned taken;         /* frames the guest has received */
+    uint8_t pend[4 + FRAME_MAX];
+    size_t pend_len, pend_off;
+    uint64_t written;       /* bytes the test wrote */
+    uint64_t delivered;     /* bytes of the frames the guest received */
+} RxCtx;
+
+static void rx_start(RxCtx *r, Ctx *c)
+{
+    int nb = 1, sndbuf = RX_SOCK_BUF;
+
+    *r = (RxCtx) { .c = c };
+    r->bufs = guest_alloc(&c->qs->alloc, RING * RX_BUF);
+    g_assert_cmpint(ioctl(c->sock, FIONBIO, &nb), ==, 0);
+    g_assert_cmpint(setsockopt(c->sock, SOL_SOCKET, SO_SNDBUF, &sndbuf,
+                               sizeof(sndbuf)), ==, 0);
+}
+
+/* Write frames up to @last (exclusive) as far as the socket takes them. */
+static void rx_write(RxCtx *r, unsigned last)
+{
+    ssize_t n;
+
+    for (;;) {
+        if (r->pend_off == r->pend_len) {
+            if (r->next == last) {
+                return;
+            }
+            r->pend_len = 4 + frame_len(r->next);
+            stl_be_p(r->pend, r->pend_len - 4);
+            frame_fill(r->pend + 4, r->pend_len - 4, r->next++);
+            r->pend_off = 0;
+        }
+        n = send(r->c->sock, r->pend + r->pend_off, r->pend_len - r->pend_off,
+                 MSG_DONTWAIT);
+        if (n < 0) {
+            g_assert_cmpint(errno, ==, EAGAIN);
+            return;
+        }
+        r->pend_off += n;
+        r->written += n;
+    }
+}
+
+/*
+ * Write frames [0, @n) in one send, which the socket takes whole (one
+ * buffer of a unix socket): QEMU's next read gets them all.
+ */
+static void rx_write_all(RxCtx *r, unsigned n)
+{
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    uint8_t f[4 + FRAME_MAX];
+    size_t len;
+
+    for (; r->next < n; r->next++) {
+        len = frame_len(r->next);
+        stl_be_p(f, len);
+        frame_fill(f + 4, len, r->next);
+        g_byte_array_append(b, f, 4 + len);
+    }
+    g_assert_cmpint(send(r->c->sock, b->data, b->len, 0), ==, b->len);
+    r->written += b->len;
+}
+
+/*
+ * What the socket holds that QEMU has not read: memory, not bytes, for a
+ * unix socket; 0 exactly when QEMU has read everything.
+ */
+static int rx_unread(RxCtx *r)
+{
+    int q;
+
+    g_assert_cmpint(ioctl(r->c->sock, TIOCOUTQ, &q), ==, 0);
+    return q;
+}
+
+/* Post @n more buffers (the ring has room) and ring the doorbell. */
+static void rx_post(RxCtx *r, unsigned n)
+{
+    QSplitnet *d = &r->c->d;
+
+    while (n--) {
+        qsplitnet_rx_post(d, r->bufs + (d->rxq.prod % RING) * RX_BUF,
+                          RX_BUF);
+    }
+    qsplitnet_kick(d, &d->rxq);
+    qsplitnet_sync(d);
+}
+
+/* Check the frames the device delivered since the last call. */
+static void rx_check(RxCtx *r)
+{
+    QSplitnet *d = &r->c->d;
+    uint32_t cons = qsplitnet_cons(d, RXQ);
+    struct splitnet_rx_desc desc;
+    uint8_t want[FRAME_MAX], got[FRAME_MAX];
+    size_t len;
+
+    for (; r->taken != cons; r->taken++) {
+        len = frame_len(r->taken);
+        qsplitnet_rx_read_desc(d, r->taken, &desc);
+        g_assert_cmpuint(desc.len, ==, len);
+        g_assert_cmphex(desc.flags & SPLITNET_RXD_EOP, ==, SPLITNET_RXD_EOP);
+        qtest_memread(r->c->qts, r->bufs + (r->taken % RING) * RX_BUF, got,
+                      len);
+        frame_fill(want, len, r->taken);
+        g_assert(memcmp(got, want, len) == 0);
+        r->delivered += 4 + len;
+    }
+}
+
+/*
+ * The guest takes @n frames one buffer at a time, slower than the test
+ * writes, which it does as fast as the socket takes them: what was
+ * written and not received is in the socket (its buffer) or in QEMU (a
+ * read's worth at most).  Then the guest takes the rest of @total a ring
+ * at a time: every frame once, in order.
+ */
+static void run_rx_slow_guest(Ctx *c, unsigned n, unsigned total)
+{
+    RxCtx r;
+
+    rx_start(&r, c);
+    while (r.taken < total) {
+        rx_write(&r, total);
+        qsplitnet_sync(&c->d);
+        g_assert_cmpuint(r.written - r.delivered, <=,
+                         2 * RX_SOCK_BUF + RX_HELD_MAX);
+        rx_post(&r, r.taken < n ? 1 : RING - (c->d.rxq.prod - r.taken));
+        rx_check(&r);
+    }
+    g_assert_cmpuint(r.written, ==, r.delivered);
+    g_assert_cmpint(rx_unread(&r), ==, 0);
+}
+
+/*
+ * The peer writes frames the guest has no buffers for yet, then closes.
+ * The guest then takes them one by one; the end of the connection comes
+ * after the last one (a stream netdev says so: @event), and QEMU
+ * survives it.
+ */
+static void run_rx_peer_closes(Ctx *c, unsigned n, const char *event)
+{
+    gint64 end = g_get_monotonic_time() + TIMEOUT_US;
+    RxCtx r;
+
+    rx_start(&r, c);
+    rx_write_all(&r, n);
+    g_assert_cmpint(shutdown(c->sock, SHUT_WR), ==, 0);
+    while (rx_unread(&r) && g_get_monotonic_time() < end) {
+        qsplitnet_sync(&c->d);
+    }
+    g_assert_cmpint(rx_unread(&r), ==, 0);
+    while (r.taken < n) {
+        rx_post(&r, 1);
+        qsplitnet_sync(&c->d);
+        rx_check(&r);
+    }
+    if (event) {
+        qtest_qmp_eventwait(c->qts, event);
+    }
+    qsplitnet_sync(&c->d);
+    g_assert_cmpuint(qsplitnet_stat(&c->d, RXQ, SPLITNET_STAT_FRAMES), ==, n);
+}
+
 #define STREAM_FD "-netdev stream,id=hs0,server=off,addr.type=fd,addr.str=%d"
+
+/* A guest slower than the peer: QEMU holds a bounded part of the frames. */
+static void test_stream_rx_slow(void)
+{
+    Ctx *c = start(STREAM_FD, SOCK_STREAM);
+
+    wait_connected(c);
+    run_rx_slow_guest(c, 64, BIG - 100);
+    stop(c);
+}
+
+/* The peer closes while frames it sent wait for RX buffers. */
+static void test_stream_rx_close(void)
+{
+    Ctx *c = start(STREAM_FD, SOCK_STREAM);
+
+    wait_connected(c);
+    run_rx_peer_closes(c, 8, "NETDEV_STREAM_DISCONNECTED");
+    stop(c);
+}
+
+static void test_socket_rx_slow(void)
+{
+    Ctx *c = start("-netdev socket,id=hs0,fd=%d", SOCK_STREAM);
+
+    run_rx_slow_guest(c, 64, BIG - 100);
+    stop(c);
+}
+
+static void test_socket_rx_close(void)
+{
+    Ctx *c = start("-netdev socket,id=hs0,fd=%d", SOCK_STREAM);
+
+    run_rx_peer_closes(c, 8, NULL);
+    stop(c);
+}
 
 static void test_stream(void)
 {
@@ -437,7 +660,11 @@ int main(int argc, char **argv)
     qtest_add_func("/netdev/iov/socket-tcp", test_socket_tcp);
     qtest_add_func("/netdev/iov/stream-server", test_stream_server);
     qtest_add_func("/netdev/iov/stream-reset", test_stream_reset);
+    qtest_add_func("/netdev/iov/stream-rx-slow", test_stream_rx_slow);
+    qtest_add_func("/netdev/iov/stream-rx-close", test_stream_rx_close);
     qtest_add_func("/netdev/iov/socket-reset", test_socket_reset);
+    qtest_add_func("/netdev/iov/socket-rx-slow", test_socket_rx_slow);
+    qtest_add_func("/netdev/iov/socket-rx-close", test_socket_rx_close);
     qtest_add_func("/netdev/iov/dgram", test_dgram);
     qtest_add_func("/netdev/iov/socket-dgram", test_socket_dgram);
     return g_test_run();

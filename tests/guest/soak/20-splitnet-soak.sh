@@ -46,6 +46,7 @@ for role in a b; do
     guest_peer_check "$side" "$sent" "$g"
     diag "$role: $(guest_value "$g" 'soak:'); pktgen $sent frames ($errors errors); $(guest_value "$g" snmp)"
     diag "$role: $(guest_value "$g" counters)"
+    diag "$role: the relay waited at most $(peer_value "$side" read_wait_s) s for its QEMU to send (at $(peer_value "$side" read_wait_at_s) s), at most $(peer_value "$side" write_wait_s) s for the other QEMU to take a frame"
     side=$((side + 1))
 done
 diag "$rounds rounds each way, every stream's sha256 equal on both ends; relay ran $(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["seconds"])' "$PEER_OUT") s"
