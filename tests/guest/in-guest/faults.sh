@@ -58,9 +58,10 @@ kernel_clean
 log "--- a device hung in reset"
 ctl_open
 nc -l -p 5003 </dev/null >/dev/null &
-wait_listen 5003
+pid=$!
+wait_listen 5003 "$pid"
 ready hang
-wait $! || true
+wait "$pid" || true
 ip link set "$NET_IF" down
 dmesg | grep -E 'splitnet|leave reset|bus master' | tail -n 4 | sed 's/^/guest: dmesg: /'
 ready down

@@ -192,16 +192,19 @@ show_stats() {
 
 # --- transfers --------------------------------------------------------------
 
-# wait_listen PORT [SECONDS]: until a TCP socket listens on PORT (at most
-# SECONDS, 60: a 4-vCPU guest under TCG on a busy 2-core host took over 10
-# to start its eighth listener).
+# wait_listen PORT PID: until a TCP socket listens on PORT, or the
+# listener PID has already ended (a fast peer can connect, send and close
+# between two looks, and nc -l stops listening once it accepts; the
+# caller judges what it received).  At most 60 s: a 4-vCPU guest under
+# TCG on a busy 2-core host took over 10 to start its eighth listener.
 wait_listen() {
     local hex i=0
     hex=$(printf '%04X' "$1")
     while ! awk -v p=":$hex" '$4 == "0A" && substr($2, length($2) - 4) == p { f = 1 }
                               END { exit !f }' /proc/net/tcp /proc/net/tcp6; do
+        kill -0 "$2" 2>/dev/null || return 0
         i=$((i + 1))
-        [ "$i" -lt $((${2:-60} * 10)) ] || fail "nothing listens on port $1"
+        [ "$i" -lt 600 ] || fail "nothing listens on port $1"
         usleep 100000
     done
 }
@@ -215,7 +218,7 @@ recv_start() {
     (nc -l -p "$port" <>"$NETLIB_HOLD" | {
         sha256sum | cut -d' ' -f1 > "/run/splitnet/$name.sum"; }) &
     RECV_PID=$!
-    wait_listen "$port"
+    wait_listen "$port" "$RECV_PID"
 }
 
 # recv_wait NAME WANT_SHA256 WHAT: wait for recv_start's pipeline, compare.
@@ -235,7 +238,7 @@ http_serve() {
     local pid
     nc -l -p 5002 -e busybox httpd -i -h /tmp/www &
     pid=$!
-    wait_listen 5002
+    wait_listen 5002 "$pid"
     ready "$1"
     wait "$pid" || fail "$1: httpd serving /tmp/www failed"
 }
@@ -246,7 +249,7 @@ serve_start() {
     nc -l -p "$1" < "$2" >/dev/null &
     # shellcheck disable=SC2034 # for the test script
     SERVE_PID=$!
-    wait_listen "$1"
+    wait_listen "$1" "$SERVE_PID"
 }
 
 # send_to ADDR PORT FILE [SECONDS]: connect (retrying until the peer listens,
