@@ -82,6 +82,9 @@ for f in "$QBUILD/$bundle"/*; do
         ln -sfn "$(readlink "$f")" "$n"
 done
 
+# Regenerate first (a patch may have added a qtest), then ask for targets.
+ninja -C "$VBUILD" build.ninja >/dev/null ||
+    die "regenerating ${VBUILD#"$SPLITNET_TOP"/}/build.ninja failed"
 have=()
 for t in "${targets[@]}"; do
     if ninja -C "$VBUILD" -t query "$t" >/dev/null 2>&1; then
