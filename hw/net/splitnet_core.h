@@ -30,6 +30,8 @@
 #define SPLITNET_MAX_RING_LIMIT SPLITNET_RING_SIZE_MAX
 #define SPLITNET_COPYBREAK_MAX  SPLITNET_TX_SLOT_MAX
 #define SPLITNET_INTR_DELAY_MAX 1000000
+/* A TX interrupt is held on for at most this many INTR_DELAYs. */
+#define SPLITNET_TX_INTR_HOLD   8
 #define SPLITNET_MIN_MTU        68
 /* An 802.1Q tag: TPID and TCI. */
 #define SPLITNET_VLAN_HLEN      sizeof(struct vlan_header)
@@ -119,6 +121,12 @@ typedef struct SplitnetQueue {
     QEMUTimer *intr_timer;
     int64_t last_intr_ns;
     bool intr_pending;
+    /*
+     * TX: when the held interrupt was asked for, and the doorbells counted
+     * then (splitnet_intr_timer() holds it on while the driver rings).
+     */
+    int64_t intr_asked_ns;
+    uint64_t intr_doorbells;
 
     uint64_t stats[SPLITNET_NUM_STATS];
 } SplitnetQueue;

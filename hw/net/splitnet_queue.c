@@ -58,11 +58,35 @@ static void splitnet_queue_fire(SplitnetQueue *q)
                                           SPLITNET_ISR_LAST_QUEUE)));
 }
 
+/*
+ * A TX interrupt only lets the driver free what the device finished.  A
+ * driver that rang the doorbell after asking for it is still sending, and
+ * frees those buffers in its transmit path (splitnet_start_xmit() does):
+ * hold the interrupt on for another delay, up to SPLITNET_TX_INTR_HOLD
+ * delays after it was asked for: a steady sender takes one TX interrupt
+ * per 8 delays instead of one per delay, and the last one comes within
+ * two delays of its last doorbell (docs/specs/splitnet.rst, INTR_DELAY).
+ */
+static bool splitnet_intr_hold(SplitnetQueue *q, int64_t now)
+{
+    int64_t delay = (int64_t)q->intr_delay_us * SCALE_US;
+    uint64_t doorbells = q->stats[SPLITNET_STAT_DOORBELLS];
+
+    if (SPLITNET_QUEUE_IS_RX(q->index) || doorbells == q->intr_doorbells ||
+        now - q->intr_asked_ns >= SPLITNET_TX_INTR_HOLD * delay) {
+        return false;
+    }
+    q->intr_doorbells = doorbells;
+    timer_mod(q->intr_timer, now + delay);
+    return true;
+}
+
 static void splitnet_intr_timer(void *opaque)
 {
     SplitnetQueue *q = opaque;
 
-    if (q->intr_pending && q->enabled) {
+    if (q->intr_pending && q->enabled &&
+        !splitnet_intr_hold(q, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL))) {
         splitnet_queue_fire(q);
     }
 }
@@ -71,12 +95,17 @@ static void splitnet_intr_timer(void *opaque)
 void splitnet_queue_notify(SplitnetQueue *q)
 {
     int64_t due = q->last_intr_ns + (int64_t)q->intr_delay_us * SCALE_US;
+    int64_t now;
 
-    if (q->intr_delay_us && qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) < due) {
-        if (!q->intr_pending) {
-            q->intr_pending = true;
-            timer_mod(q->intr_timer, due);
-        }
+    if (q->intr_pending) {
+        return;             /* the timer fires it, or holds it on */
+    }
+    now = q->intr_delay_us ? qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) : 0;
+    if (q->intr_delay_us && now < due) {
+        q->intr_pending = true;
+        q->intr_asked_ns = now;
+        q->intr_doorbells = q->stats[SPLITNET_STAT_DOORBELLS];
+        timer_mod(q->intr_timer, due);
         return;
     }
     timer_del(q->intr_timer);
