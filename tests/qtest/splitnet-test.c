@@ -194,25 +194,6 @@ static void tx_simple(Ctx *c, unsigned seed)
     tx_one(c, ETH_HLEN, &len, 1, seed);
 }
 
-/* Two frames as tx_simple() makes them, behind one doorbell. */
-static void tx_simple_pair(Ctx *c, unsigned seed)
-{
-    uint32_t len = 46;
-    QSplitnetFrame *f[2];
-    int i;
-
-    for (i = 0; i < 2; i++) {
-        f[i] = tx_build(c, ETH_HLEN, &len, 1, seed + i);
-        qsplitnet_frame_queue(&c->d, f[i]);
-    }
-    qsplitnet_kick(&c->d, &c->d.txq);
-    g_assert(qsplitnet_wait_cons(&c->d, TXQ, c->d.txq.prod));
-    for (i = 0; i < 2; i++) {
-        sock_expect(c, f[i]->bytes, f[i]->len);
-        qsplitnet_frame_free(&c->d, f[i]);
-    }
-}
-
 /* RX helpers */
 
 typedef struct RxBufs {
@@ -1839,7 +1820,7 @@ static void moderation_check(int64_t start_ns)
     tx_simple(c, 1);
     g_assert_true(msix_clear(c, VEC_TX));
     /* One doorbell: with more, the TX interrupt is held (irq/tx-hold). */
-    tx_simple_pair(c, 2);
+    tx_batch(c, 2, ETH_HLEN, 46, 1);
     g_assert_false(msix_clear(c, VEC_TX));
     g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_INTERRUPTS), ==, 1);
     qtest_clock_step(c->qts, 500 * SCALE_US);
