@@ -63,10 +63,10 @@ static_assert(SPLITNET_RING_MIN <= SPLITNET_RING_SIZE_MAX);
  * while traffic flows, so the TX interrupt can wait: at 200 us the device
  * raised about one per 35 frames at 60-byte line rate under TCG, as often
  * as e1000 does (make bench; 50 us cost 40 % of the packet rate).  The
- * device now also holds a TX interrupt on while we keep ringing (spec:
- * INTR_DELAY), up to 8 delays: one per 300 frames, and 1.5 times the
- * packet rate.  RX interrupts carry data the stack is waiting for and are
- * not delayed.
+ * device now also holds a TX interrupt on while we ring at least 16 times
+ * a delay (spec: INTR_DELAY), up to 8 delays: one per 300 frames there,
+ * for 1.1 to 1.5 times the packet rate.  RX interrupts carry data the
+ * stack is waiting for and are not delayed.
  */
 #define SPLITNET_TX_USECS_DEFAULT	200
 #define SPLITNET_RX_USECS_DEFAULT	0

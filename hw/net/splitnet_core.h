@@ -30,8 +30,13 @@
 #define SPLITNET_MAX_RING_LIMIT SPLITNET_RING_SIZE_MAX
 #define SPLITNET_COPYBREAK_MAX  SPLITNET_TX_SLOT_MAX
 #define SPLITNET_INTR_DELAY_MAX 1000000
-/* A TX interrupt is held on for at most this many INTR_DELAYs. */
-#define SPLITNET_TX_INTR_HOLD   8
+/*
+ * A TX interrupt INTR_DELAY held back is held on for another delay while
+ * the driver rings at least SPLITNET_TX_INTR_HOLD_RINGS times a delay, up
+ * to SPLITNET_TX_INTR_HOLD delays (splitnet_intr_hold()).
+ */
+#define SPLITNET_TX_INTR_HOLD           8
+#define SPLITNET_TX_INTR_HOLD_RINGS     16
 #define SPLITNET_MIN_MTU        68
 /* An 802.1Q tag: TPID and TCI. */
 #define SPLITNET_VLAN_HLEN      sizeof(struct vlan_header)

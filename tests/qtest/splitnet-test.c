@@ -1843,11 +1843,19 @@ static void moderation_check(int64_t start_ns)
     qsplitnet_test_stop(c);
 }
 
+/* @n frames as tx_simple() makes them, a doorbell each. */
+static void tx_rings(Ctx *c, int n, unsigned seed)
+{
+    while (n--) {
+        tx_simple(c, seed++);
+    }
+}
+
 /*
- * A TX interrupt held back by INTR_DELAY is held on while the driver keeps
- * ringing the doorbell (it frees completed buffers as it sends), for one
- * more delay after each, up to SPLITNET_TX_INTR_HOLD (8) delays after it
- * was asked for.  RX interrupts are never held.
+ * A TX interrupt held back by INTR_DELAY is held on for another delay
+ * while the driver rings at least 16 times a delay (it frees completed
+ * buffers as it sends), up to 8 delays after it was asked for.  RX
+ * interrupts are never held.
  */
 static void test_irq_tx_hold(void)
 {
@@ -1858,28 +1866,28 @@ static void test_irq_tx_hold(void)
     qwr(c, TXQ, SPLITNET_Q_INTR_DELAY, 1000);
     tx_simple(c, 1);
     g_assert_true(msix_clear(c, VEC_TX));
-    tx_simple(c, 2);                /* asks for the next one: held */
+    tx_simple(c, 2);                /* asks for the next one: held back */
     qtest_clock_step(c->qts, 500 * SCALE_US);
-    tx_simple(c, 3);                /* a doorbell after the request */
+    tx_rings(c, 16, 3);             /* 16 doorbells: held on at 1 ms */
     qtest_clock_step(c->qts, 600 * SCALE_US);
     g_assert_false(msix_clear(c, VEC_TX));
-    /* No doorbell since the timer held it: it fires a delay later. */
+    tx_rings(c, 15, 19);            /* 15: fires at 2 ms */
     qtest_clock_step(c->qts, 1000 * SCALE_US);
     g_assert_true(msix_clear(c, VEC_TX));
     g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_INTERRUPTS), ==, 2);
 
     /*
-     * A steady sender, a frame every 0.5 ms: asked for 0.1 ms before the
-     * timer's first deadline, held at each deadline until the first at
-     * least 8 delays after the request, 8.9 ms on: the 18th step.
+     * A steady sender, 16 frames every 0.5 ms: asked for 0.1 ms after the
+     * last interrupt, held at each deadline until the first at least 8
+     * delays after the request, 8.9 ms on: the 18th step.
      */
-    tx_simple(c, 4);
+    tx_simple(c, 40);
     for (i = 1; i <= 24; i++) {
         qtest_clock_step(c->qts, 500 * SCALE_US);
         if (msix_clear(c, VEC_TX)) {
             break;
         }
-        tx_simple(c, 4 + i);
+        tx_rings(c, 16, 40 + 16 * i);
     }
     g_assert_cmpint(i, ==, 18);
     g_assert_cmpuint(qstat(c, TXQ, SPLITNET_STAT_INTERRUPTS), ==, 3);
