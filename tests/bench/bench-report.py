@@ -92,13 +92,15 @@ METRICS = [
     ("tx", 60, 1, "pps", True, "traffic", "p60b1", tx_pps),
     ("tx", 1514, 1, "Mbit/s", True, "traffic", "p1514b1", tx_mbps),
     ("tx", 60, 32, "pps", True, "traffic", "p60b32", tx_pps),
+    ("tx", 1514, 32, "Mbit/s", True, "traffic", "p1514b32", tx_mbps),
     ("rx", 60, None, "pps", True, "traffic", "rx60", rx_pps),
     ("rx", 1514, None, "Mbit/s", True, "traffic", "rx1514", rx_mbps),
     ("rx_lost", 60, None, "frames", False, "traffic", "rx60", rx_lost),
     ("rx_lost", 1514, None, "frames", False, "traffic", "rx1514", rx_lost),
 ]
 for _ph, _size, _burst in (("p60b1", 60, 1), ("p1514b1", 1514, 1),
-                           ("p60b32", 60, 32), ("rx60", 60, None),
+                           ("p60b32", 60, 32), ("p1514b32", 1514, 32),
+                           ("rx60", 60, None),
                            ("rx1514", 1514, None)):
     for _what, _name in (("doorbells", "doorbells"), ("mmio", "other_mmio"),
                          ("irq", "interrupts"), ("total", "exits")):
