@@ -110,9 +110,10 @@ typedef struct SplitnetQueue {
     bool xlate_valid;
     /*
      * status_cache's host pointer, for the accesses of every doorbell:
-     * set only while the translations are valid and all of the queue's
-     * areas are plain RAM (direct), NULL otherwise (behind a vIOMMU
-     * always).
+     * set only while the queue is enabled, the device is not in its
+     * error state, the translations are valid and all of the queue's
+     * areas are plain RAM (direct); NULL otherwise (behind a vIOMMU
+     * always).  Non-NULL stands for all of that (splitnet_status_direct).
      */
     uint8_t *status;
 

@@ -85,12 +85,18 @@ void splitnet_queue_notify(SplitnetQueue *q)
 
 void splitnet_set_error(SplitnetCore *core, uint32_t err, uint32_t queue)
 {
+    unsigned i;
+
     if (core->error) {
         return;
     }
     trace_splitnet_error(err, queue);
     core->error = err;
     core->error_queue = queue;
+    /* No queue may take its direct path now (splitnet_status_direct). */
+    for (i = 0; i < core->num_queues; i++) {
+        splitnet_queue(core, i)->status = NULL;
+    }
     splitnet_config_interrupt(core);
 }
 

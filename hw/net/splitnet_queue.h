@@ -37,7 +37,8 @@ bool splitnet_queue_write_slow(SplitnetQueue *q, SplitnetCache *c,
  */
 static inline bool splitnet_queue_ready(SplitnetQueue *q)
 {
-    if (likely(q->enabled && !q->core->error && q->xlate_valid)) {
+    if (likely(q->status) ||
+        likely(q->enabled && !q->core->error && q->xlate_valid)) {
         return true;
     }
     return splitnet_queue_ready_slow(q);
@@ -75,9 +76,15 @@ bool splitnet_status_ld_slow(SplitnetQueue *q, hwaddr off, uint32_t *val);
 bool splitnet_status_st_slow(SplitnetQueue *q, hwaddr off, const void *le,
                              hwaddr len);
 
+/*
+ * q->status is set only while the queue is enabled, the device is not in
+ * its error state and the translations are current and direct: stopping
+ * the queue, splitnet_set_error() and a memory map change clear it.  So
+ * one test stands for all of those.
+ */
 static inline bool splitnet_status_direct(SplitnetQueue *q)
 {
-    return likely(q->status && q->enabled && !q->core->error);
+    return likely(q->status);
 }
 
 static inline bool splitnet_status_ld(SplitnetQueue *q, hwaddr off,

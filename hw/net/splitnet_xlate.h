@@ -13,6 +13,7 @@
 #ifndef HW_NET_SPLITNET_XLATE_H
 #define HW_NET_SPLITNET_XLATE_H
 
+#include "system/tcg.h"
 #include "system/xen.h"
 #include "splitnet_core.h"
 
@@ -54,15 +55,19 @@ static inline bool splitnet_xlate_read_direct(SplitnetQueue *q,
 /*
  * The device wrote [off, off + len) of a direct area: dirty it for
  * migration and drop TCG code translated from it, which is what
- * address_space_cache_invalidate() does.  When no dirty log covers the
- * region (no migration or dirty-rate measurement under way, no TCG, no
- * Xen) that call has nothing to do, and it would cost about a third of a
- * frame's whole path, so it is skipped.
+ * address_space_cache_invalidate() does.  When no dirty log can cover
+ * the region (no migration or dirty-rate measurement under way, no TCG,
+ * no Xen, no log of the region's own) that call has nothing to do, and it
+ * would cost about a third of a frame's whole path, so it is skipped.
+ * The test is inline and a superset of memory_region_get_dirty_log_mask()
+ * (any of its inputs set means the call is made), as a call to that alone
+ * costs more than the rest of the write.
  */
 static inline void splitnet_cache_dirty_mrc(MemoryRegionCache *mrc,
                                             hwaddr off, hwaddr len)
 {
-    if (memory_region_get_dirty_log_mask(mrc->mrs.mr) || xen_enabled()) {
+    if (unlikely(mrc->mrs.mr->dirty_log_mask || global_dirty_tracking ||
+                 tcg_enabled() || xen_enabled())) {
         address_space_cache_invalidate(mrc, off, len);
     }
 }
