@@ -72,10 +72,11 @@ typedef struct SplitnetRamRun {
 } SplitnetRamRun;
 
 /*
- * The RAM section RX last wrote into: [base, end) of the DMA address
- * space at host, through mrc, whose reference keeps it and which marks
- * what was written dirty.  end == 0: nothing known (mrc may still hold
- * the last one, released when it is replaced).
+ * A RAM section the device last reached: [base, end) of the DMA address
+ * space at host, through mrc, whose reference keeps it allocated (no RCU
+ * read-side section is needed to use host) and which marks what RX wrote
+ * dirty.  end == 0: nothing known (mrc may still hold the last one,
+ * released when it is replaced).
  */
 typedef struct SplitnetRxRun {
     MemoryRegionCache mrc;
@@ -290,6 +291,8 @@ struct SplitnetCore {
     SplitnetRamRun ram_run;
     /* Where RX frames went last; dropped when the map changes. */
     SplitnetRxRun rx_run;
+    /* Where TX's common frames came from last (splitnet_tx_ref_ptr). */
+    SplitnetRxRun tx_ref_run;
     VMChangeStateEntry *vmstate;
 
     /* queue_pairs of each; pairs 1.. migrate in their own subsection. */

@@ -105,7 +105,8 @@ static inline void *splitnet_ram_ptr(SplitnetCore *core, dma_addr_t addr,
     }
     return splitnet_ram_ptr_slow(core, addr, len, is_write);
 }
-bool splitnet_rx_run_fill(SplitnetCore *core, dma_addr_t addr);
+bool splitnet_run_fill(SplitnetCore *core, SplitnetRxRun *r, dma_addr_t addr,
+                       bool is_write);
 
 /*
  * A host pointer for writing [addr, addr + *len) of guest RAM, *len cut
@@ -120,11 +121,30 @@ static inline void *splitnet_rx_ptr(SplitnetCore *core, dma_addr_t addr,
     SplitnetRxRun *r = &core->rx_run;
 
     if (!(addr >= r->base && addr < r->end) &&
-        !splitnet_rx_run_fill(core, addr)) {
+        !splitnet_run_fill(core, r, addr, true)) {
         return NULL;
     }
     *len = MIN(*len, r->end - addr);
     return r->host + (addr - r->base);
+}
+
+/*
+ * A host pointer for reading all of [addr, addr + len) of guest RAM, kept
+ * allocated by tx_ref_run's reference, so usable outside an RCU read-side
+ * section; found in tx_ref_run without a lookup, or tx_ref_run is made
+ * for it.  NULL when it is not all one piece of plain RAM (behind a vIOMMU
+ * or under Xen always): then the caller takes the long way.
+ */
+static inline void *splitnet_tx_ref_ptr(SplitnetCore *core, dma_addr_t addr,
+                                        dma_addr_t len)
+{
+    SplitnetRxRun *r = &core->tx_ref_run;
+
+    if (!(addr >= r->base && addr < r->end) &&
+        !splitnet_run_fill(core, r, addr, false)) {
+        return NULL;
+    }
+    return len <= r->end - addr ? r->host + (addr - r->base) : NULL;
 }
 
 /* After writing what splitnet_rx_ptr() returned: dirty for migration. */
