@@ -159,15 +159,14 @@ bool splitnet_queue_write_slow(SplitnetQueue *q, SplitnetCache *c,
     return true;
 }
 
-bool splitnet_status_ld_slow(SplitnetQueue *q, hwaddr off, uint32_t *val)
+uint64_t splitnet_status_ld_slow(SplitnetQueue *q, hwaddr off)
 {
     uint32_t le;
 
     if (!splitnet_queue_read(q, &q->status_cache, off, &le, sizeof(le))) {
-        return false;
+        return SPLITNET_STATUS_LD_FAILED;
     }
-    *val = le32_to_cpu(le);
-    return true;
+    return le32_to_cpu(le);
 }
 
 bool splitnet_status_st_slow(SplitnetQueue *q, hwaddr off, const void *le,
