@@ -146,6 +146,8 @@ typedef struct SplitnetTxQueue {
     NetClientState *nc;
     QEMUBH *bh;
     bool bh_pending;
+    /* The run is inside the guest's doorbell write, on its vCPU. */
+    bool in_doorbell;
     /* The net layer holds our last frame until its peer drains. */
     bool stalled;
     uint32_t stalled_descs;

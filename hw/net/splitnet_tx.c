@@ -497,10 +497,20 @@ static inline uint32_t splitnet_tx_gather_send(SplitnetTxQueue *txq,
         splitnet_tx_vlan(txq, f);
         len += SPLITNET_VLAN_HLEN;
     }
-    if (!f->bad && f->tso) {
-        n = splitnet_tx_peer_segments(q->core, &txq->first) ?
-            splitnet_tx_gso_pass(txq, f, len) :
-            splitnet_tx_tso(txq, f, len, cost);
+    if (!f->bad && f->tso && splitnet_tx_peer_segments(q->core, &txq->first)) {
+        /*
+         * Whole, this frame is up to 64 KiB for the host kernel to copy and
+         * run through its own stack.  Inside the doorbell write that time
+         * is the vCPU's; the bottom half spends it on the main loop's
+         * thread while the vCPU goes on (TCP to a tap under TCG: 1837 ->
+         * 3269 Mbit/s).  The frame stays at cons for the bottom half.
+         */
+        if (txq->in_doorbell) {
+            return 0;
+        }
+        n = splitnet_tx_gso_pass(txq, f, len);
+    } else if (!f->bad && f->tso) {
+        n = splitnet_tx_tso(txq, f, len, cost);
     } else if (f->bad || !splitnet_tx_frame_len_ok(q, len) ||
                !splitnet_tx_csum(txq, f, len)) {
         q->stats[SPLITNET_STAT_ERRORS]++;
@@ -639,7 +649,8 @@ static inline bool splitnet_tx_fast(SplitnetTxQueue *txq, uint32_t *n)
 
 /*
  * Send the frame at cons.  Returns the descriptors it used, 0 when there
- * is nothing to send, the net layer holds the frame, or the ring failed.
+ * is nothing to send, the net layer holds the frame, the ring failed, or
+ * the frame is left for the bottom half.
  * *cost: the frames it sent to the network (a TSO frame's segments).
  */
 static inline uint32_t splitnet_tx_one(SplitnetTxQueue *txq, unsigned *cost)
@@ -730,7 +741,9 @@ void splitnet_tx_doorbell(SplitnetTxQueue *txq)
         splitnet_tx_schedule(txq);
         return;
     }
+    txq->in_doorbell = true;
     splitnet_tx_run(txq, txq->q.core->tx_burst);
+    txq->in_doorbell = false;
 }
 
 /* Resume after migration or a VM stop: frames may be waiting. */
