@@ -78,12 +78,12 @@ typedef struct SplitnetRamRun {
  * dirty.  end == 0: nothing known (mrc may still hold the last one,
  * released when it is replaced).
  */
-typedef struct SplitnetRxRun {
+typedef struct SplitnetHeldRun {
     MemoryRegionCache mrc;
     dma_addr_t base;
     dma_addr_t end;
     uint8_t *host;
-} SplitnetRxRun;
+} SplitnetHeldRun;
 
 typedef struct SplitnetQueue {
     SplitnetCore *core;
@@ -292,9 +292,9 @@ struct SplitnetCore {
     /* Where TX payload came from last; dropped when the map changes. */
     SplitnetRamRun ram_run;
     /* Where RX frames went last; dropped when the map changes. */
-    SplitnetRxRun rx_run;
+    SplitnetHeldRun rx_run;
     /* Where TX's common frames came from last (splitnet_tx_ref_ptr). */
-    SplitnetRxRun tx_ref_run;
+    SplitnetHeldRun tx_ref_run;
     VMChangeStateEntry *vmstate;
 
     /* queue_pairs of each; pairs 1.. migrate in their own subsection. */

@@ -237,8 +237,8 @@ MemTxResult splitnet_xlate_write(SplitnetQueue *q, SplitnetCache *c,
  * released only here, never in the listener: an access may be in flight
  * when the map changes.
  */
-bool splitnet_run_fill(SplitnetCore *core, SplitnetRxRun *r, dma_addr_t addr,
-                       bool is_write)
+bool splitnet_run_fill(SplitnetCore *core, SplitnetHeldRun *r,
+                       dma_addr_t addr, bool is_write)
 {
     int64_t got;
 

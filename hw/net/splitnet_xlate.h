@@ -105,8 +105,8 @@ static inline void *splitnet_ram_ptr(SplitnetCore *core, dma_addr_t addr,
     }
     return splitnet_ram_ptr_slow(core, addr, len, is_write);
 }
-bool splitnet_run_fill(SplitnetCore *core, SplitnetRxRun *r, dma_addr_t addr,
-                       bool is_write);
+bool splitnet_run_fill(SplitnetCore *core, SplitnetHeldRun *r,
+                       dma_addr_t addr, bool is_write);
 
 /*
  * A host pointer for writing [addr, addr + *len) of guest RAM, *len cut
@@ -118,7 +118,7 @@ bool splitnet_run_fill(SplitnetCore *core, SplitnetRxRun *r, dma_addr_t addr,
 static inline void *splitnet_rx_ptr(SplitnetCore *core, dma_addr_t addr,
                                     dma_addr_t *len)
 {
-    SplitnetRxRun *r = &core->rx_run;
+    SplitnetHeldRun *r = &core->rx_run;
 
     if (!(addr >= r->base && addr < r->end) &&
         !splitnet_run_fill(core, r, addr, true)) {
@@ -138,7 +138,7 @@ static inline void *splitnet_rx_ptr(SplitnetCore *core, dma_addr_t addr,
 static inline void *splitnet_tx_ref_ptr(SplitnetCore *core, dma_addr_t addr,
                                         dma_addr_t len)
 {
-    SplitnetRxRun *r = &core->tx_ref_run;
+    SplitnetHeldRun *r = &core->tx_ref_run;
 
     if (!(addr >= r->base && addr < r->end) &&
         !splitnet_run_fill(core, r, addr, false)) {
@@ -151,7 +151,7 @@ static inline void *splitnet_tx_ref_ptr(SplitnetCore *core, dma_addr_t addr,
 static inline void splitnet_rx_wrote(SplitnetCore *core, dma_addr_t addr,
                                      dma_addr_t len)
 {
-    SplitnetRxRun *r = &core->rx_run;
+    SplitnetHeldRun *r = &core->rx_run;
 
     splitnet_cache_dirty_mrc(&r->mrc, addr - r->base, len);
 }
