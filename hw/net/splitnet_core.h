@@ -146,7 +146,7 @@ typedef struct SplitnetTxQueue {
     NetClientState *nc;
     QEMUBH *bh;
     bool bh_pending;
-    /* The run is inside the guest's doorbell write, on its vCPU. */
+    /* The run is (or was last) inside the guest's doorbell write. */
     bool in_doorbell;
     /* The net layer holds our last frame until its peer drains. */
     bool stalled;

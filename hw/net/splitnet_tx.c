@@ -729,6 +729,7 @@ static void splitnet_tx_bh(void *opaque)
     SplitnetTxQueue *txq = opaque;
 
     txq->bh_pending = false;
+    txq->in_doorbell = false;
     splitnet_tx_run(txq, SPLITNET_TX_BH_BUDGET);
 }
 
@@ -741,9 +742,9 @@ void splitnet_tx_doorbell(SplitnetTxQueue *txq)
         splitnet_tx_schedule(txq);
         return;
     }
+    /* Until the bottom half runs: the only other caller of the run. */
     txq->in_doorbell = true;
     splitnet_tx_run(txq, txq->q.core->tx_burst);
-    txq->in_doorbell = false;
 }
 
 /* Resume after migration or a VM stop: frames may be waiting. */
