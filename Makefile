@@ -20,7 +20,8 @@ export CCACHE_DIR ?= $(HOME)/.cache/ccache
 QEMU_TARGETS := qemu-system-x86_64 tests/qtest/qos-test tests/qtest/splitnet-test \
                 tests/qtest/splitnet-hub-test tests/qtest/netdev-sink-test \
                 tests/qtest/splitnet-security-test tests/qtest/netdev-iov-test \
-                tests/qtest/splitnet-offload-test tests/qtest/splitnet-mq-test
+                tests/qtest/splitnet-offload-test tests/qtest/splitnet-mq-test \
+                tests/unit/test-net-checksum
 
 RUN_SUITE := $(TOP)/tests/run-suite.sh
 QTEST_SUITE := '$(TOP)/scripts/qtest-tap.sh splitnet-test' \
@@ -30,7 +31,8 @@ QTEST_SUITE := '$(TOP)/scripts/qtest-tap.sh splitnet-test' \
                '$(TOP)/scripts/qtest-tap.sh netdev-iov-test' \
                '$(TOP)/scripts/qtest-tap.sh splitnet-offload-test' \
                '$(TOP)/scripts/qtest-tap.sh splitnet-mq-test' \
-               '$(TOP)/scripts/qtest-tap.sh qos-test'
+               '$(TOP)/scripts/qtest-tap.sh qos-test' \
+               '$(TOP)/scripts/qtest-tap.sh test-net-checksum'
 GUEST_SUITE := '$(TOP)/scripts/driver-build-tap.sh' '$(TOP)/tests/guest/run.sh'
 STYLE_SUITE := '$(TOP)/scripts/checkpatch-tap.sh' '$(TOP)/scripts/structure-tap.sh' \
                '$(TOP)/scripts/abi-header-tap.sh' '$(TOP)/scripts/sparse-tap.sh'
@@ -38,7 +40,7 @@ SETUP_SUITE := '$(TOP)/tests/setup/run.sh'
 # The qtests of QTEST_SUITE on the ASan + UBSan build (build/qemu-build-san).
 SANITIZE_SUITE := $(foreach t,splitnet-test splitnet-hub-test netdev-sink-test \
                     splitnet-security-test netdev-iov-test splitnet-offload-test \
-                    splitnet-mq-test qos-test,'$(TOP)/scripts/sanitize-tap.sh $(t)')
+                    splitnet-mq-test qos-test test-net-checksum,'$(TOP)/scripts/sanitize-tap.sh $(t)')
 FUZZ_SECONDS ?= 300
 FUZZ_TARGET ?= generic-fuzz-splitnet
 SOAK_SECONDS ?= 600

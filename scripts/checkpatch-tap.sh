@@ -3,7 +3,7 @@
 #
 # Style checks as TAP, one line per file:
 #  - QEMU's scripts/checkpatch.pl on our C sources and headers (hw/ net/
-#    include/ tests/qtest/) and on every patch in patches/;
+#    include/ tests/qtest/ tests/unit/) and on every patch in patches/;
 #  - shellcheck on the shell scripts;
 #  - Linux's checkpatch.pl --strict on guest/linux/, when the driver and a
 #    Linux checkpatch.pl (LINUX_CHECKPATCH=..., or a linux-source tree under
@@ -33,7 +33,7 @@ trap 'rm -f "$out"' EXIT
 while read -r f; do
     perl "$CHECKPATCH" --no-tree --terse -f "$f" >"$out" 2>&1
     result $? "checkpatch $f" "$out"
-done < <(find hw net include tests/qtest -type f \( -name '*.c' -o -name '*.h' \) \
+done < <(find hw net include tests/qtest tests/unit -type f \( -name '*.c' -o -name '*.h' \) \
              2>/dev/null | LC_ALL=C sort)
 
 for p in patches/*.patch; do

@@ -58,6 +58,9 @@ from a pre-registered header pool and passes the payload to the net layer
 by reference." hw net
 add_files "tests/qtest: add splitnet qtest and libqos driver" \
     "qtests for the splitnet device and its libqos node." tests/qtest
+add_files "tests/unit: test net_checksum_add_cont() against its definition" \
+    "Every length and alignment of short buffers, long ones of 0xff, and
+scatter-gather vectors cut at odd offsets." tests/unit
 # Not docs/benchmarks.*: the project's measurements, not QEMU's documentation.
 add_files "docs: document splitnet" \
     "The guest-visible interface of the splitnet NIC, its properties and

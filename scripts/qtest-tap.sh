@@ -1,9 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# TAP for the splitnet qtests: tests/qtest/<name> binaries, and the qos-test
-# paths that go through the splitnet libqos node.  Run as one command of
-# tests/run-suite.sh.  Usage: scripts/qtest-tap.sh [NAME|qos-test]...
+# TAP for the splitnet qtests: tests/qtest/<name> binaries, QEMU unit tests
+# (tests/unit/<name>), and the qos-test paths that go through the splitnet
+# libqos node.  Run as one command of tests/run-suite.sh.
+# Usage: scripts/qtest-tap.sh [NAME|qos-test]...
 
 set -uo pipefail
 
@@ -43,8 +44,10 @@ for t in "${which[@]}"; do
         run_qos_splitnet || rc=1
     elif [ -x "tests/qtest/$t" ]; then
         "tests/qtest/$t" --tap -k || rc=1
+    elif [ -x "tests/unit/$t" ]; then
+        "tests/unit/$t" --tap -k || rc=1
     else
-        echo "not ok - tests/qtest/$t not built (is tests/qtest/$t.c there?)"
+        echo "not ok - tests/qtest/$t not built (is tests/qtest/$t.c or tests/unit/$t.c there?)"
         rc=1
     fi
 done

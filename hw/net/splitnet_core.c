@@ -521,43 +521,55 @@ static void splitnet_queue_enable(SplitnetQueue *q, bool on)
     }
 }
 
-static void G_GNUC_NO_INLINE splitnet_doorbell_disabled(SplitnetQueue *q)
+/* Queue @index's doorbell, for an enabled queue. */
+static inline void splitnet_doorbell_ring(SplitnetCore *core, unsigned index)
 {
-    q->stats[SPLITNET_STAT_ERRORS]++;
-    SPLITNET_GUEST_ERR(splitnet_err_doorbell_disabled, "queue %u", q->index);
-}
-
-static void G_GNUC_NO_INLINE splitnet_doorbell_trace(SplitnetQueue *q,
-                                                     uint32_t val)
-{
-    trace_splitnet_doorbell(q->index, val);
-}
-
-/* The trace point out of line: its log backend's body costs registers. */
-static void G_GNUC_NO_INLINE splitnet_doorbell(SplitnetQueue *q, uint32_t val)
-{
-    SplitnetCore *core = q->core;
-
-    q->stats[SPLITNET_STAT_DOORBELLS]++;
-    if (trace_event_get_state_backends(TRACE_SPLITNET_DOORBELL)) {
-        splitnet_doorbell_trace(q, val);
+    if (SPLITNET_QUEUE_IS_RX(index)) {
+        splitnet_rx_doorbell(&core->rxq[index / 2]);
+    } else {
+        splitnet_tx_doorbell(&core->txq[index / 2]);
     }
-    if (unlikely(!q->enabled)) {
-        splitnet_doorbell_disabled(q);
+}
+
+/*
+ * A doorbell that must be traced or came for a disabled queue: out of
+ * line, as the trace point's log backend costs registers.
+ */
+static void G_GNUC_NO_INLINE splitnet_doorbell_rare(SplitnetCore *core,
+                                                    unsigned index,
+                                                    uint32_t val)
+{
+    SplitnetQueue *q = splitnet_queue(core, index);
+
+    trace_splitnet_doorbell(index, val);
+    if (!q->enabled) {
+        q->stats[SPLITNET_STAT_ERRORS]++;
+        SPLITNET_GUEST_ERR(splitnet_err_doorbell_disabled, "queue %u", index);
         return;
     }
-    if (SPLITNET_QUEUE_IS_RX(q->index)) {
-        splitnet_rx_doorbell(&core->rxq[q->index / 2]);
-    } else {
-        splitnet_tx_doorbell(&core->txq[q->index / 2]);
+    splitnet_doorbell_ring(core, index);
+}
+
+/* Every call the common case makes is a tail call. */
+static inline void splitnet_doorbell(SplitnetCore *core, unsigned index,
+                                     uint32_t val)
+{
+    SplitnetQueue *q = splitnet_queue(core, index);
+
+    q->stats[SPLITNET_STAT_DOORBELLS]++;
+    if (unlikely(trace_event_get_state_backends(TRACE_SPLITNET_DOORBELL) ||
+                 !q->enabled)) {
+        splitnet_doorbell_rare(core, index, val);
+        return;
     }
+    splitnet_doorbell_ring(core, index);
 }
 
 static void splitnet_qreg_write(SplitnetQueue *q, hwaddr off, unsigned size,
                                  uint64_t val)
 {
     if (off == A_Q_DOORBELL) {
-        splitnet_doorbell(q, val);
+        splitnet_doorbell(q->core, q->index, val);
         return;
     }
     if (off == A_Q_INTR_DELAY) {
@@ -643,8 +655,8 @@ static void splitnet_mmio_write(void *opaque, hwaddr addr, uint64_t val,
     SplitnetCore *core = opaque;
 
     if (likely(splitnet_is_doorbell(core, addr, size))) {
-        splitnet_doorbell(splitnet_queue(core, (addr - SPLITNET_QUEUE_REGS_BASE)
-                                         / SPLITNET_QUEUE_REGS_STRIDE), val);
+        splitnet_doorbell(core, (addr - SPLITNET_QUEUE_REGS_BASE) /
+                                SPLITNET_QUEUE_REGS_STRIDE, val);
         return;
     }
     splitnet_reg_write(core, addr, val, size);

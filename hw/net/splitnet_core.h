@@ -79,17 +79,18 @@ typedef struct SplitnetRamRun {
 } SplitnetRamRun;
 
 /*
- * The RAM section RX last wrote into: [base, end) of the DMA address
- * space at host, through mrc, whose reference keeps it and which marks
- * what was written dirty.  end == 0: nothing known (mrc may still hold
- * the last one, released when it is replaced).
+ * A RAM section the device last reached: [base, end) of the DMA address
+ * space at host, through mrc, whose reference keeps it allocated (no RCU
+ * read-side section is needed to use host) and which marks what RX wrote
+ * dirty.  end == 0: nothing known (mrc may still hold the last one,
+ * released when it is replaced).
  */
-typedef struct SplitnetRxRun {
+typedef struct SplitnetHeldRun {
     MemoryRegionCache mrc;
     dma_addr_t base;
     dma_addr_t end;
     uint8_t *host;
-} SplitnetRxRun;
+} SplitnetHeldRun;
 
 typedef struct SplitnetQueue {
     SplitnetCore *core;
@@ -117,9 +118,10 @@ typedef struct SplitnetQueue {
     bool xlate_valid;
     /*
      * status_cache's host pointer, for the accesses of every doorbell:
-     * set only while the translations are valid and all of the queue's
-     * areas are plain RAM (direct), NULL otherwise (behind a vIOMMU
-     * always).
+     * set only while the queue is enabled, the device is not in its
+     * error state, the translations are valid and all of the queue's
+     * areas are plain RAM (direct); NULL otherwise (behind a vIOMMU
+     * always).  Non-NULL stands for all of that (splitnet_status_direct).
      */
     uint8_t *status;
 
@@ -157,6 +159,8 @@ typedef struct SplitnetTxQueue {
     NetClientState *nc;
     QEMUBH *bh;
     bool bh_pending;
+    /* The run is (or was last) inside the guest's doorbell write. */
+    bool in_doorbell;
     /* The net layer holds our last frame until its peer drains. */
     bool stalled;
     uint32_t stalled_descs;
@@ -301,7 +305,9 @@ struct SplitnetCore {
     /* Where TX payload came from last; dropped when the map changes. */
     SplitnetRamRun ram_run;
     /* Where RX frames went last; dropped when the map changes. */
-    SplitnetRxRun rx_run;
+    SplitnetHeldRun rx_run;
+    /* Where TX's common frames came from last (splitnet_tx_ref_ptr). */
+    SplitnetHeldRun tx_ref_run;
     VMChangeStateEntry *vmstate;
 
     /* queue_pairs of each; pairs 1.. migrate in their own subsection. */

@@ -117,12 +117,18 @@ void splitnet_queue_notify(SplitnetQueue *q)
 
 void splitnet_set_error(SplitnetCore *core, uint32_t err, uint32_t queue)
 {
+    unsigned i;
+
     if (core->error) {
         return;
     }
     trace_splitnet_error(err, queue);
     core->error = err;
     core->error_queue = queue;
+    /* No queue may take its direct path now (splitnet_status_direct). */
+    for (i = 0; i < core->num_queues; i++) {
+        splitnet_queue(core, i)->status = NULL;
+    }
     splitnet_config_interrupt(core);
 }
 
@@ -185,15 +191,14 @@ bool splitnet_queue_write_slow(SplitnetQueue *q, SplitnetCache *c,
     return true;
 }
 
-bool splitnet_status_ld_slow(SplitnetQueue *q, hwaddr off, uint32_t *val)
+uint64_t splitnet_status_ld_slow(SplitnetQueue *q, hwaddr off)
 {
     uint32_t le;
 
     if (!splitnet_queue_read(q, &q->status_cache, off, &le, sizeof(le))) {
-        return false;
+        return SPLITNET_STATUS_LD_FAILED;
     }
-    *val = le32_to_cpu(le);
-    return true;
+    return le32_to_cpu(le);
 }
 
 bool splitnet_status_st_slow(SplitnetQueue *q, hwaddr off, const void *le,

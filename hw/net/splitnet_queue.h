@@ -37,7 +37,8 @@ bool splitnet_queue_write_slow(SplitnetQueue *q, SplitnetCache *c,
  */
 static inline bool splitnet_queue_ready(SplitnetQueue *q)
 {
-    if (likely(q->enabled && !q->core->error && q->xlate_valid)) {
+    if (likely(q->status) ||
+        likely(q->enabled && !q->core->error && q->xlate_valid)) {
         return true;
     }
     return splitnet_queue_ready_slow(q);
@@ -71,23 +72,33 @@ static inline bool splitnet_queue_write(SplitnetQueue *q, SplitnetCache *c,
  */
 #define SPLITNET_STATUS_OFF(field) offsetof(struct splitnet_queue_status, field)
 
-bool splitnet_status_ld_slow(SplitnetQueue *q, hwaddr off, uint32_t *val);
+/* The field, or SPLITNET_STATUS_LD_FAILED: no address taken in the caller. */
+#define SPLITNET_STATUS_LD_FAILED UINT64_MAX
+uint64_t splitnet_status_ld_slow(SplitnetQueue *q, hwaddr off);
 bool splitnet_status_st_slow(SplitnetQueue *q, hwaddr off, const void *le,
                              hwaddr len);
 
+/*
+ * q->status is set only while the queue is enabled, the device is not in
+ * its error state and the translations are current and direct: stopping
+ * the queue, splitnet_set_error() and a memory map change clear it.  So
+ * one test stands for all of those.
+ */
 static inline bool splitnet_status_direct(SplitnetQueue *q)
 {
-    return likely(q->status && q->enabled && !q->core->error);
+    return likely(q->status);
 }
 
 static inline bool splitnet_status_ld(SplitnetQueue *q, hwaddr off,
                                       uint32_t *val)
 {
-    if (splitnet_status_direct(q)) {
-        *val = ldl_le_p(q->status + off);
-        return true;
-    }
-    return splitnet_status_ld_slow(q, off, val);
+    /* ldl_le_p() is signed: a field of 0xffffffff is no failure. */
+    uint64_t v = splitnet_status_direct(q) ?
+                 (uint32_t)ldl_le_p(q->status + off) :
+                 splitnet_status_ld_slow(q, off);
+
+    *val = v;
+    return v != SPLITNET_STATUS_LD_FAILED;
 }
 
 /* @le: device fields in the entry's byte order. */

@@ -392,7 +392,7 @@ ssize_t splitnet_rx_receive(SplitnetRxQueue *rxq, const struct iovec *iov,
     size_t total = iov_size(iov, iovcnt), size;
     size_t skip = q->core->vnet_hdr ? sizeof(struct virtio_net_hdr) : 0;
     uint8_t dst[ETH_ALEN];
-    uint32_t n, old = q->cons;
+    uint32_t n, old = q->cons, seen = 0;
     SplitnetRxOffload ol;
     bool armed = false;
 
@@ -418,11 +418,21 @@ ssize_t splitnet_rx_receive(SplitnetRxQueue *rxq, const struct iovec *iov,
     ol.flags |= hash->flags;
     ol.hash = hash->hash;
     while (!(n = splitnet_rx_buffers_needed(q, size))) {
-        if (armed || q->prod - q->cons == q->ring_size) {
+        /*
+         * Too few buffers: ask for a doorbell at the prod last seen, and
+         * wait once prod has not moved since.  Had the driver posted
+         * meanwhile, an event left at the older prod would never be
+         * crossed by its next post, and the frame would wait for good.
+         * Each turn needs more buffers than the last (seen): at most
+         * ring_size turns, whatever the guest does.
+         */
+        if ((armed && q->prod - q->cons <= seen) ||
+            q->prod - q->cons == q->ring_size) {
             return splitnet_rx_wait(rxq, total);
         }
         splitnet_arm_doorbell(q);
         armed = true;
+        seen = q->prod - q->cons;
         if (!splitnet_refresh_prod(q)) {
             return total;
         }

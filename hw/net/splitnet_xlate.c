@@ -230,15 +230,16 @@ MemTxResult splitnet_xlate_write(SplitnetQueue *q, SplitnetCache *c,
 }
 
 /*
- * Make rx_run the RAM section from addr to its end, if addr is plain RAM
- * and the address space has no IOMMU (whose mappings change without a
- * map change) and this is not Xen (whose RAM pointers are mappings of
- * their own).  The old section's cache is released only here, never in
- * the listener: an access may be in flight when the map changes.
+ * Make r the RAM section from addr to its end, if addr is plain RAM (and
+ * writable for @is_write) and the address space has no IOMMU (whose
+ * mappings change without a map change) and this is not Xen (whose RAM
+ * pointers are mappings of their own).  The old section's cache is
+ * released only here, never in the listener: an access may be in flight
+ * when the map changes.
  */
-bool splitnet_rx_run_fill(SplitnetCore *core, dma_addr_t addr)
+bool splitnet_run_fill(SplitnetCore *core, SplitnetHeldRun *r,
+                       dma_addr_t addr, bool is_write)
 {
-    SplitnetRxRun *r = &core->rx_run;
     int64_t got;
 
     address_space_cache_destroy(&r->mrc);
@@ -247,8 +248,9 @@ bool splitnet_rx_run_fill(SplitnetCore *core, dma_addr_t addr)
         return false;
     }
     got = address_space_cache_init(&r->mrc, splitnet_dma_as(core), addr,
-                                   UINT64_MAX - addr, true);
-    if (got <= 0 || !r->mrc.ptr || !splitnet_is_ram(r->mrc.mrs.mr, true)) {
+                                   UINT64_MAX - addr, is_write);
+    if (got <= 0 || !r->mrc.ptr ||
+        !splitnet_is_ram(r->mrc.mrs.mr, is_write)) {
         address_space_cache_destroy(&r->mrc);
         return false;
     }
@@ -300,6 +302,7 @@ static void splitnet_map_changed(MemoryListener *listener,
         core->map_changed = true;
         core->ram_run = (SplitnetRamRun) { 0 };
         core->rx_run.end = 0;
+        core->tx_ref_run.end = 0;
     }
 }
 
@@ -354,6 +357,8 @@ void splitnet_xlate_cleanup(SplitnetCore *core)
     memory_listener_unregister(&core->listener);
     address_space_cache_destroy(&core->rx_run.mrc);
     core->rx_run.end = 0;
+    address_space_cache_destroy(&core->tx_ref_run.mrc);
+    core->tx_ref_run.end = 0;
     for (i = 0; i < core->num_queues; i++) {
         splitnet_xlate_drop(splitnet_queue(core, i));
     }

@@ -13,6 +13,7 @@
 #ifndef HW_NET_SPLITNET_XLATE_H
 #define HW_NET_SPLITNET_XLATE_H
 
+#include "system/tcg.h"
 #include "system/xen.h"
 #include "splitnet_core.h"
 
@@ -54,15 +55,19 @@ static inline bool splitnet_xlate_read_direct(SplitnetQueue *q,
 /*
  * The device wrote [off, off + len) of a direct area: dirty it for
  * migration and drop TCG code translated from it, which is what
- * address_space_cache_invalidate() does.  When no dirty log covers the
- * region (no migration or dirty-rate measurement under way, no TCG, no
- * Xen) that call has nothing to do, and it would cost about a third of a
- * frame's whole path, so it is skipped.
+ * address_space_cache_invalidate() does.  When no dirty log can cover
+ * the region (no migration or dirty-rate measurement under way, no TCG,
+ * no Xen, no log of the region's own) that call has nothing to do, and it
+ * would cost about a third of a frame's whole path, so it is skipped.
+ * The test is inline and a superset of memory_region_get_dirty_log_mask()
+ * (any of its inputs set means the call is made), as a call to that alone
+ * costs more than the rest of the write.
  */
 static inline void splitnet_cache_dirty_mrc(MemoryRegionCache *mrc,
                                             hwaddr off, hwaddr len)
 {
-    if (memory_region_get_dirty_log_mask(mrc->mrs.mr) || xen_enabled()) {
+    if (unlikely(mrc->mrs.mr->dirty_log_mask || global_dirty_tracking ||
+                 tcg_enabled() || xen_enabled())) {
         address_space_cache_invalidate(mrc, off, len);
     }
 }
@@ -100,7 +105,8 @@ static inline void *splitnet_ram_ptr(SplitnetCore *core, dma_addr_t addr,
     }
     return splitnet_ram_ptr_slow(core, addr, len, is_write);
 }
-bool splitnet_rx_run_fill(SplitnetCore *core, dma_addr_t addr);
+bool splitnet_run_fill(SplitnetCore *core, SplitnetHeldRun *r,
+                       dma_addr_t addr, bool is_write);
 
 /*
  * A host pointer for writing [addr, addr + *len) of guest RAM, *len cut
@@ -112,21 +118,40 @@ bool splitnet_rx_run_fill(SplitnetCore *core, dma_addr_t addr);
 static inline void *splitnet_rx_ptr(SplitnetCore *core, dma_addr_t addr,
                                     dma_addr_t *len)
 {
-    SplitnetRxRun *r = &core->rx_run;
+    SplitnetHeldRun *r = &core->rx_run;
 
     if (!(addr >= r->base && addr < r->end) &&
-        !splitnet_rx_run_fill(core, addr)) {
+        !splitnet_run_fill(core, r, addr, true)) {
         return NULL;
     }
     *len = MIN(*len, r->end - addr);
     return r->host + (addr - r->base);
 }
 
+/*
+ * A host pointer for reading all of [addr, addr + len) of guest RAM, kept
+ * allocated by tx_ref_run's reference, so usable outside an RCU read-side
+ * section; found in tx_ref_run without a lookup, or tx_ref_run is made
+ * for it.  NULL when it is not all one piece of plain RAM (behind a vIOMMU
+ * or under Xen always): then the caller takes the long way.
+ */
+static inline void *splitnet_tx_ref_ptr(SplitnetCore *core, dma_addr_t addr,
+                                        dma_addr_t len)
+{
+    SplitnetHeldRun *r = &core->tx_ref_run;
+
+    if (!(addr >= r->base && addr < r->end) &&
+        !splitnet_run_fill(core, r, addr, false)) {
+        return NULL;
+    }
+    return len <= r->end - addr ? r->host + (addr - r->base) : NULL;
+}
+
 /* After writing what splitnet_rx_ptr() returned: dirty for migration. */
 static inline void splitnet_rx_wrote(SplitnetCore *core, dma_addr_t addr,
                                      dma_addr_t len)
 {
-    SplitnetRxRun *r = &core->rx_run;
+    SplitnetHeldRun *r = &core->rx_run;
 
     splitnet_cache_dirty_mrc(&r->mrc, addr - r->base, len);
 }

@@ -6,8 +6,8 @@
 # splitnet with virtio-net-pci, e1000e, e1000 and vmxnet3.  Phases:
 #
 #   tx     Linux pktgen in the guest into `-netdev sink` (which counts and
-#          drops every frame): 60 and 1514-byte frames with burst 1, 60-byte
-#          frames with burst 32 (xmit_more); the host checks the sink's count.
+#          drops every frame): 60 and 1514-byte frames with burst 1 and
+#          with burst 32 (xmit_more); the host checks the sink's count.
 #   exits  the same TX frames, a fixed number per phase, and the rx phases,
 #          with QEMU's memory_region_ops_* trace events on: the NIC's MMIO
 #          reads, writes and doorbells per frame, and its interrupts per
@@ -46,7 +46,7 @@
 #   --exit-frames   frames per exits phase (default 20000)
 #   --iperf-seconds length of each iperf3 test (default 3)
 #   --no-iperf      leave out the tcp phase
-#   --no-burst      leave out the burst-32 tx phase
+#   --no-burst      leave out the burst-32 tx phases
 #   --quick         --rounds 1 --exit-frames 5000 --no-iperf (smoke test)
 #   --update-docs   also write docs/benchmarks.md and docs/benchmarks.png
 # Environment: QEMU, SPLITNET_GUEST_* as for tests/guest/lib.sh;
@@ -122,15 +122,17 @@ for p in tx exits rx tcp; do run "$p" && PHASES="$PHASES${PHASES:+,}$p"; done
 TX_PHASES=
 if run tx; then
     TX_PHASES="warm:60:1:$WARM p60b1:60:1:$SECS p1514b1:1514:1:$SECS"
-    [ "$BURST" = 1 ] && TX_PHASES="$TX_PHASES p60b32:60:32:$SECS"
+    [ "$BURST" = 1 ] &&
+        TX_PHASES="$TX_PHASES p60b32:60:32:$SECS p1514b32:1514:32:$SECS"
     # For experiments: other phases, NAME:SIZE:BURST:SECONDS (the table
-    # shows p60b1, p1514b1 and p60b32).
+    # shows p60b1, p1514b1, p60b32 and p1514b32).
     TX_PHASES=${BENCH_PHASES:-$TX_PHASES}
 fi
 RX_PHASES=
 run rx && RX_PHASES="rx60:60:$SECS rx1514:1514:$SECS"
 EXIT_PHASES="warm:60:1:n1000 p60b1:60:1:n$EXIT_FRAMES p1514b1:1514:1:n$EXIT_FRAMES"
-[ "$BURST" = 1 ] && EXIT_PHASES="$EXIT_PHASES p60b32:60:32:n$EXIT_FRAMES"
+[ "$BURST" = 1 ] &&
+    EXIT_PHASES="$EXIT_PHASES p60b32:60:32:n$EXIT_FRAMES p1514b32:1514:32:n$EXIT_FRAMES"
 EXIT_RX_PHASES="rx60:60:$SECS rx1514:1514:$SECS"
 
 T_START=$(date +%s)

@@ -13,6 +13,7 @@
 
 #include "qemu/osdep.h"
 #include <arpa/inet.h>
+#include <poll.h>
 #include "libqtest.h"
 #include "libqos/splitnet.h"
 #include "net/eth.h"
@@ -669,6 +670,244 @@ static void device_add_fails(Mq *m, int64_t queues)
 }
 
 /* Bad RSS registers, vectors and queue numbers: guest errors, ignored. */
+/*
+ * A hostile driver: seeded random register writes (the whole BAR,
+ * weighted to the queue, RSS and VLAN registers, with values that are
+ * often ring sizes, vectors or guest addresses), doorbells with any
+ * index, random bytes in the rings, status block and header pools, and
+ * frames of random bytes from the network, with a clean bring-up now
+ * and then to reach the deeper states again.  QEMU must live through it
+ * (check-sanitize runs this under ASan and UBSan), and after a reset
+ * the device must carry traffic again.
+ */
+#define STORM_STEPS     60000
+#define STORM_FRAMES    200     /* all fit the socket buffer unread */
+
+static uint32_t storm_value(GRand *r, Mq *m)
+{
+    static const uint32_t small[] = { 0, 1, 2, 7, 8, 16, 4096, 8192,
+                                      0x7fffffff, 0x80000000, 0xffffffff };
+    Pair *p = &m->p[g_rand_int_range(r, 0, PAIRS)];
+
+    switch (g_rand_int_range(r, 0, 4)) {
+    case 0:
+        return small[g_rand_int_range(r, 0, ARRAY_SIZE(small))];
+    case 1:
+        return g_rand_int_range(r, 0, 2 * PAIRS + 2);
+    case 2:
+        return (uint32_t)(g_rand_boolean(r) ? p->tx.ring : p->bufs) +
+               g_rand_int_range(r, -64, 4096);
+    default:
+        return g_rand_int(r);
+    }
+}
+
+static uint32_t storm_offset(GRand *r)
+{
+    uint32_t q = g_rand_int_range(r, 0, 2 * PAIRS + 2);
+
+    switch (g_rand_int_range(r, 0, 4)) {
+    case 0:
+        return g_rand_int_range(r, 0, 0x4000) & ~3u;
+    case 1:
+        return SPLITNET_QUEUE_REGS(q) + (g_rand_int_range(r, 0, 0x28) & ~3u);
+    case 2:
+        return SPLITNET_REG_RSS_HASH_TYPES +
+               (g_rand_int_range(r, 0, 0x300) & ~3u);
+    default:
+        return g_rand_int_range(r, 0, 0x100) & ~3u;
+    }
+}
+
+/* Random bytes somewhere in what the driver shares with the device. */
+static void storm_memory(GRand *r, Mq *m)
+{
+    Pair *p = &m->p[g_rand_int_range(r, 0, PAIRS)];
+    uint64_t areas[] = { p->tx.ring, p->rx.ring, p->tx.pool, p->bufs,
+                         m->d->status };
+    uint64_t sizes[] = { RING * SPLITNET_TX_DESC_SIZE,
+                         RING * sizeof(struct splitnet_rx_desc),
+                         RING * m->d->slot_size, RING * BUF_LEN, 64 * 2 * PAIRS };
+    int a = g_rand_int_range(r, 0, ARRAY_SIZE(areas));
+    uint8_t b[16];
+    int i;
+
+    for (i = 0; i < sizeof(b); i++) {
+        b[i] = g_rand_int(r);
+    }
+    if (areas[a]) {
+        qtest_memwrite(m->t->qts, areas[a] +
+                       g_rand_int_range(r, 0, sizes[a] - sizeof(b)),
+                       b, sizeof(b));
+    }
+}
+
+static void storm_frame(GRand *r, Mq *m)
+{
+    uint8_t f[128];
+    int i, len = g_rand_int_range(r, 14, sizeof(f));
+
+    for (i = 0; i < len; i++) {
+        f[i] = g_rand_int(r);
+    }
+    memcpy(f, our_mac, 6);
+    if (g_rand_boolean(r)) {
+        len = ip_frame(f, &ms_vectors[g_rand_int_range(r, 0, 8)],
+                       g_rand_boolean(r) ? IPPROTO_TCP : IPPROTO_UDP,
+                       g_rand_int(r), false);
+    }
+    qsplitnet_sock_send(m->t->sock, f, len);
+}
+
+/*
+ * Take every frame the device has sent so far, counting them in *n; with
+ * @want, until that frame came (true) or none came for @timeout_ms.
+ */
+static bool storm_drain(Mq *m, uint8_t *buf, size_t max, int timeout_ms,
+                        const uint8_t *want, size_t want_len, unsigned *n)
+{
+    struct pollfd pfd = { .fd = m->t->sock, .events = POLLIN };
+    size_t len;
+
+    while (poll(&pfd, 1, timeout_ms) == 1) {
+        len = qsplitnet_sock_recv(m->t->sock, buf, max);
+        (*n)++;
+        if (want && len == want_len && !memcmp(buf, want, len)) {
+            return true;
+        }
+    }
+    return !want;
+}
+
+/* A frame each way: TX on pair 1, RX on any pair. */
+static void storm_check_traffic(Mq *m, uint8_t *buf, size_t max)
+{
+    uint64_t area = guest_alloc(m->d->alloc, 128);
+    uint8_t f[128];
+    size_t len = ip_frame(f, &ms_vectors[0], IPPROTO_UDP, 0xc0ffee, false);
+    uint64_t rx = 0;
+    unsigned n = 0;
+    gint64 end;
+    int i;
+
+    memcpy(f, peer_mac, 6);
+    memcpy(f + 6, our_mac, 6);
+    tx_queue(m, 1, f, len, area);
+    g_assert(storm_drain(m, buf, max, 10000, f, len, &n));
+
+    len = ip_frame(f, &ms_vectors[1], IPPROTO_TCP, 0xbeef, false);
+    qsplitnet_sock_send(m->t->sock, f, len);
+    end = g_get_monotonic_time() + 10 * G_TIME_SPAN_SECOND;
+    while (!rx && g_get_monotonic_time() < end) {
+        for (i = 0; i < PAIRS; i++) {
+            rx += qsplitnet_stat(m->d, SPLITNET_RXQ(i), SPLITNET_STAT_FRAMES);
+        }
+        g_usleep(1000);
+    }
+    g_assert_cmpuint(rx, >, 0);
+}
+
+/*
+ * A frame the driver might send, on a random pair: a head and one or two
+ * payload fragments, with random offload requests (checksum, TSO, USO,
+ * VLAN) half of the time.
+ */
+static void storm_tx(GRand *r, Mq *m, uint64_t area)
+{
+    static const uint8_t flags[] = {
+        0, SPLITNET_TXD_CSUM, SPLITNET_TXD_TSO,
+        SPLITNET_TXD_TSO | SPLITNET_TXD_CSUM, SPLITNET_TXD_VLAN,
+    };
+    QSplitnet *d = m->d;
+    int pair = g_rand_int_range(r, 0, PAIRS);
+    uint8_t f[256];
+    size_t len = ip_frame(f, &ms_vectors[g_rand_int_range(r, 0, 8)],
+                          g_rand_boolean(r) ? IPPROTO_TCP : IPPROTO_UDP,
+                          g_rand_int(r), false);
+    uint16_t hlen = g_rand_int_range(r, 0, len + 1);
+    struct splitnet_tx_desc desc = {
+        .addr = area, .len = len - hlen, .hdr_len = hlen,
+        .flags = SPLITNET_TXD_EOP,
+    };
+
+    memcpy(f, peer_mac, 6);
+    if (g_rand_boolean(r)) {
+        desc.flags |= flags[g_rand_int_range(r, 0, ARRAY_SIZE(flags))];
+        desc.csum_start = g_rand_int_range(r, 0, len + 8);
+        desc.csum_offset = g_rand_int_range(r, 0, 24);
+        desc.gso_size = g_rand_int_range(r, 0, 2000);
+        desc.gso_type = g_rand_int_range(r, 0, 5);
+        desc.vlan_tci = g_rand_int(r);
+    }
+    qtest_memwrite(m->t->qts, area, f + hlen, len - hlen);
+    d->txq = m->p[pair].tx;
+    qsplitnet_tx_write_head(d, d->txq.prod, f, MIN(hlen, d->slot_size));
+    qsplitnet_tx_write_desc(d, d->txq.prod++, &desc);
+    qsplitnet_kick(d, &d->txq);
+    m->p[pair].tx = d->txq;
+}
+
+static void test_storm(void)
+{
+    Mq *m = mq_start("queues=4");
+    /* SPLITNET_STORM_SEED=N tries another storm. */
+    const char *seed = g_getenv("SPLITNET_STORM_SEED");
+    g_autoptr(GRand) r = g_rand_new_with_seed(seed ? atoi(seed) : 0x5eed);
+    uint64_t all = SPLITNET_F_EVENT_IDX | SPLITNET_F_TX_CSUM |
+                   SPLITNET_F_TSO4 | SPLITNET_F_TSO6 | SPLITNET_F_RX_CSUM |
+                   SPLITNET_F_VLAN | SPLITNET_F_MQ | SPLITNET_F_RX_GSO |
+                   SPLITNET_F_USO;
+    uint64_t area = guest_alloc(m->d->alloc, 256);
+    size_t max = 128 * 1024;
+    g_autofree uint8_t *junk = g_malloc(max);
+    int i, frames = 0, q;
+    unsigned sent = 0;
+
+    for (i = 0; i < STORM_STEPS; i++) {
+        if (i % 250 == 0) {
+            mq_bringup(m, all, PAIRS);
+            rss_setup(m, SPLITNET_RSS_HASH_ALL, PAIRS);
+        }
+        switch (g_rand_int_range(r, 0, 12)) {
+        case 10 ... 11:
+            storm_tx(r, m, area);
+            break;
+        case 0 ... 3:
+            wr(m, storm_offset(r), storm_value(r, m));
+            break;
+        case 4 ... 5:
+            q = g_rand_int_range(r, 0, 2 * PAIRS);
+            if (g_rand_boolean(r)) {
+                qsplitnet_set_prod(m->d, q, storm_value(r, m));
+            }
+            qsplitnet_qwritel(m->d, q, SPLITNET_Q_DOORBELL, storm_value(r, m));
+            break;
+        case 6 ... 7:
+            storm_memory(r, m);
+            break;
+        case 8:
+            if (frames < STORM_FRAMES) {
+                storm_frame(r, m);
+                frames++;
+            }
+            break;
+        default:
+            rd(m, storm_offset(r));
+            break;
+        }
+        /* Take what the device sent, so that it is not always stalled. */
+        storm_drain(m, junk, max, 0, NULL, 0, &sent);
+    }
+    g_test_message("storm %s: %d steps, %d frames in, %u out, %d guest "
+                   "errors logged", seed ?: "default", STORM_STEPS, frames, sent,
+                   log_count(m, "splitnet_err_"));
+
+    /* After a reset the device works: a frame each way on pair 1. */
+    mq_bringup(m, SPLITNET_F_MQ, PAIRS);
+    storm_check_traffic(m, junk, max);
+    mq_stop(m);
+}
+
 static void test_bad_inputs(void)
 {
     Mq *m = mq_start("queues=4");
@@ -745,5 +984,6 @@ int main(int argc, char **argv)
     qtest_add_func("/splitnet-mq/rss-indir", test_rss_indir);
     qtest_add_func("/splitnet-mq/rx-order", test_rx_order);
     qtest_add_func("/splitnet-mq/bad-inputs", test_bad_inputs);
+    qtest_add_func("/splitnet-mq/storm", test_storm);
     return g_test_run();
 }
