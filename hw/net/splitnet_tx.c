@@ -321,11 +321,17 @@ static void G_GNUC_NO_INLINE splitnet_tx_complete_offload(SplitnetQueue *q,
     }
 }
 
+static inline void splitnet_tx_count_bytes(SplitnetQueue *q, uint32_t head,
+                                           uint32_t ref, uint32_t copied)
+{
+    q->stats[SPLITNET_STAT_TX_HEAD_BYTES] += head;
+    q->stats[SPLITNET_STAT_TX_PAYLOAD_REF] += ref;
+    q->stats[SPLITNET_STAT_TX_PAYLOAD_COPY] += copied;
+}
+
 static void splitnet_tx_complete(SplitnetQueue *q, const SplitnetTxCounts *c)
 {
-    q->stats[SPLITNET_STAT_TX_HEAD_BYTES] += c->head;
-    q->stats[SPLITNET_STAT_TX_PAYLOAD_REF] += c->ref;
-    q->stats[SPLITNET_STAT_TX_PAYLOAD_COPY] += c->copied;
+    splitnet_tx_count_bytes(q, c->head, c->ref, c->copied);
     if (unlikely(c->csum || c->csum_pass || c->gso_pass || c->tso_segs)) {
         splitnet_tx_complete_offload(q, c);
     }
@@ -372,18 +378,13 @@ static void G_GNUC_NO_INLINE splitnet_tx_stall(SplitnetTxQueue *txq,
 }
 
 /*
- * Hand one frame (or segment) to the net layer; false if it holds it.
- * The trace point is out of line: inline, its log backend's body costs
- * every frame registers to save.
+ * The net layer's answer @ret for one frame (or segment): false if it
+ * holds it.  The trace point is out of line: inline, its log backend's
+ * body costs every frame registers to save.
  */
-static inline bool splitnet_tx_send(SplitnetTxQueue *txq,
-                                    const struct iovec *iov, unsigned niov,
-                                    size_t len, SplitnetTxFrame *f)
+static inline bool splitnet_tx_sent_one(SplitnetTxQueue *txq, size_t len,
+                                        SplitnetTxFrame *f, ssize_t ret)
 {
-    SplitnetQueue *q = &txq->q;
-    ssize_t ret;
-
-    ret = qemu_sendv_packet_async(txq->nc, iov, niov, q->core->sent_cb);
     if (trace_event_get_state_backends(TRACE_SPLITNET_TX_FRAME)) {
         splitnet_tx_trace(txq, len, f, ret);
     }
@@ -391,8 +392,19 @@ static inline bool splitnet_tx_send(SplitnetTxQueue *txq,
         splitnet_tx_stall(txq, f);
         return false;
     }
-    splitnet_tx_count_sent(q, len);
+    splitnet_tx_count_sent(&txq->q, len);
     return true;
+}
+
+/* Hand one frame (or segment) to the net layer; false if it holds it. */
+static inline bool splitnet_tx_send(SplitnetTxQueue *txq,
+                                    const struct iovec *iov, unsigned niov,
+                                    size_t len, SplitnetTxFrame *f)
+{
+    ssize_t ret;
+
+    ret = qemu_sendv_packet_async(txq->nc, iov, niov, txq->q.core->sent_cb);
+    return splitnet_tx_sent_one(txq, len, f, ret);
 }
 
 /* The frame in txq->iov, behind txq->vnet when the peer takes one. */
@@ -488,6 +500,17 @@ static inline uint32_t splitnet_tx_gather_send(SplitnetTxQueue *txq,
     if (!splitnet_tx_gather(txq, f)) {
         return 0;
     }
+    /*
+     * Whole, a frame the peer segments is up to 64 KiB for the host
+     * kernel to copy and run through its own stack.  Inside the doorbell
+     * write that time is the vCPU's; the bottom half spends it on the main
+     * loop's thread while the vCPU goes on (TCP to a tap under TCG: 1837
+     * -> 3269 Mbit/s).  The frame stays at cons for the bottom half.
+     */
+    if (txq->in_doorbell && !f->bad && f->tso &&
+        splitnet_tx_peer_segments(q->core, &txq->first)) {
+        return 0;
+    }
     /* What txq->iov holds, without walking it. */
     len = f->counts.head + f->counts.ref + f->counts.copied;
     if (q->core->vnet_hdr) {
@@ -497,20 +520,10 @@ static inline uint32_t splitnet_tx_gather_send(SplitnetTxQueue *txq,
         splitnet_tx_vlan(txq, f);
         len += SPLITNET_VLAN_HLEN;
     }
-    if (!f->bad && f->tso && splitnet_tx_peer_segments(q->core, &txq->first)) {
-        /*
-         * Whole, this frame is up to 64 KiB for the host kernel to copy and
-         * run through its own stack.  Inside the doorbell write that time
-         * is the vCPU's; the bottom half spends it on the main loop's
-         * thread while the vCPU goes on (TCP to a tap under TCG: 1837 ->
-         * 3269 Mbit/s).  The frame stays at cons for the bottom half.
-         */
-        if (txq->in_doorbell) {
-            return 0;
-        }
-        n = splitnet_tx_gso_pass(txq, f, len);
-    } else if (!f->bad && f->tso) {
-        n = splitnet_tx_tso(txq, f, len, cost);
+    if (!f->bad && f->tso) {
+        n = splitnet_tx_peer_segments(q->core, &txq->first) ?
+            splitnet_tx_gso_pass(txq, f, len) :
+            splitnet_tx_tso(txq, f, len, cost);
     } else if (f->bad || !splitnet_tx_frame_len_ok(q, len) ||
                !splitnet_tx_csum(txq, f, len)) {
         q->stats[SPLITNET_STAT_ERRORS]++;
@@ -544,8 +557,7 @@ static uint32_t G_GNUC_NO_INLINE splitnet_tx_one_slow(SplitnetTxQueue *txq,
 
 /*
  * After splitnet_tx_fast() sent its frame, when it must be traced or the
- * net layer holds it: what splitnet_tx_send() and splitnet_tx_gather_send()
- * do after the send.
+ * net layer holds it: what splitnet_tx_gather_send() does after the send.
  */
 static uint32_t G_GNUC_NO_INLINE splitnet_tx_fast_end(SplitnetTxQueue *txq,
                                                       uint32_t head,
@@ -557,17 +569,11 @@ static uint32_t G_GNUC_NO_INLINE splitnet_tx_fast_end(SplitnetTxQueue *txq,
         .ndesc = 1,
         .counts = { .head = head, .ref = ref, .copied = copied },
     };
-    size_t len = (size_t)head + ref + copied;
 
-    if (trace_event_get_state_backends(TRACE_SPLITNET_TX_FRAME)) {
-        splitnet_tx_trace(txq, len, &f, ret);
-    }
-    if (ret == 0) {
-        splitnet_tx_stall(txq, &f);
+    if (!splitnet_tx_sent_one(txq, (size_t)head + ref + copied, &f, ret)) {
         txq->held = f.counts;
         return 0;
     }
-    splitnet_tx_count_sent(&txq->q, len);
     splitnet_tx_complete(&txq->q, &f.counts);
     return 1;
 }
@@ -638,11 +644,8 @@ static inline bool splitnet_tx_fast(SplitnetTxQueue *txq, uint32_t *n)
         *n = splitnet_tx_fast_end(txq, head, ref, copied, ret);
         return true;
     }
-    q->stats[SPLITNET_STAT_FRAMES]++;
-    q->stats[SPLITNET_STAT_BYTES] += len;
-    q->stats[SPLITNET_STAT_TX_HEAD_BYTES] += head;
-    q->stats[SPLITNET_STAT_TX_PAYLOAD_REF] += ref;
-    q->stats[SPLITNET_STAT_TX_PAYLOAD_COPY] += copied;
+    splitnet_tx_count_sent(q, len);
+    splitnet_tx_count_bytes(q, head, ref, copied);
     *n = 1;
     return true;
 }
