@@ -727,7 +727,8 @@ static void storm_memory(GRand *r, Mq *m)
                          m->d->status };
     uint64_t sizes[] = { RING * SPLITNET_TX_DESC_SIZE,
                          RING * sizeof(struct splitnet_rx_desc),
-                         RING * m->d->slot_size, RING * BUF_LEN, 64 * 2 * PAIRS };
+                         RING * m->d->slot_size, RING * BUF_LEN,
+                         2 * PAIRS * SPLITNET_STATUS_ENTRY_SIZE };
     int a = g_rand_int_range(r, 0, ARRAY_SIZE(areas));
     uint8_t b[16];
     int i;
@@ -897,8 +898,8 @@ static void test_storm(void)
         storm_drain(m, junk, max, 0, NULL, 0, &sent);
     }
     g_test_message("storm %s: %d steps, %d frames in, %u out, %d guest "
-                   "errors logged", seed ?: "default", STORM_STEPS, frames, sent,
-                   log_count(m, "splitnet_err_"));
+                   "errors logged", seed ?: "default", STORM_STEPS, frames,
+                   sent, log_count(m, "splitnet_err_"));
 
     /* After a reset the device works: a frame each way on pair 1. */
     mq_bringup(m, SPLITNET_F_MQ, PAIRS);
