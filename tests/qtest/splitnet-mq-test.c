@@ -928,7 +928,8 @@ static void test_bad_inputs(void)
     qpci_io_writew(m->t->pdev, m->d->bar, SPLITNET_REG_RSS_QUEUES, 1);
     qpci_io_writeq(m->t->pdev, m->d->bar, SPLITNET_REG_RSS_KEY, ~0ull);
     g_assert_cmpuint(rd(m, SPLITNET_REG_RSS_QUEUES), ==, 2);
-    g_assert_cmphex(rd(m, SPLITNET_REG_RSS_KEY), ==, (uint32_t)ldl_le_p(ms_key));
+    g_assert_cmphex(rd(m, SPLITNET_REG_RSS_KEY), ==,
+                    (uint32_t)ldl_le_p(ms_key));
     g_assert_cmpint(log_count(m, "splitnet_err_access"), ==, 1);
     /* The end of the table, and just past it, undefined. */
     wr(m, SPLITNET_REG_RSS_INDIR_ENTRY(SPLITNET_RSS_INDIR_SIZE), 1);
