@@ -726,18 +726,35 @@ void splitnet_core_set_reset_hang(SplitnetCore *core, bool hang)
     }
 }
 
+/* Resume after migration, a VM stop or a wakeup: frames may be waiting. */
+static void splitnet_vm_running(SplitnetCore *core, bool running)
+{
+    unsigned i;
+
+    /* Before the kicks: the bottom halves they schedule look at it. */
+    core->vm_running = running;
+    for (i = 0; running && i < core->queue_pairs; i++) {
+        splitnet_tx_kick(&core->txq[i]);
+    }
+}
+
 static void splitnet_vm_state_change(void *opaque, bool running,
                                      RunState state)
 {
-    SplitnetCore *core = opaque;
-    unsigned i;
+    /* A VM started in SUSPENDED runs once it wakes up. */
+    splitnet_vm_running(opaque, running && state == RUN_STATE_RUNNING);
+}
 
-    if (!running) {
-        return;
-    }
-    for (i = 0; i < core->queue_pairs; i++) {
-        splitnet_tx_kick(&core->txq[i]);
-    }
+static void splitnet_suspend(Notifier *n, void *data)
+{
+    splitnet_vm_running(container_of(n, SplitnetCore, suspend_notifier),
+                        false);
+}
+
+static void splitnet_wakeup(Notifier *n, void *data)
+{
+    splitnet_vm_running(container_of(n, SplitnetCore, wakeup_notifier),
+                        true);
 }
 
 /*
@@ -857,6 +874,12 @@ void splitnet_core_realize(SplitnetCore *core, PCIDevice *pci, NICState *nic,
     splitnet_xlate_init(core);
     core->vmstate = qemu_add_vm_change_state_handler(splitnet_vm_state_change,
                                                      core);
+    core->suspend_notifier.notify = splitnet_suspend;
+    qemu_register_suspend_notifier(&core->suspend_notifier);
+    core->wakeup_notifier.notify = splitnet_wakeup;
+    qemu_register_wakeup_notifier(&core->wakeup_notifier);
+    /* Hot-plugged into a running VM: no notification comes. */
+    core->vm_running = runstate_is_running();
     splitnet_core_reset(core);
 }
 
@@ -865,6 +888,8 @@ void splitnet_core_unrealize(SplitnetCore *core)
     unsigned i;
 
     qemu_del_vm_change_state_handler(core->vmstate);
+    notifier_remove(&core->suspend_notifier);
+    notifier_remove(&core->wakeup_notifier);
     splitnet_xlate_cleanup(core);
     for (i = 0; i < core->queue_pairs; i++) {
         /* Purge what the net layer holds while our bottom half exists. */

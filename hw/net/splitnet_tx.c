@@ -22,7 +22,6 @@
 #include "qemu/log.h"
 #include "qemu/main-loop.h"
 #include "qemu/rcu.h"
-#include "system/runstate.h"
 #include "splitnet_core.h"
 #include "splitnet_offload.h"
 #include "splitnet_queue.h"
@@ -707,7 +706,7 @@ static void splitnet_tx_run(SplitnetTxQueue *txq, unsigned budget)
      * A stopped VM's rings stay as they are (migration saves them);
      * splitnet_tx_kick() resumes when it runs again.
      */
-    if (!runstate_is_running() || !splitnet_queue_ready(q) ||
+    if (!q->core->vm_running || !splitnet_queue_ready(q) ||
         !splitnet_refresh_prod(q)) {
         return;
     }
@@ -750,7 +749,7 @@ void splitnet_tx_doorbell(SplitnetTxQueue *txq)
     splitnet_tx_run(txq, txq->q.core->tx_burst);
 }
 
-/* Resume after migration or a VM stop: frames may be waiting. */
+/* The VM runs again (splitnet_vm_running): frames may be waiting. */
 void splitnet_tx_kick(SplitnetTxQueue *txq)
 {
     if (txq->q.enabled && !txq->stalled) {
