@@ -592,8 +592,8 @@ static void splitnet_tx_uncount(SplitnetQueue *q, size_t len,
  * txq->iov: the head copy, then the payload, if any, in copy_buf or
  * referenced.
  */
-static SplitnetTxFast G_GNUC_NO_INLINE splitnet_tx_fast_end(SplitnetTxQueue *txq,
-                                                            ssize_t ret)
+static SplitnetTxFast G_GNUC_NO_INLINE
+splitnet_tx_fast_end(SplitnetTxQueue *txq, ssize_t ret)
 {
     const struct iovec *pay = &txq->iov[1];
     uint64_t payload = txq->niov > 1 ? pay->iov_len : 0;
@@ -622,8 +622,8 @@ static SplitnetTxFast G_GNUC_NO_INLINE splitnet_tx_fast_end(SplitnetTxQueue *txq
  * its payload (if any) in one piece of plain RAM (through tx_ref_run,
  * whose reference keeps it, so no RCU read-side section), on a queue
  * whose areas are direct, for a peer without a virtio-net header.
- * It makes the checks the general path makes, on one copy of the
- * descriptor, and the head copy is the only read of the slot.  For
+ * It makes the checks the general path makes, reading each field of the
+ * descriptor once, and the head copy is the only read of the slot.  For
  * anything else, or anything the general path reports, it returns
  * SPLITNET_TX_NOT_FAST, having changed nothing that path does not set
  * anew.  The frame is counted before it is sent, so that nothing but
@@ -647,13 +647,12 @@ static inline SplitnetTxFast splitnet_tx_fast(SplitnetTxQueue *txq)
     if (unlikely(!q->status || core->vnet_hdr)) {
         return SPLITNET_TX_NOT_FAST;
     }
-    /* Each field read once, where the driver wrote it. */
+    /* In place: each field is read once, into a register. */
     d = q->ring_cache.mrc.ptr + (hwaddr)idx * SPLITNET_TX_DESC_SIZE;
     head = lduw_le_p(d + SPLITNET_TX_DESC_OFF(hdr_len));
     ref = ldl_le_p(d + SPLITNET_TX_DESC_OFF(len));
     len = (size_t)head + ref;
-    if (lduw_le_p(d + SPLITNET_TX_DESC_OFF(flags)) !=
-        SPLITNET_TXD_EOP ||
+    if (lduw_le_p(d + SPLITNET_TX_DESC_OFF(flags)) != SPLITNET_TXD_EOP ||
         head < SPLITNET_TX_MIN_HEAD || head > core->slot_size ||
         len > core->mtu + SPLITNET_FRAME_OVERHEAD) {
         return SPLITNET_TX_NOT_FAST;
