@@ -300,6 +300,12 @@ struct SplitnetCore {
 
     MemoryListener listener;
     bool map_changed;
+    /*
+     * Every write to guest RAM must be dirtied (splitnet_cache_dirty_mrc):
+     * TCG, Xen, or global dirty tracking (migration, dirty-rate
+     * measurement) under way.
+     */
+    bool dirty_always;
     /* IOMMU sections in our DMA address space (then no ram_run). */
     unsigned iommu_sections;
     /* Where TX payload came from last; dropped when the map changes. */
@@ -316,7 +322,7 @@ struct SplitnetCore {
      * the run state before it pauses the vCPUs and notifies: a doorbell
      * in between still sends, and the net layer, which asks
      * runstate_is_running() itself, holds the frame (a stall, as for a
-     * busy peer, purged by the stop and sent again).
+     * busy peer) until the stop flushes or purges it.
      */
     bool vm_running;
     Notifier suspend_notifier;

@@ -107,7 +107,7 @@ splitnet_status_write(SplitnetQueue *q, hwaddr off, const void *le, hwaddr len)
 {
     if (splitnet_status_direct(q)) {
         memcpy(q->status + off, le, len);
-        splitnet_cache_dirty(&q->status_cache, off, len);
+        splitnet_cache_dirty(q, &q->status_cache, off, len);
         return true;
     }
     return splitnet_status_st_slow(q, off, le, len);
