@@ -761,10 +761,11 @@ static void splitnet_suspend(Notifier *n, void *data)
                         false);
 }
 
+/* RUNNING since the wakeup was asked for, unless a stop came since. */
 static void splitnet_wakeup(Notifier *n, void *data)
 {
     splitnet_vm_running(container_of(n, SplitnetCore, wakeup_notifier),
-                        true);
+                        runstate_is_running());
 }
 
 /*
