@@ -738,9 +738,10 @@ static void splitnet_tx_run(SplitnetTxQueue *txq, unsigned budget)
 
     /*
      * A stopped VM's rings stay as they are (migration saves them);
-     * splitnet_tx_kick() resumes when it runs again.
+     * splitnet_tx_kick() resumes when it runs again.  Both callers have
+     * checked that the net layer holds no frame of ours (not stalled).
      */
-    if (!q->core->vm_running || txq->stalled || !splitnet_queue_ready(q) ||
+    if (!q->core->vm_running || !splitnet_queue_ready(q) ||
         !splitnet_refresh_prod(q)) {
         return;
     }
@@ -766,7 +767,10 @@ static void splitnet_tx_bh(void *opaque)
 
     txq->bh_pending = false;
     txq->in_doorbell = false;
-    splitnet_tx_run(txq, SPLITNET_TX_BH_BUDGET);
+    /* Scheduled before the frame the net layer holds now was sent. */
+    if (!txq->stalled) {
+        splitnet_tx_run(txq, SPLITNET_TX_BH_BUDGET);
+    }
 }
 
 void splitnet_tx_doorbell(SplitnetTxQueue *txq)
