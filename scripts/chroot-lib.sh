@@ -10,8 +10,9 @@
 #                     this machine uses, cached as a tarball in
 #                     ~/.cache/splitnet/fresh/ (made again after 7 days, or
 #                     when the argument is 1)
-#   unpack_root       the tarball unpacked afresh into $ROOT, /proc, /sys and
-#                     /dev mounted in it
+#   unpack_root       the tarball unpacked afresh into $ROOT, bound onto
+#                     itself (a mount point, as / is), /proc, /sys and /dev
+#                     mounted in it
 #   unmount_root      stop what runs in $ROOT and unmount it (for an EXIT
 #                     trap); remove_root also deletes it
 
@@ -74,7 +75,11 @@ remove_root() {
     rm -rf --one-file-system "$ROOT"
 }
 
+# The root is a mount point of its own, as / is on a real machine: `ip
+# netns exec` and `ip -n` make / a slave mount in their mount namespace,
+# which fails on a plain directory.
 mount_root() {
+    mount --bind "$ROOT" "$ROOT"
     mount -t proc proc "$ROOT/proc"
     mount -t sysfs sysfs "$ROOT/sys"
     mount --rbind /dev "$ROOT/dev"
