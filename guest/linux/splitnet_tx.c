@@ -2,8 +2,9 @@
 /*
  * splitnet: transmit path.
  *
- * Each frame's head (its L2..L4 headers, or the whole frame when it fits)
- * is copied into the header pool slot of the frame's first descriptor; the
+ * Each frame's head (the whole frame when it fits, else the headers an
+ * offload needs, or the Ethernet header of a frame without offloads) is
+ * copied into the header pool slot of the frame's first descriptor; the
  * device copies only those bytes out of guest memory.  The rest of the
  * linear part and every page fragment are DMA-mapped and passed by
  * reference, one descriptor each.
@@ -90,9 +91,11 @@ static unsigned int splitnet_tx_offload_head(const struct sk_buff *skb)
 
 /*
  * How many bytes go into the pool slot: the whole frame when it fits,
- * exactly the headers of a TSO or USO frame, otherwise the headers (and at least
- * what a checksum offload needs), bounded by the slot.  They are copied
- * wherever they lie; the payload descriptors start where the head ends.
+ * exactly the headers of a TSO or USO frame, the headers (and at least
+ * what a checksum offload needs) of a checksum offload, bounded by the
+ * slot, and only the Ethernet header of a frame without offloads (the
+ * device reads nothing else of it).  They are copied wherever they lie;
+ * the payload descriptors start where the head ends.
  */
 static unsigned int splitnet_tx_head_len(const struct splitnet_tx_ring *tx,
 					 struct sk_buff *skb)
@@ -104,6 +107,8 @@ static unsigned int splitnet_tx_head_len(const struct splitnet_tx_ring *tx,
 		return need;
 	if (skb->len <= tx->slot_size)
 		return skb->len;
+	if (!need)
+		return ETH_HLEN;
 	len = splitnet_tx_l4_end(skb);
 	if (!len)
 		len = eth_get_headlen(skb->dev, skb->data, skb_headlen(skb));
@@ -223,7 +228,11 @@ static int splitnet_tx_map(struct splitnet_tx_ring *tx, struct sk_buff *skb)
 	u8 *slot = tx->pool + (first & tx->mask) * tx->slot_size;
 	struct splitnet_tx_desc *desc;
 
-	if (hdr_len > tx->slot_size || skb_copy_bits(skb, 0, slot, hdr_len))
+	if (hdr_len > tx->slot_size)
+		return -EINVAL;
+	if (likely(hdr_len <= skb_headlen(skb)))
+		memcpy(slot, skb->data, hdr_len);
+	else if (skb_copy_bits(skb, 0, slot, hdr_len))
 		return -EINVAL;
 	if (hdr_len == skb->len)
 		tx->xstats.whole_frames++;	/* nothing by reference */
