@@ -13,9 +13,10 @@
 # sink, a fresh skb per frame), booted with nokaslr.  While pktgen runs,
 # host perf samples QEMU (cpu-clock), which runs with -perfmap so that
 # perf can name each translated guest instruction by its guest PC; the
-# guest PCs are then named from the guest's /proc/kallsyms.  The sink's frame count over the
-# sampled window gives the frames, so each row is CPU microseconds per
-# frame.  Output in build/bench/profile-<timestamp>/.
+# guest's /proc/kallsyms then names the PCs.  The sink's frame count over
+# the window gives the frames, so each row is CPU microseconds per frame.
+# Output in build/bench/profile-<timestamp>/ (README.md, "Profiling the
+# guest").
 
 set -euo pipefail
 
@@ -37,7 +38,7 @@ while [ $# -gt 0 ]; do
     --burst) BURST=${2:?}; shift ;;
     --seconds) SECS=${2:?}; shift ;;
     --top) TOP=${2:?}; shift ;;
-    -h|--help) sed -n '3,17s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '3,19s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) die "unknown argument: $1 (see --help)" ;;
     esac
     shift
