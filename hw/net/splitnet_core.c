@@ -522,7 +522,7 @@ static void splitnet_queue_enable(SplitnetQueue *q, bool on)
 }
 
 /* Queue @index's doorbell, for an enabled queue. */
-static inline void splitnet_doorbell_ring(SplitnetCore *core, unsigned index)
+static void splitnet_doorbell_ring(SplitnetCore *core, unsigned index)
 {
     if (SPLITNET_QUEUE_IS_RX(index)) {
         splitnet_rx_doorbell(&core->rxq[index / 2]);
@@ -550,19 +550,39 @@ static void G_GNUC_NO_INLINE splitnet_doorbell_rare(SplitnetCore *core,
     splitnet_doorbell_ring(core, index);
 }
 
-/* Every call the common case makes is a tail call. */
+/* Count a doorbell; true when it needs no more than ringing. */
+static inline bool splitnet_doorbell_plain(SplitnetQueue *q)
+{
+    q->stats[SPLITNET_STAT_DOORBELLS]++;
+    return likely(!trace_event_get_state_backends(TRACE_SPLITNET_DOORBELL) &&
+                  q->enabled);
+}
+
+/*
+ * Queue @index's doorbell.  TX and RX each in a line of their own, the
+ * queue's address computed once: every call the common case makes is a
+ * tail call.
+ */
 static inline void splitnet_doorbell(SplitnetCore *core, unsigned index,
                                      uint32_t val)
 {
-    SplitnetQueue *q = splitnet_queue(core, index);
+    SplitnetTxQueue *txq;
+    SplitnetRxQueue *rxq;
 
-    q->stats[SPLITNET_STAT_DOORBELLS]++;
-    if (unlikely(trace_event_get_state_backends(TRACE_SPLITNET_DOORBELL) ||
-                 !q->enabled)) {
-        splitnet_doorbell_rare(core, index, val);
-        return;
+    if (SPLITNET_QUEUE_IS_RX(index)) {
+        rxq = &core->rxq[index / 2];
+        if (splitnet_doorbell_plain(&rxq->q)) {
+            splitnet_rx_doorbell(rxq);
+            return;
+        }
+    } else {
+        txq = &core->txq[index / 2];
+        if (splitnet_doorbell_plain(&txq->q)) {
+            splitnet_tx_doorbell(txq);
+            return;
+        }
     }
-    splitnet_doorbell_ring(core, index);
+    splitnet_doorbell_rare(core, index, val);
 }
 
 static void splitnet_qreg_write(SplitnetQueue *q, hwaddr off, unsigned size,
@@ -608,21 +628,6 @@ static void splitnet_qreg_write(SplitnetQueue *q, hwaddr off, unsigned size,
                        SPLITNET_QUEUE_REGS(q->index) + off);
 }
 
-/*
- * The DOORBELL of one of the device's queues, written whole; those of
- * queues it does not have are left to the general decode's guest error.
- */
-static inline bool splitnet_is_doorbell(SplitnetCore *core, hwaddr addr,
-                                        unsigned size)
-{
-    QEMU_BUILD_BUG_ON(SPLITNET_QUEUE_REGS_STRIDE & (SPLITNET_QUEUE_REGS_STRIDE - 1));
-    /* Below the queue registers, addr - base wraps past the limit. */
-    return size == 4 &&
-           addr - SPLITNET_QUEUE_REGS_BASE <
-           (hwaddr)core->num_queues * SPLITNET_QUEUE_REGS_STRIDE &&
-           addr % SPLITNET_QUEUE_REGS_STRIDE == A_Q_DOORBELL;
-}
-
 /* Every register but the doorbells. */
 static void G_GNUC_NO_INLINE splitnet_reg_write(SplitnetCore *core,
                                                 hwaddr addr, uint64_t val,
@@ -653,10 +658,15 @@ static void splitnet_mmio_write(void *opaque, hwaddr addr, uint64_t val,
                                 unsigned size)
 {
     SplitnetCore *core = opaque;
+    /* From queue 0's DOORBELL: below it, this wraps past every queue. */
+    hwaddr db = addr - (SPLITNET_QUEUE_REGS(0) + A_Q_DOORBELL);
 
-    if (likely(splitnet_is_doorbell(core, addr, size))) {
-        splitnet_doorbell(core, (addr - SPLITNET_QUEUE_REGS_BASE) /
-                                SPLITNET_QUEUE_REGS_STRIDE, val);
+    QEMU_BUILD_BUG_ON(SPLITNET_QUEUE_REGS_STRIDE &
+                      (SPLITNET_QUEUE_REGS_STRIDE - 1));
+    /* The DOORBELL of one of the device's queues, written whole. */
+    if (likely(size == 4 && !(db % SPLITNET_QUEUE_REGS_STRIDE) &&
+               db / SPLITNET_QUEUE_REGS_STRIDE < core->num_queues)) {
+        splitnet_doorbell(core, db / SPLITNET_QUEUE_REGS_STRIDE, val);
         return;
     }
     splitnet_reg_write(core, addr, val, size);
@@ -726,18 +736,36 @@ void splitnet_core_set_reset_hang(SplitnetCore *core, bool hang)
     }
 }
 
+/* Resume after migration, a VM stop or a wakeup: frames may be waiting. */
+static void splitnet_vm_running(SplitnetCore *core, bool running)
+{
+    unsigned i;
+
+    /* Before the kicks: the bottom halves they schedule look at it. */
+    core->vm_running = running;
+    for (i = 0; running && i < core->queue_pairs; i++) {
+        splitnet_tx_kick(&core->txq[i]);
+    }
+}
+
 static void splitnet_vm_state_change(void *opaque, bool running,
                                      RunState state)
 {
-    SplitnetCore *core = opaque;
-    unsigned i;
+    /* A VM started in SUSPENDED runs once it wakes up. */
+    splitnet_vm_running(opaque, running && state == RUN_STATE_RUNNING);
+}
 
-    if (!running) {
-        return;
-    }
-    for (i = 0; i < core->queue_pairs; i++) {
-        splitnet_tx_kick(&core->txq[i]);
-    }
+static void splitnet_suspend(Notifier *n, void *data)
+{
+    splitnet_vm_running(container_of(n, SplitnetCore, suspend_notifier),
+                        false);
+}
+
+/* RUNNING since the wakeup was asked for, unless a stop came since. */
+static void splitnet_wakeup(Notifier *n, void *data)
+{
+    splitnet_vm_running(container_of(n, SplitnetCore, wakeup_notifier),
+                        runstate_is_running());
 }
 
 /*
@@ -857,6 +885,12 @@ void splitnet_core_realize(SplitnetCore *core, PCIDevice *pci, NICState *nic,
     splitnet_xlate_init(core);
     core->vmstate = qemu_add_vm_change_state_handler(splitnet_vm_state_change,
                                                      core);
+    core->suspend_notifier.notify = splitnet_suspend;
+    qemu_register_suspend_notifier(&core->suspend_notifier);
+    core->wakeup_notifier.notify = splitnet_wakeup;
+    qemu_register_wakeup_notifier(&core->wakeup_notifier);
+    /* Hot-plugged into a running VM: no notification comes. */
+    core->vm_running = runstate_is_running();
     splitnet_core_reset(core);
 }
 
@@ -865,6 +899,8 @@ void splitnet_core_unrealize(SplitnetCore *core)
     unsigned i;
 
     qemu_del_vm_change_state_handler(core->vmstate);
+    notifier_remove(&core->suspend_notifier);
+    notifier_remove(&core->wakeup_notifier);
     splitnet_xlate_cleanup(core);
     for (i = 0; i < core->queue_pairs; i++) {
         /* Purge what the net layer holds while our bottom half exists. */

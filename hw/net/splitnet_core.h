@@ -300,6 +300,12 @@ struct SplitnetCore {
 
     MemoryListener listener;
     bool map_changed;
+    /*
+     * Every write to guest RAM must be dirtied (splitnet_cache_dirty_mrc):
+     * TCG, Xen, or global dirty tracking (migration, dirty-rate
+     * measurement) under way.
+     */
+    bool dirty_always;
     /* IOMMU sections in our DMA address space (then no ram_run). */
     unsigned iommu_sections;
     /* Where TX payload came from last; dropped when the map changes. */
@@ -309,6 +315,18 @@ struct SplitnetCore {
     /* Where TX's common frames came from last (splitnet_tx_ref_ptr). */
     SplitnetHeldRun tx_ref_run;
     VMChangeStateEntry *vmstate;
+    /*
+     * runstate_is_running(), for TX without a call per doorbell: kept by
+     * the VM change state handler and the suspend and wakeup notifiers,
+     * the three ways the run state enters or leaves RUNNING.  A stop sets
+     * the run state before it pauses the vCPUs and notifies: a doorbell
+     * in between still sends, and the net layer, which asks
+     * runstate_is_running() itself, holds the frame (a stall, as for a
+     * busy peer) until the stop flushes or purges it.
+     */
+    bool vm_running;
+    Notifier suspend_notifier;
+    Notifier wakeup_notifier;
 
     /* queue_pairs of each; pairs 1.. migrate in their own subsection. */
     SplitnetTxQueue *txq;

@@ -107,7 +107,7 @@ splitnet_status_write(SplitnetQueue *q, hwaddr off, const void *le, hwaddr len)
 {
     if (splitnet_status_direct(q)) {
         memcpy(q->status + off, le, len);
-        splitnet_cache_dirty(&q->status_cache, off, len);
+        splitnet_cache_dirty(q, &q->status_cache, off, len);
         return true;
     }
     return splitnet_status_st_slow(q, off, le, len);
@@ -155,8 +155,13 @@ static inline bool splitnet_need_event(uint32_t event, uint32_t new,
     return (uint32_t)(new - event - 1) < (uint32_t)(new - old);
 }
 
-/* cons moved from old_cons and is visible: interrupt if the driver asked. */
-static inline void splitnet_queue_signal(SplitnetQueue *q, uint32_t old_cons)
+/*
+ * cons moved from old_cons and is visible: interrupt if the driver asked.
+ * @event_idx: EVENT_IDX is negotiated (it cannot change while a queue is
+ * enabled), for a caller that knows it already.
+ */
+static inline QEMU_ALWAYS_INLINE void
+splitnet_queue_signal_idx(SplitnetQueue *q, uint32_t old_cons, bool event_idx)
 {
     uint32_t event;
 
@@ -165,12 +170,17 @@ static inline void splitnet_queue_signal(SplitnetQueue *q, uint32_t old_cons)
     if (q->cons == old_cons) {
         return;
     }
-    if (splitnet_event_idx(q->core) &&
+    if (event_idx &&
         (!splitnet_status_ld(q, SPLITNET_STATUS_OFF(intr_event), &event) ||
          !splitnet_need_event(event, q->cons, old_cons))) {
         return;
     }
     splitnet_queue_notify(q);
+}
+
+static inline void splitnet_queue_signal(SplitnetQueue *q, uint32_t old_cons)
+{
+    splitnet_queue_signal_idx(q, old_cons, splitnet_event_idx(q->core));
 }
 
 void splitnet_queue_publish(SplitnetQueue *q, uint32_t old_cons);
@@ -197,7 +207,7 @@ static inline bool splitnet_queue_idle(SplitnetQueue *q, uint32_t old_cons)
                                    sizeof(le))) {
             return false;
         }
-        splitnet_queue_signal(q, old_cons);
+        splitnet_queue_signal_idx(q, old_cons, true);
     }
     return splitnet_refresh_prod(q) && q->prod != q->cons;
 }

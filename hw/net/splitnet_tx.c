@@ -22,7 +22,6 @@
 #include "qemu/log.h"
 #include "qemu/main-loop.h"
 #include "qemu/rcu.h"
-#include "system/runstate.h"
 #include "splitnet_core.h"
 #include "splitnet_offload.h"
 #include "splitnet_queue.h"
@@ -488,7 +487,7 @@ static bool splitnet_tx_peer_segments(SplitnetCore *core,
            (d->gso_type != SPLITNET_GSO_UDP_L4 || core->vnet_uso);
 }
 
-/* splitnet_tx_one() once the payload may be referenced. */
+/* splitnet_tx_drain_slow() once the payload may be referenced. */
 static inline uint32_t splitnet_tx_gather_send(SplitnetTxQueue *txq,
                                                SplitnetTxFrame *f,
                                                unsigned *cost)
@@ -539,43 +538,83 @@ static inline uint32_t splitnet_tx_gather_send(SplitnetTxQueue *txq,
     return n;
 }
 
-/* splitnet_tx_one() for any frame: out of line, off the common path. */
-static uint32_t G_GNUC_NO_INLINE splitnet_tx_one_slow(SplitnetTxQueue *txq,
-                                                      unsigned *cost)
+/*
+ * splitnet_tx_drain() for a frame splitnet_tx_fast() does not take, any
+ * frame: out of line, off the common path.  Returns the frames it sent to
+ * the network (a TSO frame's segments; 1 for a frame dropped), or 0 when
+ * the drain must stop: the net layer holds the frame, the device is in
+ * its error state, or the frame is left for the bottom half.
+ */
+static unsigned G_GNUC_NO_INLINE splitnet_tx_drain_slow(SplitnetTxQueue *txq)
 {
+    SplitnetQueue *q = &txq->q;
     SplitnetTxFrame f = { 0 };
+    unsigned cost = 1;
     uint32_t n;
 
-    n = splitnet_tx_gather_send(txq, &f, cost);
+    if (q->core->error) {
+        return 0;
+    }
+    n = splitnet_tx_gather_send(txq, &f, &cost);
     /* The payload pointers are dropped once the frame is sent. */
     if (txq->rcu_held) {
         txq->rcu_held = false;
         rcu_read_unlock();
     }
-    return n;
+    q->cons += n;
+    return n ? cost : 0;
+}
+
+#define SPLITNET_TX_DESC_OFF(field) offsetof(struct splitnet_tx_desc, field)
+
+/* What splitnet_tx_fast() did with the frame at cons. */
+typedef enum SplitnetTxFast {
+    SPLITNET_TX_HELD,       /* sent, and the net layer holds it */
+    SPLITNET_TX_SENT,       /* sent, and taken */
+    SPLITNET_TX_NOT_FAST,   /* nothing: the general path's */
+} SplitnetTxFast;
+
+/* What splitnet_tx_fast() counted before it sent the frame, taken back. */
+static void splitnet_tx_uncount(SplitnetQueue *q, size_t len,
+                                const SplitnetTxCounts *c)
+{
+    q->stats[SPLITNET_STAT_FRAMES]--;
+    q->stats[SPLITNET_STAT_BYTES] -= len;
+    q->stats[SPLITNET_STAT_TX_HEAD_BYTES] -= c->head;
+    q->stats[SPLITNET_STAT_TX_PAYLOAD_REF] -= c->ref;
+    q->stats[SPLITNET_STAT_TX_PAYLOAD_COPY] -= c->copied;
 }
 
 /*
  * After splitnet_tx_fast() sent its frame, when it must be traced or the
- * net layer holds it: what splitnet_tx_gather_send() does after the send.
+ * net layer holds it: its counts taken back, what
+ * splitnet_tx_gather_send() does after the send.  The frame is still in
+ * txq->iov: the head copy, then the payload, if any, in copy_buf or
+ * referenced.
  */
-static uint32_t G_GNUC_NO_INLINE splitnet_tx_fast_end(SplitnetTxQueue *txq,
-                                                      uint32_t head,
-                                                      uint32_t ref,
-                                                      uint32_t copied,
-                                                      ssize_t ret)
+static SplitnetTxFast G_GNUC_NO_INLINE
+splitnet_tx_fast_end(SplitnetTxQueue *txq, ssize_t ret)
 {
+    const struct iovec *pay = &txq->iov[1];
+    uint64_t payload = txq->niov > 1 ? pay->iov_len : 0;
+    bool copied = payload && pay->iov_base == txq->copy_buf;
     SplitnetTxFrame f = {
         .ndesc = 1,
-        .counts = { .head = head, .ref = ref, .copied = copied },
+        .counts = {
+            .head = txq->iov[0].iov_len,
+            .ref = copied ? 0 : payload,
+            .copied = copied ? payload : 0,
+        },
     };
+    size_t len = f.counts.head + payload;
 
-    if (!splitnet_tx_sent_one(txq, (size_t)head + ref + copied, &f, ret)) {
+    splitnet_tx_uncount(&txq->q, len, &f.counts);
+    if (!splitnet_tx_sent_one(txq, len, &f, ret)) {
         txq->held = f.counts;
-        return 0;
+        return SPLITNET_TX_HELD;
     }
     splitnet_tx_complete(&txq->q, &f.counts);
-    return 1;
+    return SPLITNET_TX_SENT;
 }
 
 /*
@@ -583,38 +622,40 @@ static uint32_t G_GNUC_NO_INLINE splitnet_tx_fast_end(SplitnetTxQueue *txq,
  * its payload (if any) in one piece of plain RAM (through tx_ref_run,
  * whose reference keeps it, so no RCU read-side section), on a queue
  * whose areas are direct, for a peer without a virtio-net header.
- * It makes the checks the general path makes, on one copy of the
- * descriptor, and the head copy is the only read of the slot.  Returns
- * false for anything else, or anything the general path reports,
- * having changed nothing that path does not set anew; otherwise *n is
- * what splitnet_tx_one() returns.
+ * It makes the checks the general path makes, reading each field of the
+ * descriptor once, and the head copy is the only read of the slot.  For
+ * anything else, or anything the general path reports, it returns
+ * SPLITNET_TX_NOT_FAST, having changed nothing that path does not set
+ * anew.  The frame is counted before it is sent, so that nothing but
+ * txq has to live across the call (splitnet_tx_fast_end() takes the
+ * counts back where needed).
  */
-static inline bool splitnet_tx_fast(SplitnetTxQueue *txq, uint32_t *n)
+static inline SplitnetTxFast splitnet_tx_fast(SplitnetTxQueue *txq)
 {
     SplitnetQueue *q = &txq->q;
     SplitnetCore *core = q->core;
     uint32_t idx = q->cons & (q->ring_size - 1);
-    struct splitnet_tx_desc d;
+    const uint8_t *d;
     const uint8_t *slot;
     uint32_t head, ref, copied = 0;
-    uint8_t *p;
     unsigned niov = 1;
+    uint8_t *p;
     size_t len;
     ssize_t ret;
 
     /* Non-NULL status: enabled, no error, every area direct. */
     if (unlikely(!q->status || core->vnet_hdr)) {
-        return false;
+        return SPLITNET_TX_NOT_FAST;
     }
-    memcpy(&d, q->ring_cache.mrc.ptr + (hwaddr)idx * SPLITNET_TX_DESC_SIZE,
-           sizeof(d));
-    head = le16_to_cpu(d.hdr_len);
-    ref = le32_to_cpu(d.len);
+    /* In place: each field is read once, into a register. */
+    d = q->ring_cache.mrc.ptr + (hwaddr)idx * SPLITNET_TX_DESC_SIZE;
+    head = lduw_le_p(d + SPLITNET_TX_DESC_OFF(hdr_len));
+    ref = ldl_le_p(d + SPLITNET_TX_DESC_OFF(len));
     len = (size_t)head + ref;
-    if (le16_to_cpu(d.flags) != SPLITNET_TXD_EOP ||
+    if (lduw_le_p(d + SPLITNET_TX_DESC_OFF(flags)) != SPLITNET_TXD_EOP ||
         head < SPLITNET_TX_MIN_HEAD || head > core->slot_size ||
         len > core->mtu + SPLITNET_FRAME_OVERHEAD) {
-        return false;
+        return SPLITNET_TX_NOT_FAST;
     }
     /* The slot is at least SLOT_MIN bytes: copy those whole, then the rest. */
     slot = q->pool_cache.mrc.ptr + (hwaddr)idx * core->slot_size;
@@ -625,9 +666,10 @@ static inline bool splitnet_tx_fast(SplitnetTxQueue *txq, uint32_t *n)
     }
     txq->iov[0] = (struct iovec) { .iov_base = txq->head, .iov_len = head };
     if (ref) {
-        p = splitnet_tx_ref_ptr(core, le64_to_cpu(d.addr), ref);
+        p = splitnet_tx_ref_ptr(core, ldq_le_p(d + SPLITNET_TX_DESC_OFF(addr)),
+                                ref);
         if (!p) {
-            return false;
+            return SPLITNET_TX_NOT_FAST;
         }
         if (ref < core->tx_copybreak) {
             memcpy(txq->copy_buf, p, ref);
@@ -638,58 +680,49 @@ static inline bool splitnet_tx_fast(SplitnetTxQueue *txq, uint32_t *n)
         txq->iov[1] = (struct iovec) { .iov_base = p, .iov_len = len - head };
         niov = 2;
     }
+    txq->niov = niov;
+    splitnet_tx_count_sent(q, len);
+    splitnet_tx_count_bytes(q, head, ref, copied);
     ret = qemu_sendv_packet_async(txq->nc, txq->iov, niov, core->sent_cb);
     if (unlikely(ret == 0 ||
                  trace_event_get_state_backends(TRACE_SPLITNET_TX_FRAME))) {
-        *n = splitnet_tx_fast_end(txq, head, ref, copied, ret);
-        return true;
+        return splitnet_tx_fast_end(txq, ret);
     }
-    splitnet_tx_count_sent(q, len);
-    splitnet_tx_count_bytes(q, head, ref, copied);
-    *n = 1;
-    return true;
+    return SPLITNET_TX_SENT;
 }
 
 /*
- * Send the frame at cons.  Returns the descriptors it used, 0 when there
- * is nothing to send, the net layer holds the frame, the ring failed, or
- * the frame is left for the bottom half.
- * *cost: the frames it sent to the network (a TSO frame's segments).
+ * Send the frames up to prod, at most *budget of them, a TSO frame
+ * counting as its segments.  Returns true when it ran out of work, false
+ * when it stopped: stalled on the net layer, error state, or out of
+ * budget.  Called only while the net layer holds no frame of the queue;
+ * a frame sent and taken leaves it so.  An error state entered in the
+ * last send (a synchronous peer can reach the device again) is found by
+ * splitnet_queue_idle(), whose accesses fail then.
  */
-static inline uint32_t splitnet_tx_one(SplitnetTxQueue *txq, unsigned *cost)
-{
-    uint32_t n;
-
-    if (likely(splitnet_tx_fast(txq, &n))) {
-        return n;
-    }
-    return splitnet_tx_one_slow(txq, cost);
-}
-
-/*
- * Send the frames up to prod, at most *budget of them, a TSO frame counting
- * as its segments.  Returns true when it ran out of work, false when it
- * stopped: stalled on the net layer, error state, or out of budget.
- */
-static bool splitnet_tx_drain(SplitnetTxQueue *txq, unsigned *budget)
+static inline bool splitnet_tx_drain(SplitnetTxQueue *txq, unsigned *budget)
 {
     SplitnetQueue *q = &txq->q;
+    SplitnetTxFast r;
     unsigned cost;
-    uint32_t n;
 
     while (q->cons != q->prod) {
-        if (txq->stalled || q->core->error || !*budget) {
+        if (!*budget) {
             return false;
         }
-        cost = 1;
-        n = splitnet_tx_one(txq, &cost);
+        r = splitnet_tx_fast(txq);
+        if (likely(r == SPLITNET_TX_SENT)) {
+            q->cons++;
+            --*budget;
+            continue;
+        }
+        cost = r == SPLITNET_TX_HELD ? 0 : splitnet_tx_drain_slow(txq);
+        if (!cost) {
+            return false;
+        }
         *budget -= MIN(*budget, cost);
-        if (!n) {
-            return false;
-        }
-        q->cons += n;
     }
-    return !txq->stalled && !q->core->error;
+    return true;
 }
 
 static void splitnet_tx_schedule(SplitnetTxQueue *txq)
@@ -705,9 +738,10 @@ static void splitnet_tx_run(SplitnetTxQueue *txq, unsigned budget)
 
     /*
      * A stopped VM's rings stay as they are (migration saves them);
-     * splitnet_tx_kick() resumes when it runs again.
+     * splitnet_tx_kick() resumes when it runs again.  Both callers have
+     * checked that the net layer holds no frame of ours (not stalled).
      */
-    if (!runstate_is_running() || !splitnet_queue_ready(q) ||
+    if (!q->core->vm_running || !splitnet_queue_ready(q) ||
         !splitnet_refresh_prod(q)) {
         return;
     }
@@ -733,7 +767,10 @@ static void splitnet_tx_bh(void *opaque)
 
     txq->bh_pending = false;
     txq->in_doorbell = false;
-    splitnet_tx_run(txq, SPLITNET_TX_BH_BUDGET);
+    /* Scheduled before the frame the net layer holds now was sent. */
+    if (!txq->stalled) {
+        splitnet_tx_run(txq, SPLITNET_TX_BH_BUDGET);
+    }
 }
 
 void splitnet_tx_doorbell(SplitnetTxQueue *txq)
@@ -750,7 +787,7 @@ void splitnet_tx_doorbell(SplitnetTxQueue *txq)
     splitnet_tx_run(txq, txq->q.core->tx_burst);
 }
 
-/* Resume after migration or a VM stop: frames may be waiting. */
+/* The VM runs again (splitnet_vm_running): frames may be waiting. */
 void splitnet_tx_kick(SplitnetTxQueue *txq)
 {
     if (txq->q.enabled && !txq->stalled) {

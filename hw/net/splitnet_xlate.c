@@ -21,6 +21,7 @@
 #include "qemu/osdep.h"
 #include "qemu/rcu.h"
 #include "system/dma.h"
+#include "system/tcg.h"
 #include "system/xen.h"
 #include "splitnet_xlate.h"
 #include "trace.h"
@@ -339,6 +340,30 @@ static void splitnet_map_commit(MemoryListener *listener)
     }
 }
 
+/*
+ * core->dirty_always.  TCG and Xen are known before any device is made;
+ * global dirty tracking turns on right before every listener's
+ * log_global_start (and at registration while it is on), and off right
+ * before every log_global_stop, with no device code in between.
+ */
+static void splitnet_dirty_always(SplitnetCore *core, bool global)
+{
+    core->dirty_always = global || tcg_enabled() || xen_enabled();
+}
+
+static bool splitnet_log_global_start(MemoryListener *listener, Error **errp)
+{
+    splitnet_dirty_always(container_of(listener, SplitnetCore, listener),
+                          true);
+    return true;
+}
+
+static void splitnet_log_global_stop(MemoryListener *listener)
+{
+    splitnet_dirty_always(container_of(listener, SplitnetCore, listener),
+                          false);
+}
+
 void splitnet_xlate_init(SplitnetCore *core)
 {
     core->listener = (MemoryListener) {
@@ -346,7 +371,10 @@ void splitnet_xlate_init(SplitnetCore *core)
         .region_add = splitnet_map_add,
         .region_del = splitnet_map_del,
         .commit = splitnet_map_commit,
+        .log_global_start = splitnet_log_global_start,
+        .log_global_stop = splitnet_log_global_stop,
     };
+    splitnet_dirty_always(core, false);
     memory_listener_register(&core->listener, splitnet_dma_as(core));
 }
 

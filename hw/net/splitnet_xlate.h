@@ -13,8 +13,6 @@
 #ifndef HW_NET_SPLITNET_XLATE_H
 #define HW_NET_SPLITNET_XLATE_H
 
-#include "system/tcg.h"
-#include "system/xen.h"
 #include "splitnet_core.h"
 
 void splitnet_xlate_init(SplitnetCore *core);
@@ -61,21 +59,22 @@ static inline bool splitnet_xlate_read_direct(SplitnetQueue *q,
  * would cost about a third of a frame's whole path, so it is skipped.
  * The test is inline and a superset of memory_region_get_dirty_log_mask()
  * (any of its inputs set means the call is made), as a call to that alone
- * costs more than the rest of the write.
+ * costs more than the rest of the write; all but the region's own log are
+ * in core->dirty_always (splitnet_xlate.c keeps it).
  */
-static inline void splitnet_cache_dirty_mrc(MemoryRegionCache *mrc,
+static inline void splitnet_cache_dirty_mrc(SplitnetCore *core,
+                                            MemoryRegionCache *mrc,
                                             hwaddr off, hwaddr len)
 {
-    if (unlikely(mrc->mrs.mr->dirty_log_mask || global_dirty_tracking ||
-                 tcg_enabled() || xen_enabled())) {
+    if (unlikely(core->dirty_always || mrc->mrs.mr->dirty_log_mask)) {
         address_space_cache_invalidate(mrc, off, len);
     }
 }
 
-static inline void splitnet_cache_dirty(SplitnetCache *c, hwaddr off,
-                                        hwaddr len)
+static inline void splitnet_cache_dirty(SplitnetQueue *q, SplitnetCache *c,
+                                        hwaddr off, hwaddr len)
 {
-    splitnet_cache_dirty_mrc(&c->mrc, off, len);
+    splitnet_cache_dirty_mrc(q->core, &c->mrc, off, len);
 }
 
 static inline bool splitnet_xlate_write_direct(SplitnetQueue *q,
@@ -86,7 +85,7 @@ static inline bool splitnet_xlate_write_direct(SplitnetQueue *q,
         return false;
     }
     memcpy(c->mrc.ptr + off, buf, len);
-    splitnet_cache_dirty(c, off, len);
+    splitnet_cache_dirty(q, c, off, len);
     return true;
 }
 
@@ -153,7 +152,7 @@ static inline void splitnet_rx_wrote(SplitnetCore *core, dma_addr_t addr,
 {
     SplitnetHeldRun *r = &core->rx_run;
 
-    splitnet_cache_dirty_mrc(&r->mrc, addr - r->base, len);
+    splitnet_cache_dirty_mrc(core, &r->mrc, addr - r->base, len);
 }
 
 void *splitnet_map_guest(SplitnetCore *core, dma_addr_t addr, dma_addr_t *len,
