@@ -148,6 +148,7 @@ struct splitnet_tx_ring {
 	u32 prod;			/* owned by start_xmit */
 	u32 kicked;			/* prod at the last doorbell decision */
 	u32 clean;			/* owned by NAPI */
+	u32 intr_event;			/* last written, under the TX lock */
 	struct splitnet_tx_xmit_stats xstats;
 	struct splitnet_tx_compl_stats cstats;
 };

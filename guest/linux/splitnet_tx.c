@@ -2,8 +2,9 @@
 /*
  * splitnet: transmit path.
  *
- * Each frame's head (its L2..L4 headers, or the whole frame when it fits)
- * is copied into the header pool slot of the frame's first descriptor; the
+ * Each frame's head (the whole frame when it fits, else the headers an
+ * offload needs, or the Ethernet header of a frame without offloads) is
+ * copied into the header pool slot of the frame's first descriptor; the
  * device copies only those bytes out of guest memory.  The rest of the
  * linear part and every page fragment are DMA-mapped and passed by
  * reference, one descriptor each.
@@ -12,6 +13,11 @@
  * ring of the netdev TX queue the stack picked (XPS: the CPU's own pair).
  * start_xmit owns tx->prod and tx->kicked, NAPI owns tx->clean; the queue
  * is stopped and woken without a lock, with barriers on both sides.
+ *
+ * The TX interrupt is asked for only while frames are in flight: start_xmit
+ * reclaims what the device finished, usually within the doorbell write,
+ * and asks for it when it leaves frames behind, and so does NAPI.  Both
+ * write intr_event under the TX lock.
  */
 
 #include <linux/etherdevice.h>
@@ -90,9 +96,11 @@ static unsigned int splitnet_tx_offload_head(const struct sk_buff *skb)
 
 /*
  * How many bytes go into the pool slot: the whole frame when it fits,
- * exactly the headers of a TSO or USO frame, otherwise the headers (and at least
- * what a checksum offload needs), bounded by the slot.  They are copied
- * wherever they lie; the payload descriptors start where the head ends.
+ * exactly the headers of a TSO or USO frame, the headers (and at least
+ * what a checksum offload needs) of a checksum offload, bounded by the
+ * slot, and only the Ethernet header of a frame without offloads (the
+ * device reads nothing else of it).  They are copied wherever they lie;
+ * the payload descriptors start where the head ends.
  */
 static unsigned int splitnet_tx_head_len(const struct splitnet_tx_ring *tx,
 					 struct sk_buff *skb)
@@ -104,6 +112,8 @@ static unsigned int splitnet_tx_head_len(const struct splitnet_tx_ring *tx,
 		return need;
 	if (skb->len <= tx->slot_size)
 		return skb->len;
+	if (!need)
+		return ETH_HLEN;
 	len = splitnet_tx_l4_end(skb);
 	if (!len)
 		len = eth_get_headlen(skb->dev, skb->data, skb_headlen(skb));
@@ -223,7 +233,11 @@ static int splitnet_tx_map(struct splitnet_tx_ring *tx, struct sk_buff *skb)
 	u8 *slot = tx->pool + (first & tx->mask) * tx->slot_size;
 	struct splitnet_tx_desc *desc;
 
-	if (hdr_len > tx->slot_size || skb_copy_bits(skb, 0, slot, hdr_len))
+	if (hdr_len > tx->slot_size)
+		return -EINVAL;
+	if (likely(hdr_len <= skb_headlen(skb)))
+		memcpy(slot, skb->data, hdr_len);
+	else if (skb_copy_bits(skb, 0, slot, hdr_len))
 		return -EINVAL;
 	if (hdr_len == skb->len)
 		tx->xstats.whole_frames++;	/* nothing by reference */
@@ -437,11 +451,35 @@ static void splitnet_tx_clean(struct splitnet_tx_ring *tx, int budget)
 	u64_stats_update_end(&tx->cstats.syncp);
 }
 
+/*
+ * With the TX lock held: ask for the TX interrupt when about three quarters
+ * of what is in flight has completed (as virtio's delayed callbacks do):
+ * the queue is not woken per frame, yet never waits for more than is
+ * pending.  Nothing in flight wants no interrupt, and a request for a
+ * frame still in flight stands.  Returns true when the device already
+ * went past the new request: clean and look again.
+ */
+static bool splitnet_tx_arm_locked(struct splitnet_tx_ring *tx)
+{
+	u32 clean = tx->clean, prod = tx->prod, event, cons;
+
+	if (prod == clean || tx->intr_event - clean < prod - clean)
+		return false;
+	event = clean + (prod - clean) * 3 / 4;
+	tx->intr_event = event;
+	WRITE_ONCE(tx->status->intr_event, cpu_to_le32(event));
+	/* intr_event is stored before cons is read again. */
+	mb();
+	cons = le32_to_cpu(READ_ONCE(tx->status->cons));
+	return splitnet_need_event(event, cons, clean);
+}
+
 netdev_tx_t splitnet_start_xmit(struct sk_buff *skb, struct net_device *dev)
 {
 	struct splitnet_priv *priv = netdev_priv(dev);
 	u16 qid = skb_get_queue_mapping(skb);
 	struct splitnet_tx_ring *tx = &priv->pairs[qid].tx;
+	struct netdev_queue *txq = netdev_get_tx_queue(dev, qid);
 	netdev_tx_t ret;
 
 	/*
@@ -451,8 +489,19 @@ netdev_tx_t splitnet_start_xmit(struct sk_buff *skb, struct net_device *dev)
 	 */
 	splitnet_tx_clean(tx, 0);
 	u64_stats_update_begin(&tx->xstats.syncp);
-	ret = splitnet_xmit(tx, netdev_get_tx_queue(dev, qid), skb);
+	ret = splitnet_xmit(tx, txq, skb);
 	u64_stats_update_end(&tx->xstats.syncp);
+	if (netdev_xmit_more() && !netif_xmit_stopped(txq))
+		return ret;
+	/*
+	 * The doorbell rang (or the stack waits for a wake-up): reclaim what
+	 * was sent within it, and ask for the interrupt only for frames left
+	 * in flight.  A sender the device keeps up with takes none.
+	 */
+	do {
+		splitnet_tx_clean(tx, 0);
+	} while (splitnet_has(priv, SPLITNET_F_EVENT_IDX) &&
+		 splitnet_tx_arm_locked(tx));
 	return ret;
 }
 
@@ -469,25 +518,25 @@ void splitnet_tx_poll(struct splitnet_tx_ring *tx, int budget)
 }
 
 /*
- * Ask for the TX interrupt when about three quarters of what is in flight
- * has completed (as virtio's delayed callbacks do): the queue is not woken
- * per frame, yet never waits for more than is pending.  Returns true when
- * the device already went past that point.
+ * At the end of a NAPI poll: the TX interrupt for what is in flight (see
+ * splitnet_tx_arm_locked()).  Returns true when there is more to clean.
  */
 bool splitnet_tx_arm(struct splitnet_tx_ring *tx)
 {
-	u32 clean = tx->clean, event, cons;
+	struct netdev_queue *txq = netdev_get_tx_queue(tx->priv->netdev,
+						       tx->qid);
+	bool more;
 
 	if (!splitnet_has(tx->priv, SPLITNET_F_EVENT_IDX)) {
 		/* The device interrupts on every advance; catch a racing one. */
-		return le32_to_cpu(READ_ONCE(tx->status->cons)) != clean;
+		return le32_to_cpu(READ_ONCE(tx->status->cons)) != tx->clean;
 	}
-	event = clean + (READ_ONCE(tx->prod) - clean) * 3 / 4;
-	WRITE_ONCE(tx->status->intr_event, cpu_to_le32(event));
-	/* intr_event is stored before cons is read again. */
-	mb();
-	cons = le32_to_cpu(READ_ONCE(tx->status->cons));
-	return splitnet_need_event(event, cons, clean);
+	/* start_xmit holds the lock: it asks for what it leaves in flight. */
+	if (!__netif_tx_trylock(txq))
+		return false;
+	more = splitnet_tx_arm_locked(tx);
+	__netif_tx_unlock(txq);
+	return more;
 }
 
 /* After a device reset: give back what the device never completed. */
@@ -521,6 +570,7 @@ void splitnet_tx_init(struct splitnet_priv *priv, struct splitnet_tx_ring *tx,
 	tx->prod = 0;
 	tx->kicked = 0;
 	tx->clean = 0;
+	tx->intr_event = 0;		/* as the zeroed status block has it */
 	tx->doorbell = priv->regs + splitnet_qreg(SPLITNET_TXQ(qid),
 						  SPLITNET_Q_DOORBELL);
 }
