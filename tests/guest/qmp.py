@@ -37,7 +37,13 @@ class QMP:
         self.sock = connect_unix(path, timeout)
         self.sock.settimeout(timeout)
         self.buf = b""
-        greeting = self._read()
+        # QEMU keeps what it could not send to the previous client (an
+        # event, a reply) and sends it to the next one before the greeting.
+        for _ in range(100):
+            greeting = self._read()
+            if "QMP" in greeting or not ("event" in greeting or
+                                         "return" in greeting):
+                break
         if "QMP" not in greeting:
             raise RuntimeError(f"not a QMP greeting: {greeting}")
         self.cmd("qmp_capabilities")
