@@ -747,9 +747,18 @@ static void splitnet_tx_run(SplitnetTxQueue *txq, unsigned budget)
     }
     /*
      * Out of work: publish, ask for the next doorbell and look once more
-     * (splitnet_queue_idle); go on while the driver keeps up.
+     * (splitnet_queue_idle); go on while the driver keeps up.  With
+     * tx-defer, a pass that sent frames publishes them and looks again in
+     * a bottom half of its own first, leaving doorbell_event behind (as
+     * virtio-net's TX bottom half does): a driver that streams in bursts
+     * goes on without ringing, and only a pass that finds nothing asks
+     * for the next doorbell.
      */
     while (splitnet_tx_drain(txq, &budget)) {
+        if (q->core->tx_deferred && q->cons != old &&
+            splitnet_event_idx(q->core)) {
+            break;
+        }
         if (!splitnet_queue_idle(q, old)) {
             return;
         }
