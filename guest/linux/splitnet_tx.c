@@ -483,9 +483,9 @@ netdev_tx_t splitnet_start_xmit(struct sk_buff *skb, struct net_device *dev)
 	netdev_tx_t ret;
 
 	/*
-	 * The device usually sends a frame within the doorbell write, so
-	 * what it finished is reclaimed here, without waiting for the
-	 * (moderated) TX interrupt.
+	 * What the device finished since the last call (frames queued with
+	 * xmit_more, or sent by its bottom half) is reclaimed here, without
+	 * waiting for the (moderated) TX interrupt.
 	 */
 	splitnet_tx_clean(tx, 0);
 	u64_stats_update_begin(&tx->xstats.syncp);
