@@ -1,15 +1,19 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""Tables of tests/bench/profile.sh: CPU microseconds per frame by guest
-function and by part of QEMU, one column per NIC (standard library only).
+"""Tables of tests/bench/profile.sh: CPU microseconds per frame or per MB
+by guest function and by part of QEMU, one column per NIC (standard
+library only).
 
-  profile-report.py --dir DIR --seconds S [--top N] [--title T] NIC...
+  profile-report.py --dir DIR --seconds S [--unit frame|MB] [--top N]
+                    [--title T] NIC...
 
 DIR holds, per NIC, NIC.samples (`perf script -F comm,ip,sym,dso`),
 NIC.kallsyms (the guest's text symbols from /proc/kallsyms),
 NIC.threads0 and NIC.threads1 (QEMU's threads at the start and end of
-the window of --seconds) and a line "NIC FRAMES" in DIR/frames.  Samples of translated guest code are named
-"guest-0xPC" by QEMU's -perfmap; the PC is looked up in the guest's
+the window of --seconds) and a line "NIC AMOUNT SECONDS" in DIR/amounts:
+the frames (--unit frame) or bytes (--unit MB) over the window and the
+time between those two counts.  Samples of translated guest code are
+named "guest-0xPC" by QEMU's -perfmap; the PC is looked up in the guest's
 symbols.  Every other sample is QEMU's own code, the host kernel or a
 library, named by its host symbol.
 """
@@ -82,11 +86,13 @@ def thread_deltas(path0, path1):
     return {n: [b[n][i] - a[n][i] for i in range(3)] for n in b}
 
 
-def threads_table(nics, a, frames):
+def threads_table(nics, a, units):
     """CPU time and context switches of QEMU's busiest threads."""
     hz = os.sysconf("SC_CLK_TCK")
-    print("\nThreads (from /proc: CPU time, and context switches per 1000 frames)")
-    print("| NIC | thread | CPU % of the window | CPU us/frame "
+    per = 1000 if a.unit == "frame" else 1
+    print("\nThreads (from /proc: CPU time, and context switches per "
+          f"{per} {a.unit})")
+    print(f"| NIC | thread | CPU % of the window | CPU us/{a.unit} "
           "| voluntary | involuntary |")
     print("|---|---|---|---|---|---|")
     for nic in nics:
@@ -95,16 +101,16 @@ def threads_table(nics, a, frames):
                                                 key=lambda kv: -kv[1][0]):
             if ticks <= 0:
                 continue
-            f = frames[nic]
+            f = units[nic]
             print(f"| {nic} | {name} | {100 * ticks / hz / a.seconds:.0f} "
-                  f"| {ticks / hz * 1e6 / f:.2f} | {1000 * vol / f:.1f} "
-                  f"| {1000 * invol / f:.1f} |")
+                  f"| {ticks / hz * 1e6 / f:.2f} | {per * vol / f:.1f} "
+                  f"| {per * invol / f:.1f} |")
 
 
-def table(title, keys, nics, data, frames):
-    """Print us per frame and share of all samples for each key."""
+def table(title, keys, nics, data, units, unit):
+    """Print us per unit and share of all samples for each key."""
     print(f"\n{title}")
-    head = "".join(f" | {n} us/frame (%)" for n in nics)
+    head = "".join(f" | {n} us/{unit} (%)" for n in nics)
     print(f"| function{head} |")
     print("|---" * (len(nics) + 1) + "|")
     for k in keys:
@@ -112,7 +118,7 @@ def table(title, keys, nics, data, frames):
         for n in nics:
             s = data[n][0].get(k, 0)
             tot = sum(data[n][0].values())
-            us = s / FREQ * 1e6 / frames[n]
+            us = s / FREQ * 1e6 / units[n]
             cells += f" | {us:.3f} ({100 * s / tot:.1f})"
         print(f"| {k[1]}{cells} |")
 
@@ -123,28 +129,35 @@ def main():
     ap.add_argument("--top", type=int, default=25)
     ap.add_argument("--title", default="")
     ap.add_argument("--seconds", type=float, required=True)
+    ap.add_argument("--unit", choices=("frame", "MB"), default="frame")
     ap.add_argument("nics", nargs="+")
     a = ap.parse_args()
 
-    frames = {}
-    with open(f"{a.dir}/frames", encoding="utf-8") as f:
+    units, rates = {}, {}
+    with open(f"{a.dir}/amounts", encoding="utf-8") as f:
         for line in f:
-            nic, n = line.split()
-            frames[nic] = int(n)
+            nic, n, secs = line.split()
+            if a.unit == "frame":
+                units[nic] = int(n)
+                rates[nic] = f"{int(n)} frames, {int(n) / float(secs):.0f} pps"
+            else:
+                units[nic] = int(n) / 1e6
+                rates[nic] = (f"{int(n) / 1e6:.0f} MB, "
+                              f"{int(n) * 8 / 1e6 / float(secs):.0f} Mbit/s")
     data = {}
     for nic in a.nics:
         addrs, names = load_symbols(f"{a.dir}/{nic}.kallsyms")
         data[nic] = profile(f"{a.dir}/{nic}.samples", addrs, names)
 
-    print(f"# {a.title}: CPU us per frame (share of all QEMU samples)")
+    print(f"# {a.title}: CPU us per {a.unit} (share of all QEMU samples)")
     for nic in a.nics:
         rows, threads = data[nic]
         tot = sum(rows.values())
         guest = sum(v for k, v in rows.items() if k[0] == "guest")
         th = ", ".join(f"{t} {100 * v / tot:.0f} %"
                        for t, v in threads.most_common(3))
-        print(f"- {nic}: {frames[nic]} frames, {tot} samples, "
-              f"{tot / FREQ * 1e6 / frames[nic]:.2f} us/frame, "
+        print(f"- {nic}: {rates[nic]}, {tot} samples, "
+              f"{tot / FREQ * 1e6 / units[nic]:.2f} us/{a.unit}, "
               f"guest code {100 * guest / tot:.1f} %; threads: {th}")
 
     def top(kind):
@@ -157,9 +170,9 @@ def main():
                     score[k] = max(score[k], v / tot)
         return [k for k, _ in score.most_common(a.top)]
 
-    threads_table(a.nics, a, frames)
-    table("Guest functions", top("guest"), a.nics, data, frames)
-    table("Host side", top("host"), a.nics, data, frames)
+    threads_table(a.nics, a, units)
+    table("Guest functions", top("guest"), a.nics, data, units, a.unit)
+    table("Host side", top("host"), a.nics, data, units, a.unit)
 
 
 if __name__ == "__main__":

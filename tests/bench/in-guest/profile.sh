@@ -26,11 +26,7 @@ pg "$IF" "dst_mac 52:54:00:00:00:99"
 pg "$IF" "pkt_size ${PROF_SIZE:?}"
 pg "$IF" "burst ${PROF_BURST:?}"
 
-# The text symbols, for the host to name guest PCs (Debian's System.map is
-# a placeholder): to the second serial port, a file on the host.
-stty -F /dev/ttyS1 raw -echo
-grep -i ' t ' /proc/kallsyms > /dev/ttyS1
-log "kallsyms written"
+bench_kallsyms
 
 pg "$IF" "count 20000"
 echo start > "$PG/pgctrl"

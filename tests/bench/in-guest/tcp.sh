@@ -18,7 +18,8 @@
 # These addresses exist only on emulated links and in the namespace.
 # Environment: BENCH_NIC, BENCH_MODULE (see benchlib.sh), BENCH_ROLE,
 # BENCH_SECS; for a: BENCH_TESTS, BENCH_SLIRP_MAC, BENCH_TAP_MAC,
-# BENCH_G2G_MAC (a link without a MAC is not there); for b: BENCH_G2G_MAC.
+# BENCH_G2G_MAC (a link without a MAC is not there), BENCH_KALLSYMS=1 to
+# write the symbols first (tests/bench/profile.sh); for b: BENCH_G2G_MAC.
 
 # shellcheck source=tests/bench/in-guest/benchlib.sh
 . /run/splitnet/files/benchlib.sh
@@ -38,6 +39,7 @@ a)
     [ -z "${BENCH_SLIRP_MAC:-}" ] || link_up "$BENCH_SLIRP_MAC" 10.0.2.15/24
     [ -z "${BENCH_TAP_MAC:-}" ] || link_up "$BENCH_TAP_MAC" 10.0.3.15/24
     [ -z "${BENCH_G2G_MAC:-}" ] || link_up "$BENCH_G2G_MAC" 10.0.4.1/24
+    [ "${BENCH_KALLSYMS:-}" != 1 ] || bench_kallsyms
     for t in $BENCH_TESTS; do
         iperf3 -s -1 -p 5201 > "/tmp/iperf3-$t.log" 2>&1 &
         pid=$!
