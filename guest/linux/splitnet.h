@@ -93,7 +93,7 @@ struct splitnet_tx_buf {
 };
 
 struct splitnet_rx_buf {
-	struct page *page;
+	struct page *page;		/* from the ring's page pool */
 	dma_addr_t dma;			/* of the whole page */
 };
 
@@ -159,6 +159,7 @@ struct splitnet_rx_ring {
 	struct splitnet_rx_desc *desc;		/* DMA coherent */
 	dma_addr_t desc_dma;
 	struct splitnet_rx_buf *bufs;
+	struct page_pool *pool;			/* the buffers' pages */
 	struct splitnet_queue_status *status;
 	void __iomem *doorbell;
 	u32 size;
