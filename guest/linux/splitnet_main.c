@@ -1224,12 +1224,54 @@ static void splitnet_shutdown(struct pci_dev *pdev)
 	pci_disable_device(pdev);
 }
 
+/*
+ * System sleep.  The device does not keep its state across it (a PC's
+ * machine is reset when it wakes up), so suspend takes the interface down
+ * as ifdown does and resume brings it up again, rings and all, from the
+ * bring-up sequence.  The PCI core saves and restores the configuration
+ * space, MSI-X included.  A resume that cannot start the device fails and
+ * leaves the interface detached, so nothing transmits on rings that are
+ * gone.
+ */
+static int splitnet_suspend(struct device *dev)
+{
+	struct net_device *netdev = dev_get_drvdata(dev);
+	struct splitnet_priv *priv = netdev_priv(netdev);
+
+	rtnl_lock();
+	netif_device_detach(netdev);
+	if (priv->up)
+		splitnet_down(priv);
+	rtnl_unlock();
+	return 0;
+}
+
+static int splitnet_resume(struct device *dev)
+{
+	struct net_device *netdev = dev_get_drvdata(dev);
+	int err = 0;
+
+	rtnl_lock();
+	if (netif_running(netdev))
+		err = splitnet_up(netdev_priv(netdev));
+	if (!err)
+		netif_device_attach(netdev);
+	rtnl_unlock();
+	if (err)
+		netdev_err(netdev, "cannot start after resume (%d)\n", err);
+	return err;
+}
+
+static DEFINE_SIMPLE_DEV_PM_OPS(splitnet_pm_ops, splitnet_suspend,
+				splitnet_resume);
+
 static struct pci_driver splitnet_driver = {
 	.name		= SPLITNET_DRV_NAME,
 	.id_table	= splitnet_pci_tbl,
 	.probe		= splitnet_probe,
 	.remove		= splitnet_remove,
 	.shutdown	= splitnet_shutdown,
+	.driver.pm	= pm_sleep_ptr(&splitnet_pm_ops),
 };
 module_pci_driver(splitnet_driver);
 

@@ -941,13 +941,16 @@ int splitnet_core_post_load(SplitnetCore *core)
     for (i = 0; i < core->num_queues; i++) {
         q = splitnet_queue(core, i);
         if (q->enabled > 1 || q->intr_delay_us > SPLITNET_INTR_DELAY_MAX ||
+            /* splitnet_queue_notify() adds a delay to it. */
+            q->last_intr_ns > INT64_MAX - SPLITNET_INTR_DELAY_MAX * SCALE_US ||
             (q->enabled && (!splitnet_queue_config_ok(q) ||
                             q->prod - q->cons > q->ring_size))) {
             error_report("splitnet: invalid state of queue %u in the "
                          "migration stream (enabled %u ring 0x%" PRIx64
-                         " size %u pool 0x%" PRIx64 " prod %u cons %u)", i,
+                         " size %u pool 0x%" PRIx64 " prod %u cons %u"
+                         " last interrupt %" PRId64 " ns)", i,
                          q->enabled, q->ring_base, q->ring_size, q->pool_base,
-                         q->prod, q->cons);
+                         q->prod, q->cons, q->last_intr_ns);
             return -EINVAL;
         }
     }

@@ -173,7 +173,9 @@ bool splitnet_xlate_build(SplitnetQueue *q)
                         (rx ? SPLITNET_RX_DESC_SIZE : SPLITNET_TX_DESC_SIZE);
 
     splitnet_xlate_drop(q);
-    if (!splitnet_cache_init(q, &q->ring_cache, q->ring_base, ring_len, rx) ||
+    /* An entry past 2^64 (a block that wraps around) is not guest RAM. */
+    if (status < core->status_base ||
+        !splitnet_cache_init(q, &q->ring_cache, q->ring_base, ring_len, rx) ||
         (!rx && !splitnet_cache_init(q, &q->pool_cache, q->pool_base,
                                      (uint64_t)q->ring_size * core->slot_size,
                                      false)) ||

@@ -2638,6 +2638,28 @@ static void test_err_xlate_status(void)
     finish_queues(c);
 }
 
+/*
+ * A status block that wraps 2^64: the RX entry, 64 bytes past the last
+ * address, is not at guest address 0, which the driver never gave.
+ */
+static void test_err_xlate_status_wrap(void)
+{
+    Ctx *c = start_queues();
+    QSplitnetQueue rx = c->d.rxq;
+    uint8_t low[SPLITNET_STATUS_ENTRY_SIZE], seen[sizeof(low)];
+
+    memset(low, 0xa5, sizeof(low));
+    qtest_memwrite(c->qts, 0, low, sizeof(low));
+    qsplitnet_writeq(&c->d, SPLITNET_REG_STATUS_BASE,
+                     -(uint64_t)SPLITNET_STATUS_ENTRY_SIZE);
+    qsplitnet_queue_program(&c->d, &rx, SPLITNET_NO_VECTOR);
+    qsplitnet_queue_enable(&c->d, &rx);
+    assert_error(c, SPLITNET_ERR_XLATE, RXQ);
+    qtest_memread(c->qts, 0, seen, sizeof(seen));
+    g_assert(!memcmp(seen, low, sizeof(low)));
+    finish_queues(c);
+}
+
 /* The first error is kept; later ones do not overwrite it. */
 static void test_err_first_kept(void)
 {
@@ -2737,6 +2759,7 @@ int main(int argc, char **argv)
         { "err/ring-size-max", test_err_ring_size_max },
         { "err/no-status-base", test_err_no_status_base },
         { "err/xlate-status", test_err_xlate_status },
+        { "err/xlate-status-wrap", test_err_xlate_status_wrap },
         { "err/first-kept", test_err_first_kept },
     };
     int i;
