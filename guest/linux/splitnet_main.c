@@ -1212,15 +1212,18 @@ static void splitnet_remove(struct pci_dev *pdev)
 	pci_disable_device(pdev);
 }
 
-static void splitnet_shutdown(struct pci_dev *pdev)
+/* Shutdown and suspend: the interface goes away until attached again. */
+static void splitnet_detach(struct net_device *netdev)
 {
-	struct net_device *netdev = pci_get_drvdata(pdev);
-
 	rtnl_lock();
 	netif_device_detach(netdev);
-	if (netif_running(netdev))
-		splitnet_stop(netdev);
+	splitnet_stop(netdev);
 	rtnl_unlock();
+}
+
+static void splitnet_shutdown(struct pci_dev *pdev)
+{
+	splitnet_detach(pci_get_drvdata(pdev));
 	pci_disable_device(pdev);
 }
 
@@ -1235,14 +1238,7 @@ static void splitnet_shutdown(struct pci_dev *pdev)
  */
 static int splitnet_suspend(struct device *dev)
 {
-	struct net_device *netdev = dev_get_drvdata(dev);
-	struct splitnet_priv *priv = netdev_priv(netdev);
-
-	rtnl_lock();
-	netif_device_detach(netdev);
-	if (priv->up)
-		splitnet_down(priv);
-	rtnl_unlock();
+	splitnet_detach(dev_get_drvdata(dev));
 	return 0;
 }
 
