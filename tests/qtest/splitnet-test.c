@@ -495,15 +495,20 @@ static void test_regs_ctrl_reset(void)
     qsplitnet_test_stop(c);
 }
 
+/* A machine reset also cleared the BARs: map BAR0 again. */
+static void remap_after_machine_reset(Ctx *c)
+{
+    qpci_device_enable(c->pdev);
+    c->d.bar = qpci_iomap(c->pdev, SPLITNET_BAR_REGS, NULL);
+}
+
 static void test_regs_system_reset(void)
 {
     Ctx *c = start(NULL);
 
     dirty_everything(c);
     qtest_system_reset(c->qts);
-    /* The machine reset also cleared the BARs: map BAR0 again. */
-    qpci_device_enable(c->pdev);
-    c->d.bar = qpci_iomap(c->pdev, SPLITNET_BAR_REGS, NULL);
+    remap_after_machine_reset(c);
     check_reset_values(c, 0);
     qsplitnet_test_stop(c);
 }
@@ -1182,8 +1187,7 @@ static void test_tx_suspend_wakeup(void)
 
     qtest_qmp_assert_success(c->qts, "{'execute': 'system_wakeup'}");
     qtest_qmp_eventwait(c->qts, "WAKEUP");
-    qpci_device_enable(c->pdev);
-    c->d.bar = qpci_iomap(c->pdev, SPLITNET_BAR_REGS, NULL);
+    remap_after_machine_reset(c);
     check_reset_values(c, 0);
     qsplitnet_bringup(&c->d, 16, 0);
     tx_simple(c, 3);
